@@ -1,0 +1,735 @@
+// The cloud-console web page: a terminal attached to one console over protocol v1.
+//
+// Output bytes go straight into the terminal; the connection (connection.js) keeps the offset so
+// a reconnect resumes exactly where the page stopped. Keystrokes leave as binary frames. While
+// the page is not connected, input is refused visibly (a notice says how many bytes were not
+// sent) rather than queued: typing into a console the person cannot see is never safe.
+
+import '@xterm/xterm/css/xterm.css';
+import './app.css';
+
+import { Terminal } from '@xterm/xterm';
+import { FitAddon } from '@xterm/addon-fit';
+import { SearchAddon } from '@xterm/addon-search';
+import { Unicode11Addon } from '@xterm/addon-unicode11';
+import { WebLinksAddon } from '@xterm/addon-web-links';
+import { WebglAddon } from '@xterm/addon-webgl';
+
+import { Connection, fetchHistory } from './connection.js';
+import { ErrorCode, SUBPROTOCOL, VERSION } from './protocol.js';
+import { FONT_SIZE_MAX, FONT_SIZE_MIN, Settings } from './settings.js';
+import { THEMES } from './themes.js';
+
+const $ = (id) => document.getElementById(id);
+const encoder = new TextEncoder();
+
+// --- settings ----------------------------------------------------------------------------------
+
+function storage() {
+    try {
+        return window.localStorage;
+    } catch (e) {
+        return null; // storage disabled: settings last for this page load only
+    }
+}
+
+const settings = new Settings(location.search, storage(),
+                              window.matchMedia?.('(prefers-color-scheme: light)').matches);
+const query = new URLSearchParams(location.search);
+
+// --- terminal ----------------------------------------------------------------------------------
+
+const term = new Terminal({
+    allowProposedApi: true, // the search addon's match highlighting uses decorations
+    fontFamily: '"DejaVu Sans Mono", "Liberation Mono", Menlo, Consolas, monospace',
+    fontSize: settings.get('fontSize'),
+    scrollback: settings.get('scrollback'),
+    screenReaderMode: settings.get('screenReader'),
+    theme: THEMES[settings.get('theme')].terminal,
+    cursorBlink: true,
+    convertEol: false,
+    rightClickSelectsWord: false,
+});
+
+const fit = new FitAddon();
+const search = new SearchAddon();
+const unicode11 = new Unicode11Addon();
+term.loadAddon(fit);
+term.loadAddon(search);
+term.loadAddon(unicode11);
+term.unicode.activeVersion = '11';
+term.loadAddon(new WebLinksAddon((event, uri) => {
+    const opened = window.open(uri, '_blank', 'noopener,noreferrer');
+    if (opened)
+        opened.opener = null;
+}));
+
+term.open($('terminal'));
+term.element.setAttribute('aria-label', 'Console output');
+
+// WebGL when it works, the DOM renderer otherwise (and after a lost WebGL context).
+let renderer = 'dom';
+let webgl = null;
+function useWebgl() {
+    if (settings.get('renderer') === 'dom')
+        return;
+    try {
+        webgl = new WebglAddon();
+        webgl.onContextLoss(() => {
+            log('WebGL context lost: falling back to the DOM renderer');
+            webgl.dispose();
+            webgl = null;
+            renderer = 'dom';
+        });
+        term.loadAddon(webgl);
+        renderer = 'webgl';
+    } catch (e) {
+        log(`WebGL renderer unavailable (${e.message}): using the DOM renderer`);
+        webgl = null;
+        renderer = 'dom';
+    }
+}
+useWebgl();
+
+function log(text) {
+    console.info(`cloud-console: ${text}`);
+}
+
+// --- state shown on the page -------------------------------------------------------------------
+
+const view = {
+    name: null,
+    shownOffset: null, // offset one past the last byte the terminal has parsed
+    gaps: [],
+    notices: [],
+    refusedBytes: 0,
+    serverErrors: [],
+    lastStatus: '',
+};
+
+function pathConsoleName() {
+    const match = /\/c\/([A-Za-z0-9_\-][A-Za-z0-9._\-]{0,63})\/[^/]*$/.exec(location.pathname);
+    return match ? decodeURIComponent(match[1]) : null;
+}
+
+function setName(name) {
+    view.name = name;
+    $('console-name').textContent = name;
+    document.title = `${name} — cloud-console`;
+    term.element.setAttribute('aria-label', `Console ${name}`);
+}
+
+let noticeTimer = null;
+function notice(text, kind = 'warning') {
+    view.notices.push({ text, kind, at: Date.now() });
+    if (view.notices.length > 50)
+        view.notices.shift();
+    const box = $('notice');
+    box.textContent = text;
+    box.dataset.kind = kind;
+    box.hidden = false;
+    clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(() => { box.hidden = true; }, 8000);
+}
+
+// --- connection --------------------------------------------------------------------------------
+
+function numberOption(name, fallback) {
+    const n = Number(query.get(name));
+    return query.has(name) && Number.isFinite(n) && n >= 0 ? n : fallback;
+}
+
+const connection = new Connection(location.href, {
+    onState: () => renderStatus(),
+    onHello(hello, { epochChanged }) {
+        setName(hello.console);
+        if (epochChanged)
+            term.write('\r\n\x1b[0;30;46m ── the server restarted: its history starts again here ── \x1b[0m\r\n');
+        if (view.shownOffset === null)
+            view.shownOffset = hello.offset;
+        $('readonly-badge').hidden = hello.writable;
+        updateActions();
+        if (hello.capabilities.resize && hello.writable)
+            sendSize();
+    },
+    onOutput(bytes, endOffset) {
+        term.write(bytes, () => { view.shownOffset = endOffset; });
+    },
+    onGap(gap) {
+        view.gaps.push(gap);
+        term.write(`\r\n\x1b[0;30;43m … ${gap.bytes} bytes skipped … \x1b[0m\r\n`,
+                   () => { view.shownOffset = gap.to; });
+    },
+    onSource() {
+        renderStatus();
+        updateActions();
+    },
+    onServerError(error) {
+        view.serverErrors.push(error);
+        const what = {
+            [ErrorCode.READ_ONLY]: 'Input refused: this page may not write to the console',
+            [ErrorCode.SOURCE_DOWN]: 'Input refused: the console source is down',
+            [ErrorCode.INPUT_OVERFLOW]: 'Input refused: the console is not reading its input',
+            [ErrorCode.UNSUPPORTED]: 'Not supported by this console',
+        }[error.code] || `The server refused a message (${error.code})`;
+        notice(error.message ? `${what}: ${error.message}` : what, 'error');
+    },
+    onLog: log,
+}, {
+    backoffMin: numberOption('retryMs', 1000),
+    backoffMax: numberOption('retryMaxMs', 30000),
+    keepalive: numberOption('keepaliveMs', 20000),
+    pongTimeout: numberOption('pongTimeoutMs', 10000),
+});
+
+let countdown = null;
+function renderStatus() {
+    const c = connection;
+    const source = c.hello?.source;
+    let state = c.state;
+    let text;
+    clearInterval(countdown);
+    countdown = null;
+    switch (c.state) {
+    case 'connecting':
+        text = c.connects === 0 ? 'Connecting…' : `Reconnecting… (${c.reason})`;
+        break;
+    case 'connected':
+        if (source?.state === 'down') {
+            state = 'source-down';
+            text = `Source down${source.reason ? `: ${source.reason}` : ''}`;
+        } else {
+            text = `Connected${source?.reason ? ` · ${source.reason}` : ''}`;
+        }
+        break;
+    case 'reconnecting': {
+        const seconds = Math.max(0, Math.ceil((c.retryAt - Date.now()) / 1000));
+        text = `Disconnected (${c.reason}) · reconnecting in ${seconds} s`;
+        countdown = setInterval(renderStatus, 1000);
+        break;
+    }
+    default:
+        text = `Closed${c.reason ? `: ${c.reason}` : ''}`;
+    }
+    const box = $('status');
+    box.dataset.state = state;
+    if (view.lastStatus !== text) {
+        $('status-text').textContent = text;
+        view.lastStatus = text;
+    }
+    const button = $('reconnect-button');
+    button.hidden = !(c.state === 'reconnecting' || c.state === 'closed');
+    button.textContent = c.state === 'closed' ? 'Connect' : 'Reconnect now';
+    document.body.dataset.connection = c.state;
+    updateActions();
+}
+
+$('reconnect-button').addEventListener('click', () => {
+    if (connection.state === 'closed')
+        connection.start();
+    else
+        connection.reconnectNow();
+    term.focus();
+});
+
+// --- input -------------------------------------------------------------------------------------
+
+function sendBytes(bytes) {
+    if (bytes.length === 0)
+        return;
+    const result = connection.sendInput(bytes);
+    if (typeof result === 'number')
+        return;
+    view.refusedBytes += bytes.length;
+    const why = result === 'read-only' ? 'this page is read-only'
+                                       : 'not connected to the console';
+    notice(`Input not sent (${bytes.length} byte${bytes.length === 1 ? '' : 's'}): ${why}. `
+           + `${view.refusedBytes} byte${view.refusedBytes === 1 ? '' : 's'} refused so far.`);
+}
+
+term.onData((data) => sendBytes(encoder.encode(data)));
+// Legacy mouse reports: one byte per character.
+term.onBinary((data) => sendBytes(Uint8Array.from(data, (ch) => ch.charCodeAt(0) & 0xff)));
+
+// --- clipboard ---------------------------------------------------------------------------------
+
+async function copyText(text) {
+    if (!text)
+        return false;
+    try {
+        if (navigator.clipboard && window.isSecureContext) {
+            await navigator.clipboard.writeText(text);
+            return true;
+        }
+    } catch (e) {
+        // fall back below
+    }
+    const area = document.createElement('textarea');
+    area.value = text;
+    area.setAttribute('readonly', '');
+    area.style.position = 'fixed';
+    area.style.opacity = '0';
+    document.body.appendChild(area);
+    area.select();
+    let ok = false;
+    try {
+        ok = document.execCommand('copy');
+    } catch (e) {
+        ok = false;
+    }
+    area.remove();
+    term.focus();
+    return ok;
+}
+
+function copySelection() {
+    if (!term.hasSelection())
+        return;
+    copyText(term.getSelection()).then((ok) => {
+        if (!ok)
+            notice('The browser refused to copy the selection');
+    });
+}
+
+// Pastes the clipboard through the terminal, which wraps it in bracketed-paste markers when the
+// console's program asked for them.
+async function pasteClipboard() {
+    try {
+        const text = await navigator.clipboard.readText();
+        if (text)
+            term.paste(text);
+    } catch (e) {
+        notice('The browser did not allow reading the clipboard: use Ctrl+Shift+V');
+    }
+}
+
+term.onSelectionChange(() => {
+    if (settings.get('copyOnSelect') && term.hasSelection())
+        copyText(term.getSelection());
+});
+
+$('terminal').addEventListener('contextmenu', (event) => {
+    if (!settings.get('rightClickPaste') || !navigator.clipboard?.readText || !window.isSecureContext)
+        return; // the browser's own menu offers Paste
+    event.preventDefault();
+    pasteClipboard();
+});
+
+// --- font size ---------------------------------------------------------------------------------
+
+function setFontSize(size) {
+    const clamped = Math.min(FONT_SIZE_MAX, Math.max(FONT_SIZE_MIN, size));
+    settings.set('fontSize', clamped);
+}
+
+// --- keyboard ----------------------------------------------------------------------------------
+
+// Shortcuts the page takes before the terminal sees the key. Returns true when handled.
+function pageShortcut(event) {
+    const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+    const ctrl = event.ctrlKey || event.metaKey;
+    if (ctrl && event.shiftKey && !event.altKey) {
+        switch (key) {
+        case 'c':
+            if (event.type === 'keydown')
+                copySelection();
+            return 'handled';
+        case 'v':
+            // Let the browser paste into the terminal's input: it fires a paste event the
+            // terminal turns into input, bracketed when the program asked for that.
+            return 'native';
+        case 'f':
+            if (event.type === 'keydown')
+                openFind();
+            return 'handled';
+        case 'o':
+            if (event.type === 'keydown')
+                $('find-button').focus();
+            return 'handled';
+        default:
+            break;
+        }
+    }
+    if (ctrl && !event.altKey) {
+        if (key === '+' || key === '=') {
+            if (event.type === 'keydown')
+                setFontSize(settings.get('fontSize') + 1);
+            return 'handled';
+        }
+        if (key === '-' && !event.shiftKey) {
+            if (event.type === 'keydown')
+                setFontSize(settings.get('fontSize') - 1);
+            return 'handled';
+        }
+        if (key === '0' && !event.shiftKey) {
+            if (event.type === 'keydown')
+                setFontSize(14);
+            return 'handled';
+        }
+    }
+    return null;
+}
+
+term.attachCustomKeyEventHandler((event) => {
+    const what = pageShortcut(event);
+    if (what === 'handled')
+        event.preventDefault();
+    return what === null;
+});
+
+// The same shortcuts work when the focus is elsewhere on the page.
+window.addEventListener('keydown', (event) => {
+    if (event.defaultPrevented || term.element.contains(event.target))
+        return;
+    const what = pageShortcut(event);
+    if (what === 'handled')
+        event.preventDefault();
+});
+
+// --- find bar ----------------------------------------------------------------------------------
+
+const findDecorations = () => {
+    const light = settings.get('theme') === 'light';
+    return {
+        matchBackground: light ? '#f3d36b' : '#6b5a12',
+        matchBorder: light ? '#b58900' : '#c9a227',
+        matchOverviewRuler: '#c9a227',
+        activeMatchBackground: light ? '#f08c00' : '#d9822b',
+        activeMatchBorder: light ? '#8a4b00' : '#ffd08a',
+        activeMatchColorOverviewRuler: '#ff9f1a',
+    };
+};
+
+function findOptions(incremental = false) {
+    return {
+        caseSensitive: $('find-case').checked,
+        regex: $('find-regex').checked,
+        incremental,
+        decorations: findDecorations(),
+    };
+}
+
+const findState = { index: -1, count: 0 };
+search.onDidChangeResults(({ resultIndex, resultCount }) => {
+    findState.index = resultIndex;
+    findState.count = resultCount;
+    renderFindCount();
+});
+
+function renderFindCount() {
+    const term_ = $('find-input').value;
+    const box = $('find-count');
+    if (!term_)
+        box.textContent = '';
+    else if (findState.count === 0)
+        box.textContent = 'no matches';
+    else if (findState.index < 0)
+        box.textContent = `${findState.count}+ matches`;
+    else
+        box.textContent = `${findState.index + 1} of ${findState.count}`;
+    box.dataset.none = String(Boolean(term_) && findState.count === 0);
+}
+
+function find(forward, incremental = false) {
+    const text = $('find-input').value;
+    if (!text) {
+        search.clearDecorations();
+        findState.index = -1;
+        findState.count = 0;
+        renderFindCount();
+        return;
+    }
+    try {
+        if (forward)
+            search.findNext(text, findOptions(incremental));
+        else
+            search.findPrevious(text, findOptions());
+    } catch (e) {
+        $('find-count').textContent = 'invalid pattern';
+    }
+}
+
+function openFind() {
+    const bar = $('findbar');
+    bar.hidden = false;
+    const input = $('find-input');
+    if (term.hasSelection() && !term.getSelection().includes('\n'))
+        input.value = term.getSelection();
+    input.focus();
+    input.select();
+    fitSoon();
+    if (input.value)
+        find(true, true);
+}
+
+function closeFind() {
+    $('findbar').hidden = true;
+    search.clearDecorations();
+    fitSoon();
+    term.focus();
+}
+
+$('find-button').addEventListener('click', openFind);
+$('find-close').addEventListener('click', closeFind);
+$('find-next').addEventListener('click', () => find(true));
+$('find-prev').addEventListener('click', () => find(false));
+$('find-input').addEventListener('input', () => find(true, true));
+$('find-case').addEventListener('change', () => find(true, true));
+$('find-regex').addEventListener('change', () => find(true, true));
+$('findbar').addEventListener('submit', (event) => event.preventDefault());
+$('findbar').addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') {
+        event.preventDefault();
+        closeFind();
+    } else if (event.key === 'Enter' && event.target === $('find-input')) {
+        event.preventDefault();
+        find(!event.shiftKey);
+    } else if (event.key === 'F3') {
+        event.preventDefault();
+        find(!event.shiftKey);
+    }
+});
+
+// --- actions -----------------------------------------------------------------------------------
+
+function setAction(button, reasonBox, reason) {
+    // Disabled actions stay focusable so keyboard and screen-reader users can learn why.
+    button.setAttribute('aria-disabled', reason ? 'true' : 'false');
+    button.classList.toggle('disabled', Boolean(reason));
+    button.dataset.reason = reason || '';
+    button.title = reason ? `Unavailable: ${reason}` : button.dataset.help;
+    $(reasonBox).textContent = reason ? `Unavailable: ${reason}` : '';
+}
+
+$('break-button').dataset.help = 'Send a BREAK to the console';
+$('resize-button').dataset.help = 'Set the console\'s size to this window';
+
+function actionReason(capability, what) {
+    const h = connection.hello;
+    if (!connection.connected || !h)
+        return 'not connected';
+    if (!h.writable)
+        return 'this page is read-only';
+    if (!h.capabilities[capability])
+        return `this console does not support ${what}`;
+    return '';
+}
+
+function updateActions() {
+    setAction($('break-button'), 'break-reason', actionReason('break', 'BREAK'));
+    setAction($('resize-button'), 'resize-reason', actionReason('resize', 'resizing'));
+    const size = `${term.cols}×${term.rows}`;
+    $('resize-button').textContent = `Resize ${size}`;
+}
+
+function runAction(button, action) {
+    button.addEventListener('click', () => {
+        if (button.getAttribute('aria-disabled') === 'true') {
+            notice(`${button.textContent}: unavailable, ${button.dataset.reason}`);
+            return;
+        }
+        action();
+    });
+}
+
+runAction($('break-button'), () => {
+    if (connection.sendBreak())
+        notice('BREAK sent', 'info');
+});
+runAction($('resize-button'), () => {
+    sendSize();
+    notice(`Console resized to ${term.cols}×${term.rows}`, 'info');
+});
+
+function sendSize() {
+    const h = connection.hello;
+    if (h && h.capabilities.resize && h.writable)
+        connection.sendResize(term.cols, term.rows);
+}
+
+let downloading = false;
+$('download-button').addEventListener('click', async () => {
+    if (downloading)
+        return;
+    downloading = true;
+    const button = $('download-button');
+    button.setAttribute('aria-busy', 'true');
+    try {
+        const { bytes, hello } = await fetchHistory(location.href);
+        const name = hello?.console || view.name || 'console';
+        const blob = new Blob([bytes], { type: 'application/octet-stream' });
+        const link = document.createElement('a');
+        link.href = URL.createObjectURL(blob);
+        link.download = `${name}-history.log`;
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+        setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+        notice(`Downloaded ${bytes.length} bytes of history`, 'info');
+    } catch (e) {
+        notice(`Download failed: ${e.message}`, 'error');
+    } finally {
+        downloading = false;
+        button.removeAttribute('aria-busy');
+    }
+});
+
+// --- settings panel ----------------------------------------------------------------------------
+
+function toggleSettings(open) {
+    const panel = $('settings');
+    const show = open ?? panel.hidden;
+    panel.hidden = !show;
+    $('settings-button').setAttribute('aria-expanded', String(show));
+    if (show) {
+        renderSettings();
+        $('set-font-size').focus();
+    }
+}
+
+function renderSettings() {
+    const s = settings.all();
+    $('set-font-size').value = s.fontSize;
+    $('set-scrollback').value = s.scrollback;
+    $('set-copy-on-select').checked = s.copyOnSelect;
+    $('set-right-click-paste').checked = s.rightClickPaste;
+    $('set-screen-reader').checked = s.screenReader;
+    for (const radio of document.querySelectorAll('input[name="theme"]'))
+        radio.checked = radio.value === s.theme;
+    const overridden = settings.overridden();
+    $('settings-note').textContent = overridden.length
+        ? `Set by the page address for now: ${overridden.join(', ')}.` : '';
+    $('about').textContent = `Renderer: ${renderer}. Protocol ${SUBPROTOCOL}`
+        + (connection.hello?.server ? `, server ${connection.hello.server}.` : '.');
+}
+
+$('settings-button').addEventListener('click', () => toggleSettings());
+$('settings').addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') {
+        event.preventDefault();
+        toggleSettings(false);
+        $('settings-button').focus();
+    }
+});
+$('font-smaller').addEventListener('click', () => setFontSize(settings.get('fontSize') - 1));
+$('font-bigger').addEventListener('click', () => setFontSize(settings.get('fontSize') + 1));
+$('set-font-size').addEventListener('change', (e) => setFontSize(Number(e.target.value)));
+$('set-scrollback').addEventListener('change', (e) => {
+    if (!settings.set('scrollback', e.target.value))
+        e.target.value = settings.get('scrollback');
+});
+$('set-copy-on-select').addEventListener('change', (e) => settings.set('copyOnSelect', e.target.checked));
+$('set-right-click-paste').addEventListener('change', (e) => settings.set('rightClickPaste', e.target.checked));
+$('set-screen-reader').addEventListener('change', (e) => settings.set('screenReader', e.target.checked));
+for (const radio of document.querySelectorAll('input[name="theme"]'))
+    radio.addEventListener('change', (e) => settings.set('theme', e.target.value));
+
+function applyTheme(name) {
+    const theme = THEMES[name];
+    document.documentElement.dataset.theme = name;
+    term.options.theme = theme.terminal;
+}
+
+settings.onChange((name, value) => {
+    switch (name) {
+    case 'fontSize':
+        term.options.fontSize = value;
+        fitSoon();
+        break;
+    case 'scrollback':
+        term.options.scrollback = value;
+        break;
+    case 'screenReader':
+        term.options.screenReaderMode = value;
+        break;
+    case 'theme':
+        applyTheme(value);
+        break;
+    default:
+        break;
+    }
+    if (!$('settings').hidden)
+        renderSettings();
+});
+
+// --- layout ------------------------------------------------------------------------------------
+
+let fitFrame = 0;
+function fitSoon() {
+    cancelAnimationFrame(fitFrame);
+    fitFrame = requestAnimationFrame(() => {
+        try {
+            fit.fit();
+        } catch (e) {
+            log(`fit failed: ${e.message}`);
+        }
+    });
+}
+
+let resizeTimer = null;
+term.onResize(() => {
+    updateActions();
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(sendSize, 250); // follow a window drag once it settles
+});
+new ResizeObserver(fitSoon).observe($('terminal'));
+
+// --- automation --------------------------------------------------------------------------------
+
+function lines(from, to) {
+    const buffer = term.buffer.active;
+    const result = [];
+    for (let y = from; y < to; y += 1)
+        result.push(buffer.getLine(y)?.translateToString(true) ?? '');
+    return result.join('\n');
+}
+
+// For tests and tools driving the page; documented in docs/web.md.
+window.cloudConsole = Object.freeze({
+    protocol: { version: VERSION, subprotocol: SUBPROTOCOL },
+    get state() { return connection.state; },
+    get reason() { return connection.reason; },
+    get status() { return view.lastStatus; },
+    get console() { return view.name; },
+    get hello() { return connection.hello; },
+    get writable() { return connection.hello?.writable ?? null; },
+    get source() { return connection.hello?.source ?? null; },
+    get capabilities() { return connection.hello?.capabilities ?? null; },
+    get epoch() { return connection.epoch; },
+    get offset() { return connection.offset; },
+    get shownOffset() { return view.shownOffset; },
+    get connects() { return connection.connects; },
+    get bytesReceived() { return connection.bytesReceived; },
+    get bytesSent() { return connection.bytesSent; },
+    get refusedBytes() { return view.refusedBytes; },
+    get gaps() { return view.gaps.slice(); },
+    get notices() { return view.notices.slice(); },
+    get serverErrors() { return view.serverErrors.slice(); },
+    get renderer() { return renderer; },
+    get settings() { return settings.all(); },
+    get size() { return { cols: term.cols, rows: term.rows }; },
+    visibleText() {
+        const y = term.buffer.active.viewportY;
+        return lines(y, y + term.rows);
+    },
+    bufferText() {
+        return lines(0, term.buffer.active.length);
+    },
+    send(text) { sendBytes(encoder.encode(text)); },
+    reconnect() { connection.reconnectNow(); },
+    drop(reason) { connection.drop(reason); },
+    disconnect() { connection.stop(); },
+    connect() { connection.start(); },
+    terminal: term,
+});
+
+// --- start -------------------------------------------------------------------------------------
+
+document.documentElement.dataset.theme = settings.get('theme');
+setName(pathConsoleName() || 'console');
+document.title = `${view.name} — cloud-console`;
+fit.fit();
+renderStatus();
+connection.start();
+if (query.get('focus') !== '0')
+    term.focus();

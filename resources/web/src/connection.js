@@ -1,0 +1,415 @@
+// The page's connection to its console: one WebSocket at a time, reconnecting with backoff and
+// resuming from the offset one past the last byte delivered, so output is never shown twice.
+//
+// States: 'connecting' (first attempt or a retry under way), 'connected' (hello received),
+// 'reconnecting' (waiting before the next attempt), 'closed' (no more attempts: the server
+// refused for good, or the person disconnected).
+
+import {
+    SUBPROTOCOL, VERSION, ServerType, decodeServerMessage, encodeBreak, encodePing, encodeResize,
+    socketUrl,
+} from './protocol.js';
+
+// Input is split into frames well under the server's 64 KiB message limit.
+const INPUT_CHUNK = 16 * 1024;
+
+// WebSocket close codes after which retrying cannot help.
+const FINAL_CLOSE_CODES = new Set([1002, 1003, 1007, 1008, 1009, 1010]);
+
+function describeClose(event) {
+    const names = {
+        1000: 'closed by the server',
+        1001: 'the server is going away',
+        1006: 'the connection was lost',
+        1009: 'message too big',
+        1011: 'server error',
+        1012: 'the server is restarting',
+    };
+    const what = names[event.code] || `close code ${event.code}`;
+    return event.reason ? `${what}: ${event.reason}` : what;
+}
+
+export class Connection {
+    // handlers: onState(state, info), onHello(hello, {epochChanged}), onOutput(Uint8Array),
+    //           onGap(gap), onSource(source), onServerError(error), onLog(text)
+    constructor(pageHref, handlers, options = {}) {
+        this.pageHref = pageHref;
+        this.h = handlers;
+        this.backoffMin = options.backoffMin ?? 1000;
+        this.backoffMax = options.backoffMax ?? 30000;
+        this.keepalive = options.keepalive ?? 20000; // ms between pings while idle
+        this.pongTimeout = options.pongTimeout ?? 10000;
+
+        this.state = 'closed';
+        this.reason = '';
+        this.ws = null;
+        this.hello = null;
+        this.epoch = null;
+        this.offset = null; // absolute offset of the next output byte this page expects
+        this._skip = 0; // bytes to drop at the start of the output (never show anything twice)
+        this.attempt = 0; // failed attempts since the last hello
+        this.connects = 0; // hellos received
+        this.retryAt = 0;
+        this._retryTimer = null;
+        this._pingTimer = null;
+        this._pongTimer = null;
+        this._pingSeq = 0;
+        this.bytesReceived = 0;
+        this.bytesSent = 0;
+    }
+
+    get connected() {
+        return this.state === 'connected' && this.ws?.readyState === WebSocket.OPEN;
+    }
+
+    start() {
+        if (this.state === 'connecting' || this.state === 'connected')
+            return;
+        this._clearRetry();
+        this._open();
+    }
+
+    // The person asked to stop: no more retries until start().
+    stop(reason = 'disconnected on request') {
+        this._clearRetry();
+        this._teardown(1000, 'client disconnects');
+        this._setState('closed', reason);
+    }
+
+    // Retry at once instead of waiting for the backoff.
+    reconnectNow() {
+        if (this.state === 'connected' || this.state === 'connecting')
+            return;
+        this.attempt = 0;
+        this._clearRetry();
+        this._open();
+    }
+
+    // Drops the current socket as if the network had failed, and reconnects with backoff.
+    // Used by the keepalive and by tests.
+    drop(reason = 'connection dropped') {
+        if (!this.ws)
+            return;
+        this._teardown(4000, 'dropped');
+        this._scheduleRetry(reason);
+    }
+
+    // Sends console input. Returns the number of bytes sent, or a string saying why nothing was.
+    sendInput(bytes) {
+        if (!this.connected)
+            return 'not connected';
+        if (!this.hello.writable)
+            return 'read-only';
+        for (let at = 0; at < bytes.length; at += INPUT_CHUNK)
+            this.ws.send(bytes.subarray(at, at + INPUT_CHUNK));
+        this.bytesSent += bytes.length;
+        return bytes.length;
+    }
+
+    sendResize(cols, rows) {
+        if (!this.connected)
+            return false;
+        this.ws.send(encodeResize(cols, rows));
+        return true;
+    }
+
+    sendBreak() {
+        if (!this.connected)
+            return false;
+        this.ws.send(encodeBreak());
+        return true;
+    }
+
+    // --- internals -----------------------------------------------------------------------------
+
+    _setState(state, reason = '') {
+        this.state = state;
+        this.reason = reason;
+        this.h.onState?.(state, { reason, retryAt: this.retryAt, attempt: this.attempt });
+    }
+
+    _open() {
+        const url = socketUrl(this.pageHref, this.offset === null ? undefined : this.offset);
+        let ws;
+        try {
+            ws = new WebSocket(url, [SUBPROTOCOL]);
+        } catch (e) {
+            this._setState('closed', `cannot open ${url}: ${e.message}`);
+            return;
+        }
+        ws.binaryType = 'arraybuffer';
+        this.ws = ws;
+        this._opened = false;
+        this._setState('connecting', this.offset === null ? '' : `resuming at offset ${this.offset}`);
+
+        ws.onopen = () => {
+            if (ws !== this.ws)
+                return;
+            this._opened = true;
+            if (ws.protocol !== SUBPROTOCOL) {
+                this._final(`the server did not accept protocol ${SUBPROTOCOL}`);
+                return;
+            }
+            this._armKeepalive();
+        };
+        ws.onmessage = (event) => {
+            if (ws !== this.ws)
+                return;
+            this._armKeepalive();
+            if (typeof event.data === 'string')
+                this._onText(event.data);
+            else
+                this._onBinary(new Uint8Array(event.data));
+        };
+        ws.onclose = (event) => {
+            if (ws !== this.ws)
+                return;
+            this._teardown();
+            if (!this._opened) {
+                this._explainRefusal(url);
+                return;
+            }
+            const reason = describeClose(event);
+            if (FINAL_CLOSE_CODES.has(event.code) || (event.code >= 4000 && event.code < 5000))
+                this._setState('closed', reason);
+            else
+                this._scheduleRetry(reason);
+        };
+        ws.onerror = () => {
+            // Always followed by close, which decides what happens next.
+        };
+    }
+
+    // The upgrade failed before the socket opened. The browser does not say why, so ask the
+    // same URL over plain HTTP: the server answers a refused upgrade's status and a line of text.
+    async _explainRefusal(url) {
+        const httpUrl = url.replace(/^ws/, 'http');
+        let reason = 'the server cannot be reached';
+        let final = false;
+        try {
+            const response = await fetch(httpUrl, { cache: 'no-store' });
+            const text = (await response.text()).trim().split('\n')[0].slice(0, 200);
+            if (response.status === 404 || response.status === 400) {
+                final = true;
+                reason = `HTTP ${response.status}${text ? `: ${text}` : ''}`;
+            } else if (response.status !== 426) {
+                reason = `HTTP ${response.status}${text ? `: ${text}` : ''}`;
+            } else {
+                reason = 'the connection was refused';
+            }
+        } catch (e) {
+            // Unreachable: keep the default reason.
+        }
+        if (this.ws !== null || this.state === 'closed')
+            return; // stop() or another attempt overtook this one
+        if (final)
+            this._setState('closed', reason);
+        else
+            this._scheduleRetry(reason);
+    }
+
+    _final(reason) {
+        this._teardown(1000, reason);
+        this._setState('closed', reason);
+    }
+
+    _teardown(code, reason) {
+        const ws = this.ws;
+        this.ws = null;
+        this._disarmKeepalive();
+        if (ws) {
+            ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+            if (code !== undefined && ws.readyState <= WebSocket.OPEN) {
+                try {
+                    ws.close(code, reason);
+                } catch (e) {
+                    ws.close();
+                }
+            }
+        }
+    }
+
+    _scheduleRetry(reason) {
+        this._clearRetry();
+        const delay = Math.min(this.backoffMax, this.backoffMin * 2 ** this.attempt);
+        this.attempt += 1;
+        this.retryAt = Date.now() + delay;
+        this._retryTimer = setTimeout(() => {
+            this._retryTimer = null;
+            this._open();
+        }, delay);
+        this._setState('reconnecting', reason);
+    }
+
+    _clearRetry() {
+        if (this._retryTimer !== null)
+            clearTimeout(this._retryTimer);
+        this._retryTimer = null;
+        this.retryAt = 0;
+    }
+
+    // Any frame from the server proves the connection alive. After `keepalive` ms of silence a
+    // ping goes out; without an answer within `pongTimeout` the connection is dropped.
+    _armKeepalive() {
+        this._disarmKeepalive();
+        if (!this.keepalive)
+            return;
+        this._pingTimer = setTimeout(() => {
+            if (!this.ws || this.ws.readyState !== WebSocket.OPEN)
+                return;
+            this.ws.send(encodePing(++this._pingSeq));
+            this._pongTimer = setTimeout(() => this.drop('no answer from the server'),
+                                         this.pongTimeout);
+        }, this.keepalive);
+    }
+
+    _disarmKeepalive() {
+        clearTimeout(this._pingTimer);
+        clearTimeout(this._pongTimer);
+        this._pingTimer = this._pongTimer = null;
+    }
+
+    _onText(text) {
+        const decoded = decodeServerMessage(text);
+        if (decoded.ignored !== undefined) {
+            this.h.onLog?.(`ignoring unknown message type "${decoded.ignored}"`);
+            return;
+        }
+        if (decoded.error) {
+            this.h.onLog?.(`ignoring malformed message (${decoded.error.code}): ${decoded.error.message}`);
+            return;
+        }
+        const m = decoded.message;
+        if (m.type !== ServerType.HELLO && !this.hello) {
+            this.h.onLog?.(`ignoring "${m.type}" before hello`);
+            return;
+        }
+        switch (m.type) {
+        case ServerType.HELLO:
+            this._onHello(m);
+            break;
+        case ServerType.SOURCE:
+            this.hello.source = { state: m.state, reason: m.reason };
+            this.h.onSource?.(this.hello.source);
+            break;
+        case ServerType.GAP:
+            this._onGap(m);
+            break;
+        case ServerType.ERROR:
+            this.h.onServerError?.(m);
+            break;
+        case ServerType.PONG:
+            break;
+        }
+    }
+
+    _onHello(hello) {
+        if (hello.protocol !== VERSION) {
+            this._final(`the server speaks protocol ${hello.protocol}, this page ${VERSION}`);
+            return;
+        }
+        const epochChanged = this.epoch !== null && hello.epoch !== this.epoch;
+        if (epochChanged && this.offset !== null && hello.offset > hello.history.start) {
+            // The server restarted and resumed at our old offset, which means nothing in its new
+            // run of offsets. Start again from the oldest byte it keeps.
+            this.h.onLog?.(`epoch changed (${this.epoch} -> ${hello.epoch}): restarting from the history's start`);
+            this.epoch = hello.epoch;
+            this.offset = hello.history.start;
+            this._restartAfterEpochChange = true;
+            this._teardown(1000, 'resume in the new epoch');
+            this._open();
+            return;
+        }
+        const announceEpoch = epochChanged || this._restartAfterEpochChange === true;
+        this._restartAfterEpochChange = false;
+        this._skip = 0;
+        if (!announceEpoch && this.offset !== null && hello.offset < this.offset)
+            this._skip = this.offset - hello.offset; // already shown: never print it twice
+        else
+            this.offset = hello.offset;
+        this.epoch = hello.epoch;
+        this.hello = hello;
+        this.attempt = 0;
+        this.connects += 1;
+        this.h.onHello?.(hello, { epochChanged: announceEpoch });
+        this._setState('connected', hello.source.reason);
+    }
+
+    _onGap(gap) {
+        const skipped = gap.to - Math.max(gap.from, Math.min(this.offset, gap.to));
+        this._skip = 0;
+        this.offset = Math.max(this.offset, gap.to);
+        this.h.onGap?.({ from: gap.from, to: gap.to, bytes: gap.to - gap.from, unseen: skipped });
+    }
+
+    _onBinary(bytes) {
+        if (!this.hello)
+            return;
+        this.bytesReceived += bytes.length;
+        if (this._skip > 0) {
+            const drop = Math.min(this._skip, bytes.length);
+            this._skip -= drop;
+            bytes = bytes.subarray(drop);
+            if (bytes.length === 0)
+                return;
+        }
+        this.offset += bytes.length;
+        this.h.onOutput?.(bytes, this.offset);
+    }
+}
+
+// Reads the console's whole history over a separate socket: from the oldest byte kept to the
+// end the server announced in its hello. Resolves to {bytes: Uint8Array, hello, gaps}.
+export function fetchHistory(pageHref, timeoutMs = 30000) {
+    return new Promise((resolve, reject) => {
+        const ws = new WebSocket(socketUrl(pageHref, 0), [SUBPROTOCOL]);
+        ws.binaryType = 'arraybuffer';
+        const chunks = [];
+        let hello = null;
+        let received = 0;
+        let want = 0;
+        const gaps = [];
+        const timer = setTimeout(() => finish(new Error('timed out reading the history')), timeoutMs);
+        function finish(error) {
+            clearTimeout(timer);
+            ws.onclose = ws.onmessage = null;
+            ws.close();
+            if (error) {
+                reject(error);
+                return;
+            }
+            const bytes = new Uint8Array(received);
+            let at = 0;
+            for (const chunk of chunks) {
+                bytes.set(chunk, at);
+                at += chunk.length;
+            }
+            resolve({ bytes, hello, gaps });
+        }
+        ws.onmessage = (event) => {
+            if (typeof event.data === 'string') {
+                const decoded = decodeServerMessage(event.data);
+                const m = decoded.message;
+                if (m?.type === ServerType.HELLO) {
+                    hello = m;
+                    want = m.history.end - m.offset;
+                    if (want <= 0)
+                        finish();
+                } else if (m?.type === ServerType.GAP) {
+                    gaps.push(m);
+                }
+                return;
+            }
+            if (!hello)
+                return;
+            let chunk = new Uint8Array(event.data);
+            if (received + chunk.length > want)
+                chunk = chunk.subarray(0, want - received);
+            chunks.push(chunk);
+            received += chunk.length;
+            if (received >= want)
+                finish();
+        };
+        ws.onclose = () => finish(received > 0 || hello ? undefined : new Error('the server closed the connection'));
+    });
+}

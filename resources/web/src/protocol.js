@@ -1,0 +1,196 @@
+// Protocol v1 between the cloud-console server and its clients, as the page speaks it.
+//
+// This is the page's single declaration of the protocol; common/protocol.h is the C++ one and
+// docs/protocol.md the reference for both. Binary WebSocket frames carry console bytes (output
+// from the server, input from the page); text frames carry one JSON control message each.
+//
+// The decoder never throws: a malformed message yields {error: {code, message}}, and a message
+// of a type this page does not know yields {ignored: type} so the caller can log and go on.
+
+export const VERSION = 1;
+// The WebSocket subprotocol the page asks for. Without it the server would use raw mode.
+export const SUBPROTOCOL = 'cloud-console.v1';
+
+// Largest message the server accepts from a client; bigger ones close the connection (1009).
+export const MAX_CLIENT_MESSAGE = 64 * 1024;
+export const MAX_COLS = 1000;
+export const MAX_ROWS = 1000;
+// Offsets travel as JSON numbers, exact up to 2^53.
+export const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
+
+export const SourceState = Object.freeze({ UP: 'up', DOWN: 'down' });
+
+// Server to client.
+export const ServerType = Object.freeze({
+    HELLO: 'hello',
+    SOURCE: 'source',
+    GAP: 'gap',
+    ERROR: 'error',
+    PONG: 'pong',
+});
+
+// Client to server.
+export const ClientType = Object.freeze({
+    RESIZE: 'resize',
+    PING: 'ping',
+    BREAK: 'break',
+});
+
+// Stable error codes carried by {"type":"error"}.
+export const ErrorCode = Object.freeze({
+    BAD_JSON: 'bad-json',
+    BAD_MESSAGE: 'bad-message',
+    UNKNOWN_TYPE: 'unknown-type',
+    READ_ONLY: 'read-only',
+    INPUT_OVERFLOW: 'input-overflow',
+    UNSUPPORTED: 'unsupported',
+    SOURCE_DOWN: 'source-down',
+});
+
+// --- field checks ------------------------------------------------------------------------------
+
+class FieldError extends Error {}
+
+function isObject(value) {
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function field(object, name, check, what) {
+    const value = object[name];
+    if (!check(value))
+        throw new FieldError(`"${name}" must be ${what}`);
+    return value;
+}
+
+const isString = (v) => typeof v === 'string';
+const isBool = (v) => typeof v === 'boolean';
+const isOffset = (v) => Number.isSafeInteger(v) && v >= 0;
+const isState = (v) => v === SourceState.UP || v === SourceState.DOWN;
+
+function string(object, name) {
+    return field(object, name, isString, 'a string');
+}
+function offset(object, name) {
+    return field(object, name, isOffset, 'an offset (an integer from 0 to 2^53-1)');
+}
+function bool(object, name) {
+    return field(object, name, isBool, 'true or false');
+}
+function nested(object, name) {
+    return field(object, name, isObject, 'an object');
+}
+
+// --- server messages ---------------------------------------------------------------------------
+
+const serverDecoders = {
+    [ServerType.HELLO](m) {
+        const history = nested(m, 'history');
+        const source = nested(m, 'source');
+        const capabilities = nested(m, 'capabilities');
+        const hello = {
+            type: ServerType.HELLO,
+            protocol: field(m, 'protocol', Number.isSafeInteger, 'an integer'),
+            console: string(m, 'console'),
+            offset: offset(m, 'offset'),
+            epoch: string(m, 'epoch'),
+            history: { start: offset(history, 'start'), end: offset(history, 'end') },
+            writable: bool(m, 'writable'),
+            source: { state: field(source, 'state', isState, '"up" or "down"'), reason: '' },
+            capabilities: {
+                resize: bool(capabilities, 'resize'),
+                break: bool(capabilities, 'break'),
+            },
+            server: m.server === undefined ? '' : string(m, 'server'),
+        };
+        if (source.reason !== undefined)
+            hello.source.reason = string(source, 'reason');
+        if (hello.history.start > hello.history.end)
+            throw new FieldError('"history.start" is after "history.end"');
+        return hello;
+    },
+    [ServerType.SOURCE](m) {
+        return {
+            type: ServerType.SOURCE,
+            state: field(m, 'state', isState, '"up" or "down"'),
+            reason: m.reason === undefined ? '' : string(m, 'reason'),
+        };
+    },
+    [ServerType.GAP](m) {
+        const gap = { type: ServerType.GAP, from: offset(m, 'from'), to: offset(m, 'to') };
+        if (gap.from > gap.to)
+            throw new FieldError('"from" is after "to"');
+        return gap;
+    },
+    [ServerType.ERROR](m) {
+        return {
+            type: ServerType.ERROR,
+            code: string(m, 'code'),
+            message: m.message === undefined ? '' : string(m, 'message'),
+        };
+    },
+    [ServerType.PONG](m) {
+        return { type: ServerType.PONG, data: m.data === undefined ? null : m.data };
+    },
+};
+
+// Decodes one text frame from the server. Returns one of:
+//   {message}            a known message, validated and normalised
+//   {ignored: type}      a well-formed message of a type this page does not know
+//   {error: {code, message}}  not JSON, not an object, or a known type with bad fields
+export function decodeServerMessage(text) {
+    let m;
+    try {
+        m = JSON.parse(text);
+    } catch (e) {
+        return { error: { code: ErrorCode.BAD_JSON, message: `invalid JSON: ${e.message}` } };
+    }
+    if (!isObject(m))
+        return { error: { code: ErrorCode.BAD_JSON, message: 'not a JSON object' } };
+    if (!isString(m.type))
+        return { error: { code: ErrorCode.BAD_MESSAGE, message: '"type" must be a string' } };
+    const decode = Object.hasOwn(serverDecoders, m.type) ? serverDecoders[m.type] : null;
+    if (!decode)
+        return { ignored: m.type };
+    try {
+        return { message: decode(m) };
+    } catch (e) {
+        if (!(e instanceof FieldError))
+            throw e;
+        return { error: { code: ErrorCode.BAD_MESSAGE, message: `${m.type}: ${e.message}` } };
+    }
+}
+
+// --- client messages ---------------------------------------------------------------------------
+
+function clamp(value, low, high) {
+    return Math.min(high, Math.max(low, Math.round(value)));
+}
+
+export function encodeResize(cols, rows) {
+    return JSON.stringify({
+        type: ClientType.RESIZE,
+        cols: clamp(cols, 1, MAX_COLS),
+        rows: clamp(rows, 1, MAX_ROWS),
+    });
+}
+
+export function encodePing(data) {
+    return JSON.stringify({ type: ClientType.PING, data: data === undefined ? null : data });
+}
+
+export function encodeBreak() {
+    return JSON.stringify({ type: ClientType.BREAK });
+}
+
+// The WebSocket URL of the console this page belongs to: "ws" next to the page, so the page
+// works at "/", at "/c/<name>/" and under any reverse-proxy prefix; ws: or wss: follows the
+// page's own scheme. `offset` (optional) resumes the output there.
+export function socketUrl(pageHref, resumeOffset) {
+    const url = new URL('ws', pageHref);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    url.hash = '';
+    url.search = '';
+    if (resumeOffset !== undefined && resumeOffset !== null)
+        url.searchParams.set('offset', String(resumeOffset));
+    return url.href;
+}
