@@ -153,7 +153,10 @@ const connection = new Connection(location.href, {
             sendSize();
     },
     onOutput(bytes, endOffset) {
-        term.write(bytes, () => { view.shownOffset = endOffset; });
+        term.write(bytes, () => {
+            view.shownOffset = endOffset;
+            infoSoon();
+        });
     },
     onGap(gap) {
         view.gaps.push(gap);
@@ -182,6 +185,12 @@ const connection = new Connection(location.href, {
     pongTimeout: numberOption('pongTimeoutMs', 10000),
 });
 
+let infoTimer = null;
+function infoSoon() {
+    if (infoTimer === null)
+        infoTimer = setTimeout(() => { infoTimer = null; renderInfo(); }, 250);
+}
+
 let countdown = null;
 function renderStatus() {
     const c = connection;
@@ -192,7 +201,7 @@ function renderStatus() {
     countdown = null;
     switch (c.state) {
     case 'connecting':
-        text = c.connects === 0 ? 'Connecting…' : `Reconnecting… (${c.reason})`;
+        text = c.connects === 0 && c.attempt === 0 ? 'Connecting…' : `Reconnecting… ${c.reason}`;
         break;
     case 'connected':
         if (source?.state === 'down') {
@@ -204,7 +213,7 @@ function renderStatus() {
         break;
     case 'reconnecting': {
         const seconds = Math.max(0, Math.ceil((c.retryAt - Date.now()) / 1000));
-        text = `Disconnected (${c.reason}) · reconnecting in ${seconds} s`;
+        text = `Disconnected: ${c.reason}. Reconnecting in ${seconds} s`;
         countdown = setInterval(renderStatus, 1000);
         break;
     }
@@ -215,6 +224,7 @@ function renderStatus() {
     box.dataset.state = state;
     if (view.lastStatus !== text) {
         $('status-text').textContent = text;
+        box.title = text;
         view.lastStatus = text;
     }
     const button = $('reconnect-button');
@@ -222,6 +232,17 @@ function renderStatus() {
     button.textContent = c.state === 'closed' ? 'Connect' : 'Reconnect now';
     document.body.dataset.connection = c.state;
     updateActions();
+    renderInfo();
+}
+
+// The quieter half of the status bar: where the output stands, the size, the renderer.
+function renderInfo() {
+    const parts = [];
+    if (view.shownOffset !== null)
+        parts.push(`offset ${view.shownOffset}`);
+    parts.push(`${term.cols}×${term.rows}`);
+    parts.push(renderer === 'webgl' ? 'WebGL' : 'DOM renderer');
+    $('status-info').textContent = parts.join(' · ');
 }
 
 $('reconnect-button').addEventListener('click', () => {
@@ -497,7 +518,7 @@ function setAction(button, reasonBox, reason) {
     button.setAttribute('aria-disabled', reason ? 'true' : 'false');
     button.classList.toggle('disabled', Boolean(reason));
     button.dataset.reason = reason || '';
-    button.title = reason ? `Unavailable: ${reason}` : button.dataset.help;
+    button.title = reason ? "" : button.dataset.help;
     $(reasonBox).textContent = reason ? `Unavailable: ${reason}` : '';
 }
 
@@ -669,6 +690,7 @@ function fitSoon() {
 let resizeTimer = null;
 term.onResize(() => {
     updateActions();
+    renderInfo();
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(sendSize, 250); // follow a window drag once it settles
 });
