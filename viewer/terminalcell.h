@@ -1,0 +1,56 @@
+#pragma once
+
+// Cell is one character cell of the terminal as the view paints it and the scrollback keeps it.
+//
+// Colours are already resolved to RGB (indexed colours through the model's palette), so the
+// view needs no palette; "default" colours are flagged instead, so that the view can paint the
+// default background once per frame and the theme stays the view's business. A cell keeps the
+// base character and at most one combining character: enough for accents and emoji variation
+// selectors, and it keeps a 10,000-line scrollback of wide lines within a few tens of MB.
+
+#include <QRgb>
+#include <QtGlobal>
+
+#include <vector>
+
+namespace CloudConsole::Viewer {
+
+struct Cell
+{
+    enum Flag : quint16 {
+        Bold = 1 << 0,
+        Italic = 1 << 1,
+        Underline = 1 << 2,
+        DoubleUnderline = 1 << 3,
+        Reverse = 1 << 4,
+        Strike = 1 << 5,
+        Blink = 1 << 6,
+        DefaultForeground = 1 << 7,
+        DefaultBackground = 1 << 8,
+    };
+
+    char32_t ch = 0; // 0: nothing was ever written here
+    char32_t combining = 0;
+    QRgb foreground = 0;
+    QRgb background = 0;
+    quint16 flags = DefaultForeground | DefaultBackground;
+    // 1 for most characters, 2 for the first cell of a wide character, 0 for the cell it covers.
+    quint8 width = 1;
+
+    bool has(Flag flag) const { return (flags & flag) != 0; }
+    bool isBlank() const
+    {
+        return (ch == 0 || ch == U' ') && has(DefaultBackground)
+            && !(flags & (Reverse | Underline | DoubleUnderline | Strike));
+    }
+    // Cells that paint the same except for their character, so the view can draw them in one run.
+    bool sameStyle(const Cell &other) const
+    {
+        return flags == other.flags && foreground == other.foreground
+            && background == other.background;
+    }
+};
+
+using Line = std::vector<Cell>;
+
+} // namespace CloudConsole::Viewer

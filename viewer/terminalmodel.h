@@ -1,0 +1,164 @@
+#pragma once
+
+// TerminalModel is the terminal emulator without a widget: console bytes in, a grid of cells
+// out, and the bytes that keys and pastes turn into for the guest.
+//
+// It owns the libvterm instance (through a unique_ptr with a deleter) and the scrollback, and
+// answers "what is in line L, column C" for the view. libvterm's C callbacks arrive through thin
+// lambdas that forward to one member each. Damage is gathered while a write runs and announced
+// once per write, so a 64 KiB frame costs one signal, not thousands.
+//
+// Lines are numbered as the view scrolls them: 0 is the oldest scrollback line, and the live
+// screen occupies lines scrollbackLines() .. lineCount() - 1. The model knows nothing about
+// sockets, the protocol, painting or fonts.
+
+#include "scrollback.h"
+#include "terminalcell.h"
+
+#include <QByteArray>
+#include <QObject>
+#include <QPoint>
+#include <QRect>
+#include <QSize>
+#include <QString>
+
+#include <vterm.h>
+
+#include <memory>
+
+namespace CloudConsole::Viewer {
+
+struct TerminalColors
+{
+    QRgb foreground = qRgb(0xd0, 0xd0, 0xd0);
+    QRgb background = qRgb(0x1c, 0x1c, 0x1c);
+    // The 16 ANSI colours; 16..255 follow the xterm cube and grey ramp that libvterm builds in.
+    QRgb ansi[16] = {qRgb(0x2e, 0x34, 0x36), qRgb(0xcc, 0x00, 0x00), qRgb(0x4e, 0x9a, 0x06),
+                     qRgb(0xc4, 0xa0, 0x00), qRgb(0x34, 0x65, 0xa4), qRgb(0x75, 0x50, 0x7b),
+                     qRgb(0x06, 0x98, 0x9a), qRgb(0xd3, 0xd7, 0xcf), qRgb(0x55, 0x57, 0x53),
+                     qRgb(0xef, 0x29, 0x29), qRgb(0x8a, 0xe2, 0x34), qRgb(0xfc, 0xe9, 0x4f),
+                     qRgb(0x72, 0x9f, 0xcf), qRgb(0xad, 0x7f, 0xa8), qRgb(0x34, 0xe2, 0xe2),
+                     qRgb(0xee, 0xee, 0xec)};
+};
+
+struct TerminalCursor
+{
+    enum class Shape { Block, Underline, Bar };
+    QPoint position; // column, screen row
+    bool visible = true;
+    bool blinking = true;
+    Shape shape = Shape::Block;
+};
+
+class TerminalModel : public QObject
+{
+    Q_OBJECT
+
+public:
+    static constexpr int DefaultScrollback = 10'000;
+
+    explicit TerminalModel(QSize gridSize = {80, 24}, QObject *parent = nullptr);
+    ~TerminalModel() override;
+
+    // --- output from the console -------------------------------------------------------------
+    void write(QByteArrayView bytes);
+    // Inserts a line the guest did not write, such as "[cloud-console: 512 bytes skipped]",
+    // in a colour of its own. Any escape sequence the guest left half-written is cancelled first.
+    void markLine(const QString &text);
+    // Answers to the guest's queries (device attributes, cursor position) are dropped while
+    // replies are disabled: the session disables them while history is replayed, because
+    // those queries were asked, and answered, long ago.
+    void setRepliesEnabled(bool enabled) { m_repliesEnabled = enabled; }
+
+    // --- input for the guest ------------------------------------------------------------------
+    void sendKey(VTermKey key, VTermModifier modifiers);
+    void sendChar(char32_t character, VTermModifier modifiers);
+    void sendText(const QString &text);
+    void sendBytes(const QByteArray &bytes);
+    // Sends a paste, wrapped in bracketed-paste markers when the guest enabled them; line feeds
+    // become carriage returns like a typed Enter.
+    void paste(const QString &text);
+
+    // --- geometry -----------------------------------------------------------------------------
+    QSize gridSize() const { return m_size; } // columns x rows
+    void resize(QSize gridSize);
+    int scrollbackCapacity() const { return m_scrollback.capacity(); }
+    void setScrollbackCapacity(int lines);
+
+    // --- content ------------------------------------------------------------------------------
+    int scrollbackLines() const { return m_scrollback.size(); }
+    int lineCount() const { return m_scrollback.size() + m_size.height(); }
+    const Scrollback &scrollback() const { return m_scrollback; }
+    Cell cellAt(int line, int column) const;
+    // Fills `cells` with the line; screen lines have exactly gridSize().width() cells,
+    // scrollback lines as many as they had before their blank tail was trimmed.
+    void fetchLine(int line, Line &cells) const;
+    QString lineText(int line) const;
+    // Text from `from` (inclusive) to `to` (exclusive); points are (column, line). Trailing
+    // blanks of each line are dropped and lines are joined with '\n'.
+    QString text(QPoint from, QPoint to) const;
+    QString allText() const;
+
+    TerminalCursor cursor() const { return m_cursor; }
+    bool isAltScreen() const { return m_altScreen; }
+    bool isReverseVideo() const { return m_reverseVideo; }
+    QString title() const { return m_title; }
+    const TerminalColors &colors() const { return m_colors; }
+
+    // Lines that scrolled off the screen, ever; the view follows it to keep its position.
+    qint64 linesScrolledOff() const { return m_linesScrolledOff; }
+
+Q_SIGNALS:
+    // Screen cells (column, screen row) that changed during the last write or resize.
+    void damaged(const QRect &cells);
+    void scrollbackChanged();
+    void cursorChanged();
+    void titleChanged(const QString &title);
+    void altScreenChanged(bool active);
+    void gridSizeChanged(QSize gridSize);
+    void bell();
+    // Bytes for the guest: typed keys, pastes, and answers to queries.
+    void inputReady(const QByteArray &bytes);
+
+private:
+    friend struct ModelCallbacks;
+    struct VTermDeleter
+    {
+        void operator()(VTerm *vterm) const;
+    };
+
+    // libvterm callbacks, one member each.
+    int onDamage(const VTermRect &rect);
+    int onMoveCursor(const VTermPos &position, bool visible);
+    int onSetTermProp(VTermProp property, const VTermValue &value);
+    int onBell();
+    int onPushLine(int columns, const VTermScreenCell *cells);
+    int onPopLine(int columns, VTermScreenCell *cells);
+    void onOutput(const char *bytes, size_t length);
+
+    Cell toCell(const VTermScreenCell &cell) const;
+    void toVTermCell(const Cell &cell, VTermScreenCell &out) const;
+    void applyColors();
+    void flushSignals();
+    void beginInput();
+    void endInput();
+
+    std::unique_ptr<VTerm, VTermDeleter> m_vterm;
+    VTermScreen *m_screen = nullptr; // owned by m_vterm
+    QSize m_size;
+    Scrollback m_scrollback;
+    TerminalColors m_colors;
+    TerminalCursor m_cursor;
+    QString m_title;
+    bool m_altScreen = false;
+    bool m_reverseVideo = false;
+    bool m_repliesEnabled = true;
+    bool m_sendingInput = false; // output produced now answers a key or paste, not a query
+    QRect m_damage;
+    bool m_scrollbackDirty = false;
+    bool m_cursorDirty = false;
+    qint64 m_linesScrolledOff = 0;
+    QByteArray m_pendingInput;
+};
+
+} // namespace CloudConsole::Viewer

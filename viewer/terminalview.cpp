@@ -1,0 +1,750 @@
+#include "terminalview.h"
+
+#include "keytranslator.h"
+#include "logging.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QClipboard>
+#include <QFontDatabase>
+#include <QFontMetricsF>
+#include <QKeyEvent>
+#include <QPainter>
+#include <QScrollBar>
+
+#include <algorithm>
+#include <cmath>
+
+namespace CloudConsole::Viewer {
+
+namespace {
+
+constexpr int BlinkInterval = 530; // ms; the common terminal cursor rate
+constexpr qreal MinPointSize = 5;
+constexpr qreal MaxPointSize = 72;
+
+int fontIndex(quint16 flags)
+{
+    return (flags & Cell::Bold ? 1 : 0) | (flags & Cell::Italic ? 2 : 0)
+        | (flags & (Cell::Underline | Cell::DoubleUnderline) ? 4 : 0)
+        | (flags & Cell::Strike ? 8 : 0);
+}
+
+QFont defaultTerminalFont()
+{
+    QFont font = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+    font.setFamilies(
+        {QStringLiteral("DejaVu Sans Mono"), QStringLiteral("Noto Sans Mono"), font.family()});
+    font.setStyleHint(QFont::TypeWriter);
+    font.setPointSizeF(11);
+    font.setKerning(false);
+    return font;
+}
+
+// Characters that belong to a word for double-click selection: letters and digits, and what
+// appears inside paths, URLs and host names.
+bool isWordCharacter(char32_t ch)
+{
+    if (ch == 0)
+        return false;
+    static constexpr char32_t extra[] = U"-_./~:@%+#=?&";
+    return QChar::isLetterOrNumber(ch) || std::char_traits<char32_t>::find(extra, 13, ch);
+}
+
+} // namespace
+
+TerminalView::TerminalView(TerminalModel *model, QWidget *parent)
+    : QAbstractScrollArea(parent), m_model(model)
+{
+    setFrameShape(QFrame::NoFrame);
+    setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOn);
+    setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    setFocusPolicy(Qt::StrongFocus);
+    setAttribute(Qt::WA_InputMethodEnabled);
+    viewport()->setAttribute(Qt::WA_OpaquePaintEvent);
+    viewport()->setCursor(Qt::IBeamCursor);
+    verticalScrollBar()->setSingleStep(1);
+
+    m_frameTimer.setSingleShot(true);
+    connect(&m_frameTimer, &QTimer::timeout, this, &TerminalView::flushFrame);
+    m_resizeTimer.setSingleShot(true);
+    m_resizeTimer.setInterval(DefaultResizeDelay);
+    connect(&m_resizeTimer, &QTimer::timeout, this, &TerminalView::announceSize);
+    m_blinkTimer.setInterval(BlinkInterval);
+    connect(&m_blinkTimer, &QTimer::timeout, this, &TerminalView::toggleBlink);
+    m_sinceFrame.start();
+
+    connect(m_model, &TerminalModel::damaged, this, &TerminalView::onModelDamaged);
+    connect(m_model, &TerminalModel::scrollbackChanged, this, &TerminalView::onScrollbackChanged);
+    connect(m_model, &TerminalModel::cursorChanged, this, &TerminalView::onCursorChanged);
+    connect(m_model, &TerminalModel::gridSizeChanged, this, &TerminalView::onGridSizeChanged);
+    m_seenDropped = m_model->scrollback().droppedCount();
+
+    const auto makeAction = [this](const QString &text, const QList<QKeySequence> &keys,
+                                   void (TerminalView::*slot)()) {
+        auto *action = new QAction(text, this);
+        action->setShortcuts(keys);
+        // The window puts these in its menus; they fire while the terminal has focus.
+        action->setShortcutContext(Qt::WindowShortcut);
+        connect(action, &QAction::triggered, this, slot);
+        addAction(action);
+        return action;
+    };
+    m_copyAction = makeAction(tr("&Copy"), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C)},
+                              &TerminalView::copy);
+    m_copyAction->setEnabled(false);
+    connect(this, &TerminalView::selectionChanged, m_copyAction, &QAction::setEnabled);
+    m_pasteAction = makeAction(
+        tr("&Paste"),
+        {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_V), QKeySequence(Qt::SHIFT | Qt::Key_Insert)},
+        &TerminalView::paste);
+    m_zoomInAction = makeAction(
+        tr("Zoom &In"),
+        {QKeySequence(Qt::CTRL | Qt::Key_Plus), QKeySequence(Qt::CTRL | Qt::Key_Equal)},
+        &TerminalView::zoomIn);
+    m_zoomOutAction = makeAction(tr("Zoom &Out"), {QKeySequence(Qt::CTRL | Qt::Key_Minus)},
+                                 &TerminalView::zoomOut);
+    m_resetZoomAction = makeAction(tr("&Reset Zoom"), {QKeySequence(Qt::CTRL | Qt::Key_0)},
+                                   &TerminalView::resetZoom);
+
+    setTerminalFont(defaultTerminalFont());
+    updateScrollBar();
+    scrollToBottom();
+}
+
+TerminalView::~TerminalView() = default;
+
+// --- font and geometry -----------------------------------------------------------------------
+
+void TerminalView::setTerminalFont(const QFont &font)
+{
+    m_basePointSize = font.pointSizeF();
+    applyFont(font);
+}
+
+void TerminalView::applyFont(const QFont &font)
+{
+    m_font = font;
+    for (int i = 0; i < int(m_fonts.size()); ++i) {
+        QFont variant = font;
+        variant.setBold(i & 1);
+        variant.setItalic(i & 2);
+        variant.setUnderline(i & 4);
+        variant.setStrikeOut(i & 8);
+        m_fonts[size_t(i)] = variant;
+    }
+    const QFontMetricsF metrics(font);
+    // Whole pixels per row keep lines from drifting; columns follow the font's own advance
+    // so that a run of characters drawn at once lands on the cell grid.
+    m_cellSize = QSizeF(metrics.horizontalAdvance(QLatin1Char('M')), std::ceil(metrics.height()));
+    m_ascent = metrics.ascent();
+    updateGrid();
+    viewport()->update();
+    updateGeometry();
+}
+
+void TerminalView::zoomIn()
+{
+    QFont font = m_font;
+    font.setPointSizeF(std::min(MaxPointSize, m_font.pointSizeF() + 1));
+    applyFont(font);
+}
+
+void TerminalView::zoomOut()
+{
+    QFont font = m_font;
+    font.setPointSizeF(std::max(MinPointSize, m_font.pointSizeF() - 1));
+    applyFont(font);
+}
+
+void TerminalView::resetZoom()
+{
+    QFont font = m_font;
+    font.setPointSizeF(m_basePointSize);
+    applyFont(font);
+}
+
+QSize TerminalView::gridSizeFor(QSize viewportPixels) const
+{
+    return {std::max(1, int(viewportPixels.width() / m_cellSize.width())),
+            std::max(1, int(viewportPixels.height() / m_cellSize.height()))};
+}
+
+QSize TerminalView::sizeHint() const
+{
+    const int scrollBar = verticalScrollBar()->sizeHint().width();
+    return QSize(int(std::ceil(80 * m_cellSize.width())) + scrollBar,
+                 int(24 * m_cellSize.height()));
+}
+
+void TerminalView::resizeEvent(QResizeEvent *event)
+{
+    QAbstractScrollArea::resizeEvent(event);
+    updateGrid();
+}
+
+void TerminalView::updateGrid()
+{
+    if (!m_model)
+        return;
+    // The model follows at once so that what is painted fits the window; the guest hears
+    // about it once the resizing stops.
+    m_model->resize(gridSizeFor(viewport()->size()));
+    m_resizeTimer.start();
+}
+
+void TerminalView::announceSize()
+{
+    const QSize size = m_model->gridSize();
+    if (size == m_announcedSize)
+        return;
+    m_announcedSize = size;
+    qCDebug(lcView) << "terminal size" << size;
+    Q_EMIT terminalSizeChanged(size);
+}
+
+void TerminalView::onGridSizeChanged()
+{
+    updateScrollBar();
+    if (m_followOutput)
+        scrollToBottom();
+    viewport()->update();
+}
+
+// --- scrolling -------------------------------------------------------------------------------
+
+int TerminalView::topLine() const
+{
+    return verticalScrollBar()->value();
+}
+
+bool TerminalView::isAtBottom() const
+{
+    return verticalScrollBar()->value() >= verticalScrollBar()->maximum();
+}
+
+void TerminalView::scrollToBottom()
+{
+    m_followOutput = true;
+    verticalScrollBar()->setValue(verticalScrollBar()->maximum());
+}
+
+void TerminalView::updateScrollBar()
+{
+    QScrollBar *bar = verticalScrollBar();
+    const QSignalBlocker blocker(bar); // range changes are not the user scrolling
+    bar->setRange(0, m_model->scrollbackLines());
+    bar->setPageStep(m_model->gridSize().height());
+}
+
+void TerminalView::scrollContentsBy(int, int)
+{
+    m_followOutput = isAtBottom();
+    viewport()->update();
+}
+
+// --- repainting ------------------------------------------------------------------------------
+
+void TerminalView::onModelDamaged(const QRect &cells)
+{
+    m_pendingDamage |= cells;
+    scheduleFrame();
+}
+
+void TerminalView::onScrollbackChanged()
+{
+    m_scrollbackPending = true;
+    scheduleFrame();
+}
+
+void TerminalView::onCursorChanged()
+{
+    m_blinkVisible = true;
+    updateCursorBlink();
+    scheduleFrame();
+}
+
+void TerminalView::scheduleFrame()
+{
+    if (m_frameTimer.isActive())
+        return;
+    // The first change after a quiet spell is painted at once (typing feels immediate); while
+    // changes keep coming, frames are spaced FrameInterval apart.
+    m_frameTimer.start(std::max<qint64>(0, FrameInterval - m_sinceFrame.elapsed()));
+}
+
+void TerminalView::flushFrame()
+{
+    m_sinceFrame.restart();
+    const int scrollbackLines = m_model->scrollbackLines();
+    if (m_scrollbackPending) {
+        m_scrollbackPending = false;
+        const qint64 dropped = m_model->scrollback().droppedCount();
+        const int droppedNow = int(dropped - m_seenDropped);
+        m_seenDropped = dropped;
+        const int oldTop = topLine();
+        updateScrollBar();
+        if (m_followOutput) {
+            scrollToBottom();
+        } else {
+            // Keep the lines the user is reading in place while new ones arrive below.
+            const QSignalBlocker blocker(verticalScrollBar());
+            verticalScrollBar()->setValue(std::max(0, oldTop - droppedNow));
+        }
+        viewport()->update();
+    } else if (!m_pendingDamage.isNull()) {
+        // Screen row r is painted at viewport row r + (scrollback - top).
+        const int offset = scrollbackLines - topLine();
+        const QRect damage = m_pendingDamage.translated(0, offset);
+        viewport()->update(QRect(cellRect(damage.left(), damage.top()).topLeft(),
+                                 cellRect(damage.right(), damage.bottom()).bottomRight()));
+    }
+    m_pendingDamage = QRect();
+    const QRect cursor = cursorRect();
+    if (cursor != m_paintedCursor) {
+        viewport()->update(m_paintedCursor);
+        viewport()->update(cursor);
+    }
+}
+
+QRect TerminalView::cellRect(int column, int viewportRow, int width) const
+{
+    const qreal left = column * m_cellSize.width();
+    const qreal right = (column + width) * m_cellSize.width();
+    const int top = int(viewportRow * m_cellSize.height());
+    return QRect(QPoint(int(std::floor(left)), top),
+                 QPoint(int(std::ceil(right)) - 1, top + int(m_cellSize.height()) - 1));
+}
+
+QRect TerminalView::cursorRect() const
+{
+    const TerminalCursor cursor = m_model->cursor();
+    const int row = m_model->scrollbackLines() + cursor.position.y() - topLine();
+    return cellRect(cursor.position.x(), row, 2); // 2: the cursor may sit on a wide character
+}
+
+const QFont &TerminalView::fontFor(quint16 flags) const
+{
+    return m_fonts[size_t(fontIndex(flags))];
+}
+
+void TerminalView::paintEvent(QPaintEvent *event)
+{
+    QPainter painter(viewport());
+    const TerminalColors &colors = m_model->colors();
+    const QRect area = event->rect();
+    painter.fillRect(area,
+                     QColor(m_model->isReverseVideo() ? colors.foreground : colors.background));
+
+    const int rows = m_model->gridSize().height();
+    const int first = std::max(0, int(area.top() / m_cellSize.height()));
+    const int last = std::min(rows - 1, int(area.bottom() / m_cellSize.height()));
+    for (int row = first; row <= last; ++row)
+        paintLine(painter, row, topLine() + row);
+    paintCursor(painter);
+    ++m_framesPainted;
+}
+
+void TerminalView::paintLine(QPainter &painter, int viewportRow, int line)
+{
+    if (line >= m_model->lineCount())
+        return;
+    m_model->fetchLine(line, m_lineBuffer);
+    const TerminalColors &colors = m_model->colors();
+    const bool screenReverse = m_model->isReverseVideo();
+    const int columns = int(m_lineBuffer.size());
+
+    // Resolve each cell's colours once: reverse video, selection, and defaults.
+    struct Colors
+    {
+        QRgb foreground;
+        QRgb background;
+        bool paintBackground;
+    };
+    const auto resolve = [&](int column) {
+        const Cell &cell = m_lineBuffer[size_t(column)];
+        QRgb foreground = cell.has(Cell::DefaultForeground) ? colors.foreground : cell.foreground;
+        QRgb background = cell.has(Cell::DefaultBackground) ? colors.background : cell.background;
+        bool reverse = cell.has(Cell::Reverse) != screenReverse;
+        if (isSelected(column, line))
+            reverse = !reverse;
+        if (reverse)
+            std::swap(foreground, background);
+        const bool defaultBackground
+            = screenReverse ? background == colors.foreground : background == colors.background;
+        return Colors {foreground, background, !defaultBackground};
+    };
+
+    const int top = int(viewportRow * m_cellSize.height());
+    // Backgrounds first, in runs, so wide glyphs and italics are not cut by a neighbour's fill.
+    for (int column = 0; column < columns;) {
+        const Colors start = resolve(column);
+        int end = column + 1;
+        while (end < columns) {
+            const Colors next = resolve(end);
+            if (next.background != start.background
+                || next.paintBackground != start.paintBackground)
+                break;
+            ++end;
+        }
+        if (start.paintBackground)
+            painter.fillRect(cellRect(column, viewportRow, end - column), QColor(start.background));
+        column = end;
+    }
+
+    // Then text: plain ASCII cells of one style as one run, everything else one cell at a time
+    // at its own position, so that fallback fonts with other advances stay on the grid.
+    QString run;
+    int runStart = 0;
+    Colors runColors {};
+    quint16 runFlags = 0;
+    const auto flush = [&]() {
+        if (run.isEmpty())
+            return;
+        painter.setFont(fontFor(runFlags));
+        painter.setPen(QColor(runColors.foreground));
+        painter.drawText(QPointF(runStart * m_cellSize.width(), top + m_ascent), run);
+        run.clear();
+    };
+    for (int column = 0; column < columns; ++column) {
+        const Cell &cell = m_lineBuffer[size_t(column)];
+        if (cell.width == 0)
+            continue;
+        const bool decorated
+            = cell.flags & (Cell::Underline | Cell::DoubleUnderline | Cell::Strike);
+        if ((cell.ch == 0 || cell.ch == U' ') && !decorated) {
+            flush();
+            continue;
+        }
+        const Colors cellColors = resolve(column);
+        const char32_t ch = cell.ch == 0 ? U' ' : cell.ch;
+        if (ch < 0x80 && cell.combining == 0) {
+            if (!run.isEmpty()
+                && (runFlags != cell.flags || runColors.foreground != cellColors.foreground
+                    || runStart + run.size() != column))
+                flush();
+            if (run.isEmpty()) {
+                runStart = column;
+                runFlags = cell.flags;
+                runColors = cellColors;
+            }
+            run += QChar(char16_t(ch));
+            continue;
+        }
+        flush();
+        QString text = QString::fromUcs4(&ch, 1);
+        if (cell.combining != 0)
+            text += QString::fromUcs4(&cell.combining, 1);
+        painter.setFont(fontFor(cell.flags));
+        painter.setPen(QColor(cellColors.foreground));
+        const QRect rect = cellRect(column, viewportRow, cell.width);
+        painter.drawText(QPointF(rect.left(), top + m_ascent), text);
+    }
+    flush();
+}
+
+void TerminalView::paintCursor(QPainter &painter)
+{
+    m_paintedCursor = QRect();
+    const TerminalCursor cursor = m_model->cursor();
+    if (!cursor.visible || !isAtBottom())
+        return;
+    if (cursor.blinking && hasFocus() && !m_blinkVisible)
+        return;
+    const int row = m_model->scrollbackLines() + cursor.position.y() - topLine();
+    const int line = m_model->scrollbackLines() + cursor.position.y();
+    const Cell cell = m_model->cellAt(line, cursor.position.x());
+    const QRect rect = cellRect(cursor.position.x(), row, cell.width == 2 ? 2 : 1);
+    const TerminalColors &colors = m_model->colors();
+    const QColor color(colors.foreground);
+    m_paintedCursor = cursorRect();
+    if (!hasFocus()) {
+        painter.setPen(color);
+        painter.setBrush(Qt::NoBrush);
+        painter.drawRect(rect.adjusted(0, 0, -1, -1));
+        return;
+    }
+    switch (cursor.shape) {
+    case TerminalCursor::Shape::Block: {
+        painter.fillRect(rect, color);
+        if (cell.ch != 0 && cell.ch != U' ') {
+            painter.setFont(fontFor(cell.flags));
+            painter.setPen(QColor(colors.background));
+            painter.drawText(QPointF(rect.left(), rect.top() + m_ascent),
+                             QString::fromUcs4(&cell.ch, 1));
+        }
+        break;
+    }
+    case TerminalCursor::Shape::Underline:
+        painter.fillRect(QRect(rect.left(), rect.bottom() - 1, rect.width(), 2), color);
+        break;
+    case TerminalCursor::Shape::Bar:
+        painter.fillRect(QRect(rect.left(), rect.top(), 2, rect.height()), color);
+        break;
+    }
+}
+
+void TerminalView::toggleBlink()
+{
+    m_blinkVisible = !m_blinkVisible;
+    viewport()->update(cursorRect());
+}
+
+void TerminalView::updateCursorBlink()
+{
+    if (hasFocus() && m_model->cursor().blinking) {
+        if (!m_blinkTimer.isActive())
+            m_blinkTimer.start();
+    } else {
+        m_blinkTimer.stop();
+        m_blinkVisible = true;
+    }
+}
+
+void TerminalView::focusInEvent(QFocusEvent *event)
+{
+    QAbstractScrollArea::focusInEvent(event);
+    m_blinkVisible = true;
+    updateCursorBlink();
+    viewport()->update(cursorRect());
+}
+
+void TerminalView::focusOutEvent(QFocusEvent *event)
+{
+    QAbstractScrollArea::focusOutEvent(event);
+    updateCursorBlink();
+    viewport()->update(cursorRect());
+}
+
+// --- keyboard --------------------------------------------------------------------------------
+
+bool TerminalView::event(QEvent *event)
+{
+    if (event->type() == QEvent::ShortcutOverride) {
+        // The guest gets every key (Ctrl+W, Ctrl+Q, Ctrl+A...) except the ones that are the
+        // viewer's own: Ctrl+Shift combinations, Shift+Insert and Shift+PgUp/PgDn, and zoom.
+        const auto *key = static_cast<QKeyEvent *>(event);
+        const Qt::KeyboardModifiers mods = key->modifiers() & ~Qt::KeypadModifier;
+        const bool viewerKey = (mods == (Qt::ControlModifier | Qt::ShiftModifier))
+            || (mods == Qt::ShiftModifier
+                && (key->key() == Qt::Key_Insert || key->key() == Qt::Key_PageUp
+                    || key->key() == Qt::Key_PageDown))
+            || (mods == Qt::ControlModifier
+                && (key->key() == Qt::Key_Plus || key->key() == Qt::Key_Minus
+                    || key->key() == Qt::Key_Equal || key->key() == Qt::Key_0));
+        if (!viewerKey) {
+            event->accept();
+            return true;
+        }
+    }
+    return QAbstractScrollArea::event(event);
+}
+
+bool TerminalView::focusNextPrevChild(bool)
+{
+    return false; // Tab belongs to the guest
+}
+
+void TerminalView::keyPressEvent(QKeyEvent *event)
+{
+    if (event->modifiers() == Qt::ShiftModifier
+        && (event->key() == Qt::Key_PageUp || event->key() == Qt::Key_PageDown)) {
+        const int page = m_model->gridSize().height() - 1;
+        QScrollBar *bar = verticalScrollBar();
+        bar->setValue(bar->value() + (event->key() == Qt::Key_PageUp ? -page : page));
+        return;
+    }
+    const std::optional<KeyStroke> stroke = translateKey(*event);
+    if (!stroke) {
+        QAbstractScrollArea::keyPressEvent(event);
+        return;
+    }
+    event->accept();
+    stroke->sendTo(*m_model);
+    scrollToBottom();
+}
+
+void TerminalView::inputMethodEvent(QInputMethodEvent *event)
+{
+    m_model->sendText(event->commitString());
+    event->accept();
+}
+
+// --- mouse and selection ---------------------------------------------------------------------
+
+QPoint TerminalView::cellAt(QPointF position) const
+{
+    const QSize grid = m_model->gridSize();
+    const int column = std::clamp(int(position.x() / m_cellSize.width()), 0, grid.width() - 1);
+    const int row = int(std::floor(position.y() / m_cellSize.height()));
+    const int line = std::clamp(topLine() + row, 0, m_model->lineCount() - 1);
+    return {column, line};
+}
+
+qint64 TerminalView::absoluteLine(int line) const
+{
+    return m_model->scrollback().droppedCount() + line;
+}
+
+int TerminalView::lineFromAbsolute(qint64 absolute) const
+{
+    return int(absolute - m_model->scrollback().droppedCount());
+}
+
+bool TerminalView::isSelected(int column, int line) const
+{
+    if (!m_selection)
+        return false;
+    const qint64 absolute = absoluteLine(line);
+    auto from = std::make_pair(qint64(m_selection->anchor.y()), m_selection->anchor.x());
+    auto to = std::make_pair(qint64(m_selection->cursor.y()), m_selection->cursor.x());
+    if (to < from)
+        std::swap(from, to);
+    const auto here = std::make_pair(absolute, column);
+    return from <= here && here <= to;
+}
+
+void TerminalView::setSelection(std::optional<Selection> selection)
+{
+    const bool had = m_selection.has_value();
+    m_selection = selection;
+    viewport()->update();
+    if (had != m_selection.has_value())
+        Q_EMIT selectionChanged(m_selection.has_value());
+}
+
+QString TerminalView::selectedText() const
+{
+    if (!m_selection)
+        return {};
+    QPoint from(m_selection->anchor.x(), lineFromAbsolute(m_selection->anchor.y()));
+    QPoint to(m_selection->cursor.x(), lineFromAbsolute(m_selection->cursor.y()));
+    if (std::make_pair(to.y(), to.x()) < std::make_pair(from.y(), from.x()))
+        std::swap(from, to);
+    return m_model->text(from, to + QPoint(1, 0));
+}
+
+void TerminalView::selectAll()
+{
+    const int last = m_model->lineCount() - 1;
+    setSelection(Selection {{0, int(absoluteLine(0))},
+                            {m_model->gridSize().width() - 1, int(absoluteLine(last))}});
+    copySelectionToPrimary();
+}
+
+void TerminalView::clearSelection()
+{
+    setSelection(std::nullopt);
+}
+
+void TerminalView::selectWordAt(QPoint cell)
+{
+    Line cells;
+    m_model->fetchLine(cell.y(), cells);
+    const int size = int(cells.size());
+    if (cell.x() >= size || !isWordCharacter(cells[size_t(cell.x())].ch)) {
+        setSelection(Selection {{cell.x(), int(absoluteLine(cell.y()))},
+                                {cell.x(), int(absoluteLine(cell.y()))}});
+        return;
+    }
+    int start = cell.x();
+    while (start > 0
+           && (isWordCharacter(cells[size_t(start - 1)].ch) || cells[size_t(start - 1)].width == 0))
+        --start;
+    int end = cell.x();
+    while (end + 1 < size
+           && (isWordCharacter(cells[size_t(end + 1)].ch) || cells[size_t(end + 1)].width == 0))
+        ++end;
+    const int line = int(absoluteLine(cell.y()));
+    setSelection(Selection {{start, line}, {end, line}});
+    copySelectionToPrimary();
+}
+
+void TerminalView::selectLineAt(int line)
+{
+    const int absolute = int(absoluteLine(line));
+    setSelection(Selection {{0, absolute}, {m_model->gridSize().width() - 1, absolute}});
+    copySelectionToPrimary();
+}
+
+void TerminalView::copySelectionToPrimary()
+{
+    QClipboard *clipboard = QGuiApplication::clipboard();
+    if (clipboard->supportsSelection() && hasSelection())
+        clipboard->setText(selectedText(), QClipboard::Selection);
+}
+
+void TerminalView::copy()
+{
+    if (hasSelection())
+        QGuiApplication::clipboard()->setText(selectedText());
+}
+
+void TerminalView::paste()
+{
+    m_model->paste(QGuiApplication::clipboard()->text());
+    scrollToBottom();
+}
+
+void TerminalView::mousePressEvent(QMouseEvent *event)
+{
+    const QPoint cell = cellAt(event->position());
+    if (event->button() == Qt::MiddleButton) {
+        QClipboard *clipboard = QGuiApplication::clipboard();
+        if (clipboard->supportsSelection())
+            m_model->paste(clipboard->text(QClipboard::Selection));
+        return;
+    }
+    if (event->button() != Qt::LeftButton) {
+        QAbstractScrollArea::mousePressEvent(event);
+        return;
+    }
+    // A press soon after a double click at the same place is the third click of a triple click.
+    if (m_sinceDoubleClick.isValid() && cell == m_doubleClickCell
+        && m_sinceDoubleClick.elapsed() < QApplication::doubleClickInterval()) {
+        m_sinceDoubleClick.invalidate();
+        selectLineAt(cell.y());
+        return;
+    }
+    clearSelection();
+    m_selecting = true;
+    // The press only anchors; it becomes a selection once the mouse moves to another cell.
+    m_pressCell = QPoint(cell.x(), int(absoluteLine(cell.y())));
+}
+
+void TerminalView::mouseMoveEvent(QMouseEvent *event)
+{
+    if (!m_selecting || !(event->buttons() & Qt::LeftButton))
+        return;
+    // Dragging past the top or bottom edge scrolls.
+    if (event->position().y() < 0)
+        verticalScrollBar()->setValue(topLine() - 1);
+    else if (event->position().y() > viewport()->height())
+        verticalScrollBar()->setValue(topLine() + 1);
+    const QPoint cell = cellAt(event->position());
+    const QPoint absolute(cell.x(), int(absoluteLine(cell.y())));
+    if (!m_selection && absolute == m_pressCell)
+        return;
+    setSelection(Selection {m_selection ? m_selection->anchor : m_pressCell, absolute});
+}
+
+void TerminalView::mouseReleaseEvent(QMouseEvent *event)
+{
+    if (event->button() == Qt::LeftButton && m_selecting) {
+        m_selecting = false;
+        copySelectionToPrimary();
+    }
+}
+
+void TerminalView::mouseDoubleClickEvent(QMouseEvent *event)
+{
+    if (event->button() != Qt::LeftButton)
+        return;
+    const QPoint cell = cellAt(event->position());
+    m_selecting = false;
+    selectWordAt(cell);
+    m_doubleClickCell = cell;
+    m_sinceDoubleClick.start();
+}
+
+} // namespace CloudConsole::Viewer

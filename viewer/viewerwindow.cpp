@@ -1,0 +1,267 @@
+#include "viewerwindow.h"
+
+#include "connectdialog.h"
+#include "consolesession.h"
+#include "logging.h"
+#include "terminalview.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QClipboard>
+#include <QFileDialog>
+#include <QLabel>
+#include <QLocale>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSaveFile>
+#include <QStatusBar>
+
+namespace CloudConsole::Viewer {
+
+ViewerWindow::ViewerWindow(QWidget *parent)
+    : QMainWindow(parent)
+    , m_session(new ConsoleSession(this))
+    , m_view(new TerminalView(m_session->model(), this))
+    , m_stateLabel(new QLabel(this))
+    , m_consoleLabel(new QLabel(this))
+    , m_bytesLabel(new QLabel(this))
+    , m_accessLabel(new QLabel(this))
+{
+    setCentralWidget(m_view);
+    m_view->setFocus();
+    statusBar()->addWidget(m_stateLabel);
+    statusBar()->addWidget(m_consoleLabel);
+    statusBar()->addPermanentWidget(m_accessLabel);
+    statusBar()->addPermanentWidget(m_bytesLabel);
+    createActions();
+
+    ConsoleConnection *connection = m_session->connection();
+    connect(m_view, &TerminalView::terminalSizeChanged, m_session,
+            &ConsoleSession::setTerminalSize);
+    connect(connection, &ConsoleConnection::stateChanged, this, &ViewerWindow::updateStatus);
+    connect(connection, &ConsoleConnection::sourceChanged, this, &ViewerWindow::updateStatus);
+    connect(connection, &ConsoleConnection::helloReceived, this, &ViewerWindow::onHello);
+    connect(connection, &ConsoleConnection::attemptFailed, this, &ViewerWindow::onAttemptFailed);
+    connect(connection, &ConsoleConnection::serverError, this, &ViewerWindow::onServerError);
+    connect(m_session->model(), &TerminalModel::titleChanged, this, &ViewerWindow::updateTitle);
+    connect(m_session->model(), &TerminalModel::bell, this, &QApplication::beep);
+    m_bytesTimer.setInterval(250);
+    connect(&m_bytesTimer, &QTimer::timeout, this, &ViewerWindow::updateBytes);
+    m_bytesTimer.start();
+    updateStatus();
+    updateBytes();
+    updateTitle();
+}
+
+void ViewerWindow::createActions()
+{
+    QMenu *consoleMenu = menuBar()->addMenu(tr("&Console"));
+    QAction *connectAction
+        = consoleMenu->addAction(tr("&Connect..."), this, &ViewerWindow::showConnectDialog);
+    connectAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+    m_reconnectAction = consoleMenu->addAction(tr("&Reconnect"), m_session->connection(),
+                                               &ConsoleConnection::reconnect);
+    m_reconnectAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+    m_breakAction = consoleMenu->addAction(tr("Send &BREAK"), this, &ViewerWindow::onSendBreak);
+    m_breakAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_B));
+    consoleMenu->addSeparator();
+    QAction *saveAction
+        = consoleMenu->addAction(tr("&Save Output..."), this, &ViewerWindow::onSaveOutput);
+    saveAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
+    consoleMenu->addSeparator();
+    QAction *quitAction = consoleMenu->addAction(tr("&Quit"), this, &QWidget::close);
+    // Ctrl+Q is XON for the guest; the terminal convention is Ctrl+Shift+Q.
+    quitAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Q));
+    quitAction->setMenuRole(QAction::QuitRole);
+
+    QMenu *editMenu = menuBar()->addMenu(tr("&Edit"));
+    editMenu->addAction(m_view->copyAction());
+    editMenu->addAction(m_view->pasteAction());
+    QAction *copyAllAction = editMenu->addAction(tr("Copy &All"), this, &ViewerWindow::onCopyAll);
+    copyAllAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
+
+    QMenu *viewMenu = menuBar()->addMenu(tr("&View"));
+    viewMenu->addAction(m_view->zoomInAction());
+    viewMenu->addAction(m_view->zoomOutAction());
+    viewMenu->addAction(m_view->resetZoomAction());
+    viewMenu->addSeparator();
+    QAction *fullScreen = viewMenu->addAction(tr("&Full Screen"), this, [this](bool on) {
+        setWindowState(on ? windowState() | Qt::WindowFullScreen
+                          : windowState() & ~Qt::WindowFullScreen);
+    });
+    fullScreen->setCheckable(true);
+    fullScreen->setShortcut(QKeySequence(Qt::Key_F11));
+
+    QMenu *helpMenu = menuBar()->addMenu(tr("&Help"));
+    helpMenu->addAction(tr("&About"), this, [this]() {
+        QMessageBox::about(this, tr("About cloud-console-viewer"),
+                           tr("<b>cloud-console-viewer</b> %1<br>A terminal for VM consoles "
+                              "served by cloud-console (protocol v%2).")
+                               .arg(QLatin1String(CLOUD_CONSOLE_VERSION))
+                               .arg(Protocol::Version));
+    });
+}
+
+void ViewerWindow::openConsole(const QUrl &url)
+{
+    m_session->open(url);
+    updateStatus();
+}
+
+bool ViewerWindow::showConnectDialog()
+{
+    ConnectDialog dialog(this);
+    if (!m_session->connection()->url().isEmpty())
+        dialog.setAddress(m_session->connection()->url().toString());
+    if (dialog.exec() != QDialog::Accepted)
+        return false;
+    openConsole(dialog.url());
+    return true;
+}
+
+void ViewerWindow::onHello()
+{
+    ConnectDialog::rememberConnection(m_session->connection()->url());
+    updateStatus();
+    updateTitle();
+}
+
+void ViewerWindow::updateStatus()
+{
+    const ConsoleConnection *connection = m_session->connection();
+    const auto &hello = connection->hello();
+    QString state;
+    switch (connection->state()) {
+    case ConsoleConnection::State::Idle:
+        state = connection->url().isEmpty() ? tr("Not connected") : tr("Disconnected");
+        break;
+    case ConsoleConnection::State::Connecting:
+        state = tr("Connecting...");
+        break;
+    case ConsoleConnection::State::Connected:
+        state = hello && hello->source == Protocol::SourceState::Down
+            ? tr("Connected (console down: %1)").arg(hello->sourceReason)
+            : tr("Connected");
+        break;
+    case ConsoleConnection::State::WaitingToRetry:
+        state = tr("Reconnecting (%1)").arg(connection->lastError());
+        break;
+    }
+    m_stateLabel->setText(state);
+    m_consoleLabel->setText(hello ? tr("Console: %1").arg(hello->console) : QString());
+    m_accessLabel->setText(hello && !hello->writable ? tr("Read-only") : QString());
+    m_reconnectAction->setEnabled(!connection->url().isEmpty());
+    m_breakAction->setEnabled(connection->canBreak() && connection->isWritable());
+    m_breakAction->setToolTip(connection->canBreak() ? QString()
+                                                     : tr("This console cannot send a BREAK"));
+}
+
+void ViewerWindow::updateBytes()
+{
+    const ConsoleConnection *connection = m_session->connection();
+    QString text = tr("%1 received").arg(QLocale().formattedDataSize(connection->bytesReceived()));
+    if (connection->bytesSkipped() > 0)
+        text += tr(", %1 skipped").arg(QLocale().formattedDataSize(connection->bytesSkipped()));
+    m_bytesLabel->setText(text);
+}
+
+void ViewerWindow::updateTitle()
+{
+    const auto &hello = m_session->connection()->hello();
+    QString title = hello ? hello->console : tr("cloud-console-viewer");
+    const QString terminalTitle = m_session->model()->title();
+    if (!terminalTitle.isEmpty())
+        title += QStringLiteral(" \u2014 ") + terminalTitle;
+    setWindowTitle(title);
+}
+
+void ViewerWindow::onAttemptFailed(ConsoleConnection::Failure failure, const QString &message,
+                                   bool willRetry)
+{
+    updateStatus();
+    if (willRetry)
+        return; // the status bar says so; a dialog every few seconds would be a nuisance
+    QString title;
+    switch (failure) {
+    case ConsoleConnection::Failure::Unreachable:
+        title = tr("Server Unreachable");
+        break;
+    case ConsoleConnection::Failure::Refused:
+        title = tr("Connection Refused");
+        break;
+    case ConsoleConnection::Failure::Unauthorized:
+        title = tr("Access Denied");
+        break;
+    case ConsoleConnection::Failure::NotFound:
+        title = tr("No Such Console");
+        break;
+    default:
+        title = tr("Cannot Connect");
+        break;
+    }
+    QMessageBox box(QMessageBox::Warning, title, ConsoleConnection::describe(failure),
+                    QMessageBox::NoButton, this);
+    box.setInformativeText(tr("Address: %1").arg(m_session->connection()->url().toString()));
+    box.setDetailedText(message);
+    QPushButton *retry = box.addButton(tr("&Retry"), QMessageBox::AcceptRole);
+    QPushButton *change = box.addButton(tr("C&hange Address..."), QMessageBox::ActionRole);
+    box.addButton(QMessageBox::Close);
+    box.setDefaultButton(retry);
+    box.exec();
+    if (box.clickedButton() == retry)
+        m_session->connection()->reconnect();
+    else if (box.clickedButton() == change)
+        showConnectDialog();
+}
+
+void ViewerWindow::onServerError(const Protocol::Error &error)
+{
+    statusBar()->showMessage(tr("Server: %1").arg(error.message), 5000);
+}
+
+void ViewerWindow::onSendBreak()
+{
+    if (!m_session->sendBreak())
+        statusBar()->showMessage(tr("This console cannot send a BREAK."), 5000);
+}
+
+bool ViewerWindow::saveOutput(const QString &fileName, QString *error)
+{
+    QSaveFile file(fileName);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Text)) {
+        *error = file.errorString();
+        return false;
+    }
+    file.write(m_session->model()->allText().toUtf8());
+    if (!file.commit()) {
+        *error = file.errorString();
+        return false;
+    }
+    return true;
+}
+
+void ViewerWindow::onSaveOutput()
+{
+    const auto &hello = m_session->connection()->hello();
+    const QString suggested
+        = (hello ? hello->console : QStringLiteral("console")) + QStringLiteral(".log");
+    const QString fileName = QFileDialog::getSaveFileName(this, tr("Save Output"), suggested,
+                                                          tr("Text files (*.log *.txt)"));
+    if (fileName.isEmpty())
+        return;
+    QString error;
+    if (!saveOutput(fileName, &error))
+        QMessageBox::warning(this, tr("Save Output"),
+                             tr("Cannot save to %1: %2").arg(fileName, error));
+    else
+        statusBar()->showMessage(tr("Saved to %1").arg(fileName), 5000);
+}
+
+void ViewerWindow::onCopyAll()
+{
+    QGuiApplication::clipboard()->setText(m_session->model()->allText());
+    statusBar()->showMessage(tr("Copied the whole output."), 3000);
+}
+
+} // namespace CloudConsole::Viewer

@@ -1,0 +1,64 @@
+#pragma once
+
+// ViewerWindow is the desktop window around one console: a TerminalView, menus, a status bar,
+// and the dialogs that explain a failed connection.
+//
+// It owns the ConsoleSession and the view (as children). It decides nothing about the protocol
+// or emulation; it shows what the session and connection report and forwards the user's
+// commands (reconnect, BREAK, save, copy all).
+
+#include "consoleconnection.h"
+
+#include <QMainWindow>
+#include <QTimer>
+
+class QAction;
+class QLabel;
+
+namespace CloudConsole::Viewer {
+
+class ConsoleSession;
+class TerminalView;
+
+class ViewerWindow : public QMainWindow
+{
+    Q_OBJECT
+
+public:
+    explicit ViewerWindow(QWidget *parent = nullptr);
+
+    ConsoleSession *session() const { return m_session; }
+    TerminalView *view() const { return m_view; }
+
+    void openConsole(const QUrl &url);
+    // Asks for an address; returns false if the user cancelled.
+    bool showConnectDialog();
+
+    // Writes the scrollback and screen as plain text.
+    bool saveOutput(const QString &fileName, QString *error);
+
+private:
+    void createActions();
+    void updateStatus();
+    void updateBytes();
+    void updateTitle();
+    void onAttemptFailed(ConsoleConnection::Failure failure, const QString &message,
+                         bool willRetry);
+    void onHello();
+    void onSaveOutput();
+    void onCopyAll();
+    void onSendBreak();
+    void onServerError(const Protocol::Error &error);
+
+    ConsoleSession *m_session;
+    TerminalView *m_view;
+    QLabel *m_stateLabel;
+    QLabel *m_consoleLabel;
+    QLabel *m_bytesLabel;
+    QLabel *m_accessLabel;
+    QAction *m_reconnectAction = nullptr;
+    QAction *m_breakAction = nullptr;
+    QTimer m_bytesTimer; // the byte count changes per frame; the label needs a few updates a second
+};
+
+} // namespace CloudConsole::Viewer
