@@ -1,0 +1,119 @@
+// Bytes a client will never see are shown as a clearly marked line: "… N bytes skipped …".
+// Two ways to fall behind a small history: being cut off while the console writes, and staying
+// connected but not reading (a lagging client).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { after, before, test } from 'node:test';
+
+import {
+    cc, cleanup, controlledSource, launchBrowser, startProxy, startServer, waitForState, waitForText,
+} from './lib/harness.mjs';
+
+const HISTORY = 8 * 1024;
+
+let source;
+let server;
+let proxy;
+let page;
+
+before(async () => {
+    source = controlledSource();
+    server = await startServer({ name: 'gap', exec: source.exec, historySize: '8K' });
+    proxy = await startProxy(server.port);
+    ({ page } = await launchBrowser());
+});
+after(cleanup);
+
+function lines(from, to) {
+    let text = '';
+    for (let i = from; i <= to; i += 1)
+        text += `output line ${String(i).padStart(6, '0')} ........................................\r\n`;
+    return text;
+}
+
+async function settled(expectedOffset) {
+    await page.waitForFunction((o) => window.cloudConsole.shownOffset === o, expectedOffset,
+                               { timeout: 60000 });
+}
+
+test('a client cut off while the history moves on shows the gap, then the rest', async () => {
+    await page.goto(`http://127.0.0.1:${proxy.port}/?retryMs=300&retryMaxMs=1000`);
+    await waitForState(page, 'connected');
+    await waitForText(page, 'ready');
+    await settled(source.written);
+    const cutAt = source.written;
+
+    proxy.cut();
+    await waitForState(page, 'reconnecting');
+    source.write(lines(1, 400)); // about 32 KiB: four times the history
+    proxy.restore();
+    await waitForState(page, 'connected', 20000);
+    await settled(source.written);
+
+    const gaps = await cc(page, 'cc.gaps');
+    assert.equal(gaps.length, 1, JSON.stringify(gaps));
+    const [gap] = gaps;
+    assert.equal(gap.from, cutAt);
+    assert.equal(gap.to, await cc(page, 'cc.hello.history.start'));
+    assert.ok(gap.to > cutAt && source.written - gap.to <= HISTORY, JSON.stringify(gap));
+
+    const whole = await cc(page, 'cc.bufferText()');
+    const marker = `… ${gap.to - gap.from} bytes skipped …`;
+    assert.equal(whole.split(marker).length - 1, 1, `one marker "${marker}" in:\n${whole}`);
+    assert.ok(whole.indexOf('ready') < whole.indexOf(marker));
+    assert.ok(whole.includes('output line 000400'));
+    assert.ok(!whole.includes('output line 000001 '), 'lines lost in the gap are not shown');
+    // The marker sits on a line of its own.
+    assert.ok(whole.split('\n').some((line) => line.trim() === marker), 'marker on its own line');
+});
+
+// How many bytes can sit in flight between the server and a proxy that stops reading: the
+// proxy's receive buffer, the server's send buffer (at most tcp_wmem's maximum), the server's
+// own per-client limit (256 KiB) and its history.
+function inFlightBound() {
+    const wmemMax = Number(fs.readFileSync('/proc/sys/net/ipv4/tcp_wmem', 'utf8').trim().split(/\s+/)[2]);
+    let rcvbuf = Number(fs.readFileSync('/proc/sys/net/ipv4/tcp_rmem', 'utf8').trim().split(/\s+/)[2]);
+    try {
+        // The proxy's socket to the server: its actual receive buffer (it cannot grow while the
+        // proxy does not read).
+        const out = execFileSync('ss', ['-Htmn', 'state', 'established', 'dst', `127.0.0.1:${server.port}`],
+                                 { encoding: 'utf8' });
+        const sizes = [...out.matchAll(/rb(\d+)/g)].map((m) => Number(m[1]));
+        if (sizes.length)
+            rcvbuf = Math.max(...sizes);
+    } catch (e) {
+        // ss unavailable: keep the system maximum.
+    }
+    return rcvbuf + wmemMax + 256 * 1024 + HISTORY;
+}
+
+test('a connected client that stops reading gets a gap instead of stale output', async () => {
+    await page.goto(`http://127.0.0.1:${proxy.port}/`);
+    await waitForState(page, 'connected');
+    await settled(source.written);
+    const connects = await cc(page, 'cc.connects');
+
+    proxy.hold(); // the connection stays up; the proxy stops reading from the server
+    const bound = inFlightBound();
+    const chunk = lines(1, 1000); // ~ 80 KiB
+    let first = 1000;
+    let total = 0;
+    while (total < 2 * bound) {
+        source.write(chunk);
+        total += chunk.length;
+        first += 1000;
+    }
+    source.write(lines(first, first + 20));
+    proxy.release();
+    await settled(source.written);
+
+    assert.equal(await cc(page, 'cc.connects'), connects, 'no reconnect was needed');
+    const gaps = await cc(page, 'cc.gaps');
+    assert.equal(gaps.length, 2, JSON.stringify(gaps));
+    const gap = gaps[1];
+    assert.ok(gap.to > gap.from && source.written - gap.to <= HISTORY, JSON.stringify(gap));
+    const text = await cc(page, 'cc.bufferText()');
+    assert.ok(text.includes(`… ${gap.to - gap.from} bytes skipped …`));
+    assert.ok(text.includes(`output line ${String(first + 20).padStart(6, '0')}`));
+});

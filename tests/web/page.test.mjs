@@ -1,0 +1,216 @@
+// The page's own features: find bar, settings (shortcuts, localStorage, URL overrides), theme,
+// actions (download, BREAK, resize) with their reasons, keyboard-only use, screen-reader mode,
+// renderer fallback. Also takes the screenshot used in the README.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, before, test } from 'node:test';
+
+import {
+    cc, cleanup, controlledSource, launchBrowser, screenshot, startServer, waitFor, waitForState,
+    waitForText,
+} from './lib/harness.mjs';
+
+let source;
+let server;
+let page;
+let context;
+
+before(async () => {
+    source = controlledSource({
+        history: 'alpha needle one\r\nbeta\r\ngamma needle two\r\ndelta NEEDLE three\r\n',
+    });
+    server = await startServer({ name: 'features', exec: source.exec });
+    ({ page, context } = await launchBrowser({ permissions: ['clipboard-read', 'clipboard-write'] }));
+    await page.goto(server.url);
+    await waitForState(page, 'connected');
+    await waitForText(page, 'ready');
+});
+after(cleanup);
+
+const focused = () => page.evaluate(() => document.activeElement?.id
+    || document.activeElement?.className || document.activeElement?.tagName);
+const terminalFocused = () => page.evaluate(
+    () => window.cloudConsole.terminal.textarea === document.activeElement);
+
+test('find bar: Ctrl+Shift+F, match count, next and previous, Escape', async () => {
+    await page.keyboard.press('Control+Shift+F');
+    assert.equal(await page.isVisible('#findbar'), true);
+    assert.equal(await focused(), 'find-input');
+    await page.keyboard.type('needle');
+    await waitFor(async () => /^\d of 3$/.test(await page.textContent('#find-count')), 'the match count');
+    const first = await page.textContent('#find-count');
+    await page.keyboard.press('Enter');
+    await waitFor(async () => (await page.textContent('#find-count')) !== first, 'the next match');
+    const second = await page.textContent('#find-count');
+    await page.keyboard.press('Shift+Enter');
+    await waitFor(async () => (await page.textContent('#find-count')) === first, 'the previous match');
+    assert.notEqual(first, second);
+
+    await page.check('#find-case');
+    await waitFor(async () => /of 2$/.test(await page.textContent('#find-count')), 'case-sensitive count');
+    await page.fill('#find-input', 'no such thing');
+    await waitFor(async () => (await page.textContent('#find-count')) === 'no matches', '"no matches"');
+
+    await page.focus('#find-input');
+    await page.keyboard.press('Escape');
+    assert.equal(await page.isHidden('#findbar'), true);
+    assert.equal(await terminalFocused(), true);
+    // The search keys never reached the console.
+    assert.equal(source.inputBytes().length, 0);
+});
+
+test('font size: Ctrl+= and Ctrl+-, remembered in localStorage, overridden by the URL', async () => {
+    await page.locator('.xterm-screen').click();
+    assert.equal(await cc(page, 'cc.settings.fontSize'), 14);
+    await page.keyboard.press('Control+Equal');
+    await page.keyboard.press('Control+Equal');
+    assert.equal(await cc(page, 'cc.settings.fontSize'), 16);
+    assert.equal(await cc(page, 'cc.terminal.options.fontSize'), 16);
+    await page.keyboard.press('Control+Minus');
+    assert.equal(await cc(page, 'cc.settings.fontSize'), 15);
+    assert.equal(source.inputBytes().length, 0, 'font shortcuts are not input');
+    const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('cloud-console.settings')));
+    assert.equal(stored.fontSize, 15);
+
+    await page.reload();
+    await waitForState(page, 'connected');
+    assert.equal(await cc(page, 'cc.settings.fontSize'), 15);
+
+    await page.goto(`${server.url}?fontSize=22&theme=light&scrollback=500`);
+    await waitForState(page, 'connected');
+    assert.deepEqual(await cc(page, '[cc.settings.fontSize, cc.settings.theme, cc.settings.scrollback]'),
+                     [22, 'light', 500]);
+    assert.equal(await cc(page, 'cc.terminal.options.scrollback'), 500);
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light');
+    await page.keyboard.press('Control+0');
+    assert.equal(await cc(page, 'cc.settings.fontSize'), 14);
+});
+
+test('settings panel by keyboard only: theme and screen-reader mode', async () => {
+    await page.goto(`${server.url}?theme=dark`);
+    await waitForState(page, 'connected');
+    await page.keyboard.press('Control+Shift+O'); // from the terminal to the toolbar
+    assert.equal(await focused(), 'find-button');
+    for (let i = 0; i < 4; i += 1)
+        await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'settings-button');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.isVisible('#settings'), true);
+    assert.equal(await focused(), 'set-font-size');
+
+    await page.focus('input[name="theme"][value="light"]');
+    await page.keyboard.press('Space');
+    assert.equal(await cc(page, 'cc.settings.theme'), 'light');
+    assert.equal(await cc(page, 'cc.terminal.options.theme.background'), '#fbfbf9');
+
+    await page.focus('#set-screen-reader');
+    await page.keyboard.press('Space');
+    assert.equal(await cc(page, 'cc.settings.screenReader'), true);
+    assert.equal(await cc(page, 'cc.terminal.options.screenReaderMode'), true);
+    await waitFor(() => page.isVisible('.xterm-accessibility-tree').catch(() => false)
+        || page.evaluate(() => !!document.querySelector('.xterm-accessibility')), 'the accessibility tree');
+
+    await page.keyboard.press('Escape');
+    assert.equal(await page.isHidden('#settings'), true);
+    assert.equal(await focused(), 'settings-button');
+    // Tab from the toolbar reaches the terminal again.
+    await page.keyboard.press('Tab');
+    assert.equal(await terminalFocused(), true);
+
+    await page.focus('#settings-button');
+    await page.keyboard.press('Enter');
+    await page.focus('#set-screen-reader');
+    await page.keyboard.press('Space');
+    assert.equal(await cc(page, 'cc.settings.screenReader'), false);
+    await page.keyboard.press('Escape');
+});
+
+test('actions: BREAK is shown unavailable with the reason; resize follows the window', async () => {
+    const caps = await cc(page, 'cc.capabilities');
+    assert.equal(typeof caps.break, 'boolean');
+    const breakButton = page.locator('#break-button');
+    if (!caps.break) {
+        assert.equal(await breakButton.getAttribute('aria-disabled'), 'true');
+        assert.match(await breakButton.getAttribute('data-reason'), /does not support BREAK/);
+        assert.match(await page.textContent('#break-reason'), /Unavailable: .*BREAK/);
+        await breakButton.click();
+        assert.match(await page.textContent('#notice'), /unavailable.*does not support BREAK/);
+    } else {
+        assert.equal(await breakButton.getAttribute('aria-disabled'), 'false');
+    }
+    // A console spawned with --exec has a size.
+    assert.equal(caps.resize, true);
+    assert.equal(await page.getAttribute('#resize-button', 'aria-disabled'), 'false');
+});
+
+test('download saves the whole history as a file', async () => {
+    source.write('one more line for the download\r\n');
+    await waitForText(page, 'one more line for the download');
+    const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.click('#download-button'),
+    ]);
+    assert.equal(download.suggestedFilename(), 'features-history.log');
+    const file = await download.path();
+    assert.equal(fs.readFileSync(file).toString('hex'), source.output().toString('hex'));
+});
+
+test('copy on select, when turned on', async () => {
+    await page.goto(`${server.url}?copyOnSelect=1`);
+    await waitForState(page, 'connected');
+    await page.evaluate(() => navigator.clipboard.writeText(''));
+    await page.evaluate(() => window.cloudConsole.terminal.selectAll());
+    await waitFor(() => page.evaluate(() => navigator.clipboard.readText()).then((t) => t.includes('gamma needle two')),
+                  'the selection on the clipboard');
+});
+
+test('renderer: WebGL when available, the DOM renderer on request or as fallback', async () => {
+    const renderer = await cc(page, 'cc.renderer');
+    assert.ok(['webgl', 'dom'].includes(renderer));
+    await page.goto(`${server.url}?renderer=dom`);
+    await waitForState(page, 'connected');
+    assert.equal(await cc(page, 'cc.renderer'), 'dom');
+    await waitForText(page, 'gamma needle two');
+    assert.ok(await page.evaluate(() => !!document.querySelector('.xterm-rows')));
+});
+
+test('the terminal fills the window and the console follows its size', async () => {
+    const sizer = await startServer({
+        name: 'sizer',
+        exec: 'stty raw -echo; old=; while :; do s=$(stty size); '
+            + 'if [ "$s" != "$old" ]; then printf "size %s\\r\\n" "$s"; old=$s; fi; sleep 0.1; done',
+    });
+    await page.setViewportSize({ width: 1000, height: 600 });
+    await page.goto(sizer.url);
+    await waitForState(page, 'connected');
+    let size = await cc(page, 'cc.size');
+    await waitForText(page, `size ${size.rows} ${size.cols}`, { whole: true });
+
+    await page.setViewportSize({ width: 700, height: 420 });
+    await waitFor(async () => (await cc(page, 'cc.size')).cols < size.cols, 'the terminal to shrink');
+    size = await cc(page, 'cc.size');
+    await waitForText(page, `size ${size.rows} ${size.cols}`, { whole: true });
+    await page.setViewportSize({ width: 1000, height: 600 });
+});
+
+test('screenshot of the page for the README', async () => {
+    const shell = await startServer({
+        name: 'vm-demo',
+        exec: "stty cols 100; PS1='root@vm-demo:~# ' exec /bin/sh -i",
+    });
+    await page.goto(`${shell.url}?theme=dark&fontSize=14`);
+    await waitForState(page, 'connected');
+    await waitForText(page, 'root@vm-demo:~#');
+    for (const command of ['uname -sr', 'printf "h\\303\\251llo \\342\\234\\223 \\346\\227\\245\\346\\234\\254\\n"',
+                           'ls -F /', 'cat /etc/os-release | head -3']) {
+        await page.keyboard.type(`${command}\r`);
+        await page.waitForTimeout(300);
+    }
+    await waitFor(async () => (await cc(page, 'cc.visibleText()')).match(/root@vm-demo:~# /g)?.length >= 5,
+                  'the last prompt');
+    await page.keyboard.press('Control+Shift+F');
+    await page.keyboard.type('root');
+    await page.waitForTimeout(300);
+    const file = await screenshot(page, 'web.png');
+    assert.ok(fs.statSync(file).size > 10000);
+});
