@@ -104,6 +104,7 @@ const view = {
     notices: [],
     refusedBytes: 0,
     serverErrors: [],
+    transitions: [], // every connection state change: {state, reason, at}
     lastStatus: '',
 };
 
@@ -140,13 +141,20 @@ function numberOption(name, fallback) {
 }
 
 const connection = new Connection(location.href, {
-    onState: () => renderStatus(),
+    onState(state, { reason }) {
+        view.transitions.push({ state, reason, at: Date.now() });
+        if (view.transitions.length > 200)
+            view.transitions.shift();
+        renderStatus();
+    },
     onHello(hello, { epochChanged }) {
         setName(hello.console);
-        if (epochChanged)
-            term.write('\r\n\x1b[0;30;46m ── the server restarted: its history starts again here ── \x1b[0m\r\n');
-        if (view.shownOffset === null)
+        if (epochChanged) {
+            term.write('\r\n\x1b[0;30;46m ── the server restarted: its history starts again here ── \x1b[0m\r\n',
+                       () => { view.shownOffset = hello.offset; });
+        } else if (view.shownOffset === null) {
             view.shownOffset = hello.offset;
+        }
         $('readonly-badge').hidden = hello.writable;
         updateActions();
         if (hello.capabilities.resize && hello.writable)
@@ -324,9 +332,16 @@ async function pasteClipboard() {
     }
 }
 
+// Copy on select waits for the selection to settle (a mouse drag changes it many times).
+let selectionTimer = null;
 term.onSelectionChange(() => {
-    if (settings.get('copyOnSelect') && term.hasSelection())
-        copyText(term.getSelection());
+    if (!settings.get('copyOnSelect'))
+        return;
+    clearTimeout(selectionTimer);
+    selectionTimer = setTimeout(() => {
+        if (term.hasSelection())
+            copyText(term.getSelection());
+    }, 150);
 });
 
 $('terminal').addEventListener('contextmenu', (event) => {
@@ -727,6 +742,7 @@ window.cloudConsole = Object.freeze({
     get gaps() { return view.gaps.slice(); },
     get notices() { return view.notices.slice(); },
     get serverErrors() { return view.serverErrors.slice(); },
+    get transitions() { return view.transitions.slice(); },
     get renderer() { return renderer; },
     get settings() { return settings.all(); },
     get size() { return { cols: term.cols, rows: term.rows }; },
