@@ -54,6 +54,19 @@ VTermColor rgbColor(QRgb rgb)
     return color;
 }
 
+// libvterm 0.1.4 builds colours 16..255 from steps of 0x33 and ignores palette changes above
+// 15; programs expect xterm's cube and grey ramp, as every common terminal has them.
+QRgb xtermColor(int index)
+{
+    if (index < 232) {
+        static constexpr int steps[] = {0x00, 0x5f, 0x87, 0xaf, 0xd7, 0xff};
+        const int cube = index - 16;
+        return qRgb(steps[cube / 36], steps[(cube / 6) % 6], steps[cube % 6]);
+    }
+    const int grey = 8 + 10 * (index - 232);
+    return qRgb(grey, grey, grey);
+}
+
 QSize boundedSize(QSize size)
 {
     // libvterm needs at least one cell; the protocol allows at most 1000 x 1000.
@@ -75,6 +88,10 @@ TerminalModel::TerminalModel(QSize gridSize, QObject *parent)
     vterm_screen_enable_altscreen(m_screen, 1);
     vterm_screen_reset(m_screen, 1);
     applyColors();
+    // The reset damages the whole screen; a new model has nothing to announce yet.
+    vterm_screen_flush_damage(m_screen);
+    m_damage = QRect();
+    m_cursorDirty = false;
 }
 
 TerminalModel::~TerminalModel() = default;
@@ -99,7 +116,9 @@ void TerminalModel::write(QByteArrayView bytes)
 {
     if (bytes.isEmpty())
         return;
-    vterm_input_write(m_vterm.get(), bytes.data(), size_t(bytes.size()));
+    m_inputGuard.filter(bytes, [this](const char *data, size_t length) {
+        vterm_input_write(m_vterm.get(), data, length);
+    });
     flushSignals();
 }
 
@@ -263,12 +282,18 @@ Cell TerminalModel::toCell(const VTermScreenCell &in) const
         flags |= Cell::DefaultForeground;
     if (VTERM_COLOR_IS_DEFAULT_BG(&background))
         flags |= Cell::DefaultBackground;
-    vterm_screen_convert_color_to_rgb(m_screen, &foreground);
-    vterm_screen_convert_color_to_rgb(m_screen, &background);
-    cell.foreground = qRgb(foreground.rgb.red, foreground.rgb.green, foreground.rgb.blue);
-    cell.background = qRgb(background.rgb.red, background.rgb.green, background.rgb.blue);
+    cell.foreground = toRgb(foreground);
+    cell.background = toRgb(background);
     cell.flags = flags;
     return cell;
+}
+
+QRgb TerminalModel::toRgb(VTermColor color) const
+{
+    if (VTERM_COLOR_IS_INDEXED(&color) && color.indexed.idx >= 16)
+        return xtermColor(color.indexed.idx);
+    vterm_screen_convert_color_to_rgb(m_screen, &color);
+    return qRgb(color.rgb.red, color.rgb.green, color.rgb.blue);
 }
 
 void TerminalModel::toVTermCell(const Cell &cell, VTermScreenCell &out) const

@@ -14,6 +14,7 @@
 
 #include "scrollback.h"
 #include "terminalcell.h"
+#include "vterminputguard.h"
 
 #include <QByteArray>
 #include <QObject>
@@ -137,6 +138,7 @@ private:
     void onOutput(const char *bytes, size_t length);
 
     Cell toCell(const VTermScreenCell &cell) const;
+    QRgb toRgb(VTermColor color) const;
     void toVTermCell(const Cell &cell, VTermScreenCell &out) const;
     void applyColors();
     void flushSignals();
@@ -159,6 +161,7 @@ private:
     bool m_cursorDirty = false;
     qint64 m_linesScrolledOff = 0;
     QByteArray m_pendingInput;
+    VTermInputGuard m_inputGuard; // see vterminputguard.h
 };
 
 } // namespace CloudConsole::Viewer
