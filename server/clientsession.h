@@ -1,0 +1,79 @@
+#pragma once
+
+// ClientSession is one WebSocket client of a Console.
+//
+// It holds a cursor (an absolute offset) into the console's shared HistoryRing and sends from it
+// whenever its socket has room, so the data is never copied per client and a client that stops
+// reading holds back only itself: at most SendHighWater bytes wait in its socket, and if the
+// history moves past its cursor it gets a gap and goes on from the oldest byte kept. Input is
+// queued per client (bounded) and drained by the console in arrival order. It owns its
+// QWebSocket; it knows nothing about HTTP or where the console's bytes come from.
+
+#include "protocol.h"
+
+#include <QByteArray>
+#include <QObject>
+#include <QPointer>
+#include <QWebSocket>
+
+#include <optional>
+
+namespace CloudConsole {
+
+class Console;
+
+class ClientSession : public QObject
+{
+    Q_OBJECT
+public:
+    enum class Mode { Raw, V1 };
+
+    // Output waiting in one client's socket before the session stops sending to it.
+    static constexpr qint64 SendHighWater = 256 * 1024;
+    // Input waiting per client while the console is not reading its input.
+    static constexpr qsizetype InputQueueLimit = 64 * 1024;
+
+    // Takes ownership of socket, which must be connected.
+    ClientSession(Console &console, QWebSocket *socket, Mode mode, bool writable,
+                  QObject *parent = nullptr);
+    ~ClientSession() override;
+
+    // Sends the hello (and a gap if resumeFrom is older than the history), then the output.
+    void start(std::optional<qint64> resumeFrom);
+    // Sends what the history has beyond the cursor, as far as the socket has room.
+    void pump();
+    void sendEvent(const Protocol::ServerMessage &message);
+    void close(QWebSocketProtocol::CloseCode code, const QString &reason);
+
+    Mode mode() const { return m_mode; }
+    qint64 offset() const { return m_offset; }
+    QString peer() const { return m_peer; }
+
+    QByteArrayView pendingInput() const { return m_input; }
+    void consumeInput(qsizetype bytes) { m_input.remove(0, bytes); }
+    // Discards queued input because the source went down, and tells the client.
+    void dropInput(const QString &reason);
+
+Q_SIGNALS:
+    // The socket closed; the console drops the session.
+    void finished(ClientSession *session);
+
+private:
+    void onBinaryMessage(const QByteArray &message);
+    void onTextMessage(const QString &message);
+    void queueInput(QByteArrayView data);
+    void sendError(const char *code, const QString &message);
+    void skipTo(qint64 offset);
+
+    Console &m_console;
+    QPointer<QWebSocket> m_socket;
+    Mode m_mode;
+    bool m_writable;
+    QString m_peer;
+    qint64 m_offset = 0;
+    QByteArray m_input;
+    bool m_started = false;
+    bool m_pumping = false;
+};
+
+} // namespace CloudConsole

@@ -1,0 +1,203 @@
+#include "console.h"
+
+#include <QLoggingCategory>
+#include <QRandomGenerator>
+
+#include <algorithm>
+
+Q_LOGGING_CATEGORY(lcConsole, "cloudconsole.console")
+
+namespace CloudConsole {
+
+namespace {
+// How much of one client's input goes to the source before the next client's turn.
+constexpr qsizetype InputTurn = 4096;
+} // namespace
+
+Console::Console(ConsoleSettings settings, std::unique_ptr<ConsoleSource> source, QObject *parent)
+    : QObject(parent)
+    , m_settings(std::move(settings))
+    , m_epoch(QString::number(QRandomGenerator::system()->generate64(), 16)
+                  .rightJustified(16, QLatin1Char('0')))
+    , m_history(m_settings.historySize)
+    , m_source(std::move(source))
+{
+    connect(m_source.get(), &ConsoleSource::dataRead, this, &Console::onData);
+    connect(m_source.get(), &ConsoleSource::up, this, &Console::onSourceUp);
+    connect(m_source.get(), &ConsoleSource::down, this, &Console::onSourceDown);
+    connect(m_source.get(), &ConsoleSource::writable, this, &Console::drainInput);
+}
+
+Console::~Console()
+{
+    // Sessions refer to this console: they go first, while everything they use still exists.
+    m_source->disconnect(this);
+    const std::vector<ClientSession *> clients = std::exchange(m_clients, {});
+    for (ClientSession *session : clients)
+        delete session;
+    flushLog();
+}
+
+bool Console::start(QString *error)
+{
+    if (!m_settings.logPath.isEmpty()) {
+        m_log = std::make_unique<LogWriter>(m_settings.logPath, m_history);
+        QString why;
+        if (!m_log->open(&why)) {
+            *error = QStringLiteral("cannot open log file %1: %2").arg(m_settings.logPath, why);
+            return false;
+        }
+    }
+    m_source->start();
+    return true;
+}
+
+ClientSession *Console::addClient(QWebSocket *socket, ClientSession::Mode mode,
+                                  std::optional<qint64> resumeFrom, bool writable)
+{
+    if (socket->state() != QAbstractSocket::ConnectedState) {
+        // It went away between the handshake and now; there is nobody to serve.
+        socket->deleteLater();
+        return nullptr;
+    }
+    auto *session = new ClientSession(*this, socket, mode, writable, this);
+    // Queued: a session may finish in the middle of a broadcast over m_clients.
+    connect(session, &ClientSession::finished, this, &Console::removeClient, Qt::QueuedConnection);
+    m_clients.push_back(session);
+    qCInfo(lcConsole).noquote() << m_settings.name << "client" << session->peer() << "joined ("
+                                << m_clients.size() << "clients)";
+    session->start(resumeFrom);
+    return session;
+}
+
+void Console::removeClient(ClientSession *session)
+{
+    const auto it = std::find(m_clients.begin(), m_clients.end(), session);
+    if (it == m_clients.end())
+        return;
+    m_clients.erase(it);
+    qCInfo(lcConsole).noquote() << m_settings.name << "client" << session->peer() << "left ("
+                                << m_clients.size() << "clients)";
+    session->deleteLater();
+}
+
+void Console::closeAllClients(QWebSocketProtocol::CloseCode code, const QString &reason)
+{
+    for (ClientSession *session : m_clients)
+        session->close(code, reason);
+}
+
+Protocol::Hello Console::hello(qint64 offset, bool writable) const
+{
+    Protocol::Hello hello;
+    hello.console = m_settings.name;
+    hello.offset = offset;
+    hello.epoch = m_epoch;
+    hello.historyStart = m_history.startOffset();
+    hello.historyEnd = m_history.endOffset();
+    hello.writable = writable;
+    hello.source = m_source->isUp() ? Protocol::SourceState::Up : Protocol::SourceState::Down;
+    hello.sourceReason = m_source->stateReason();
+    hello.canResize = m_source->canResize();
+    hello.canBreak = m_source->canBreak();
+    hello.server = QStringLiteral("cloud-console/" CLOUD_CONSOLE_VERSION);
+    return hello;
+}
+
+QByteArray Console::frameAt(qint64 offset, qsizetype maxBytes)
+{
+    // Bytes at an absolute offset never change while they are kept, so a frame cut for one
+    // client is valid for every other client at the same offset.
+    const qsizetype size = qsizetype(std::min<qint64>(maxBytes, m_history.endOffset() - offset));
+    if (offset != m_frameOffset || m_frame.size() != size) {
+        m_frame = m_history.copy(offset, size);
+        m_frameOffset = offset;
+    }
+    return m_frame;
+}
+
+void Console::onData(QByteArrayView data)
+{
+    m_history.append(data);
+    if (m_frameOffset >= 0 && m_frameOffset < m_history.startOffset()) {
+        m_frame.clear();
+        m_frameOffset = -1;
+    }
+    if (m_log)
+        m_log->flush();
+    for (ClientSession *session : m_clients)
+        session->pump();
+}
+
+void Console::drainInput()
+{
+    if (m_clients.empty() || !m_source->isUp())
+        return;
+    // Take turns, InputTurn bytes at a time, until everything is written or the source is full;
+    // when it is full, the next turn starts with the client that was refused.
+    bool progress = true;
+    while (progress) {
+        progress = false;
+        const size_t count = m_clients.size();
+        for (size_t i = 0; i < count; ++i) {
+            const size_t index = (m_nextInputClient + i) % count;
+            ClientSession *session = m_clients[index];
+            const QByteArrayView pending = session->pendingInput();
+            if (pending.isEmpty())
+                continue;
+            const qsizetype taken
+                = m_source->write(pending.first(std::min(pending.size(), InputTurn)));
+            if (taken == 0) {
+                m_nextInputClient = index;
+                return;
+            }
+            session->consumeInput(taken);
+            progress = true;
+        }
+    }
+}
+
+void Console::resize(int cols, int rows)
+{
+    m_source->resize(cols, rows);
+}
+
+bool Console::sendBreak()
+{
+    return m_source->canBreak() && m_source->sendBreak();
+}
+
+void Console::flushLog()
+{
+    if (m_log)
+        m_log->flush();
+}
+
+void Console::reopenLog()
+{
+    if (m_log)
+        m_log->reopen();
+}
+
+void Console::onSourceUp(const QString &what)
+{
+    qCInfo(lcConsole).noquote() << m_settings.name << "source up:" << what;
+    broadcast(Protocol::SourceEvent {Protocol::SourceState::Up, what});
+    drainInput();
+}
+
+void Console::onSourceDown(const QString &reason)
+{
+    qCInfo(lcConsole).noquote() << m_settings.name << "source down:" << reason;
+    broadcast(Protocol::SourceEvent {Protocol::SourceState::Down, reason});
+    for (ClientSession *session : m_clients)
+        session->dropInput(reason);
+}
+
+void Console::broadcast(const Protocol::ServerMessage &message)
+{
+    for (ClientSession *session : m_clients)
+        session->sendEvent(message);
+}
+
+} // namespace CloudConsole

@@ -1,0 +1,88 @@
+#pragma once
+
+// Console is one VM console shared by many clients: a source, its history, its log, its clients.
+//
+// Bytes read from the source are appended to the HistoryRing, written to the log, and offered
+// to every ClientSession, each of which sends from its own cursor. Input from the sessions is
+// drained into the source in turn, a bounded amount at a time, so every writer's bytes arrive
+// in order and none can starve the others. The console keeps its history and clients while the
+// source is down and tells the clients when it goes and comes back. It owns the source, the ring,
+// the log writer and the sessions; it knows nothing about HTTP or where sockets come from.
+
+#include "clientsession.h"
+#include "consolesource.h"
+#include "historyring.h"
+#include "logwriter.h"
+
+#include <QObject>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace CloudConsole {
+
+struct ConsoleSettings
+{
+    QString name = QStringLiteral("default");
+    qsizetype historySize = 1024 * 1024;
+    QString logPath; // empty: no log
+};
+
+class Console : public QObject
+{
+    Q_OBJECT
+public:
+    Console(ConsoleSettings settings, std::unique_ptr<ConsoleSource> source,
+            QObject *parent = nullptr);
+    ~Console() override;
+
+    // Opens the log and starts the source; an error is the caller's to report.
+    bool start(QString *error);
+
+    QString name() const { return m_settings.name; }
+    QString epoch() const { return m_epoch; }
+    const HistoryRing &history() const { return m_history; }
+    ConsoleSource &source() const { return *m_source; }
+    LogWriter *log() const { return m_log.get(); }
+    int clientCount() const { return int(m_clients.size()); }
+    const std::vector<ClientSession *> &clients() const { return m_clients; }
+
+    // Takes ownership of a connected WebSocket and makes it a client of this console.
+    ClientSession *addClient(QWebSocket *socket, ClientSession::Mode mode,
+                             std::optional<qint64> resumeFrom, bool writable = true);
+    void closeAllClients(QWebSocketProtocol::CloseCode code, const QString &reason);
+
+    Protocol::Hello hello(qint64 offset, bool writable) const;
+    // An output frame of up to maxBytes from offset, shared by the clients that ask for the same
+    // one (they all send the same bytes, so the copy is made once).
+    QByteArray frameAt(qint64 offset, qsizetype maxBytes);
+
+    // A session queued input; the console drains it into the source.
+    void drainInput();
+    void resize(int cols, int rows);
+    bool sendBreak();
+
+    // Flushes the log (at shutdown); reopens it (SIGHUP).
+    void flushLog();
+    void reopenLog();
+
+private:
+    void onData(QByteArrayView data);
+    void onSourceUp(const QString &what);
+    void onSourceDown(const QString &reason);
+    void removeClient(ClientSession *session);
+    void broadcast(const Protocol::ServerMessage &message);
+
+    ConsoleSettings m_settings;
+    QString m_epoch;
+    HistoryRing m_history;
+    std::unique_ptr<ConsoleSource> m_source;
+    std::unique_ptr<LogWriter> m_log;
+    std::vector<ClientSession *> m_clients; // children of this console
+    size_t m_nextInputClient = 0; // round-robin position for drainInput()
+    qint64 m_frameOffset = -1;
+    QByteArray m_frame;
+};
+
+} // namespace CloudConsole

@@ -1,0 +1,54 @@
+#pragma once
+
+// ExecSource runs a command in a new pty owned by the server: the demo console, and the
+// ttyd-style use of a shell or a VM launcher as the console.
+//
+// The child gets its own session with the pty as controlling terminal (so job control and
+// SIGWINCH work), TERM=xterm-256color and default signal dispositions. The server keeps the
+// master side, does I/O on it through an FdChannel, applies resize() with TIOCSWINSZ, and reaps
+// the child when the pty hangs up, reporting its exit status as down(). It owns the master,
+// the channel and the child process (which it hangs up and reaps on destruction).
+
+#include "consolesource.h"
+
+#include <QPointer>
+#include <QTimer>
+
+#include <sys/types.h>
+
+namespace CloudConsole {
+
+class FdChannel;
+
+class ExecSource : public ConsoleSource
+{
+    Q_OBJECT
+public:
+    explicit ExecSource(const QString &command, QObject *parent = nullptr);
+    ~ExecSource() override;
+
+    void start() override;
+    bool isUp() const override;
+    QString stateReason() const override { return m_reason; }
+    qsizetype write(QByteArrayView data) override;
+    bool canResize() const override { return true; }
+    void resize(int cols, int rows) override;
+
+    pid_t pid() const { return m_pid; }
+
+private:
+    void onHangup(const QString &reason);
+    void reap();
+    QString describeExit(int status) const;
+
+    QString m_command;
+    QString m_reason;
+    QPointer<FdChannel> m_channel;
+    pid_t m_pid = -1;
+    int m_cols = 80;
+    int m_rows = 24;
+    QTimer m_reapTimer;
+    int m_reapAttempts = 0;
+};
+
+} // namespace CloudConsole

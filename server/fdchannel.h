@@ -1,0 +1,67 @@
+#pragma once
+
+// FdChannel does non-blocking I/O on one file descriptor (a pty end) from the Qt event loop.
+//
+// It owns the descriptor and its two QSocketNotifiers. The read notifier stays on while the
+// channel is open; each activation drains the descriptor (several ~4 KiB pty reads) into one
+// buffer and reports it once, which groups bursts without adding latency to a lone byte. The
+// write notifier is on only while input is queued. The write queue is bounded: write() takes
+// what fits and says how much, so callers keep the rest and nothing blocks the event loop.
+// It knows nothing about what the descriptor is connected to.
+
+#include "uniquefd.h"
+
+#include <QByteArray>
+#include <QObject>
+#include <QPointer>
+#include <QSocketNotifier>
+
+namespace CloudConsole {
+
+class FdChannel : public QObject
+{
+    Q_OBJECT
+public:
+    static constexpr qsizetype MaxReadBurst = 64 * 1024;
+    static constexpr qsizetype WriteQueueLimit = 64 * 1024;
+
+    explicit FdChannel(UniqueFd fd, QObject *parent = nullptr);
+    ~FdChannel() override;
+
+    int fd() const { return m_fd.get(); }
+    bool isOpen() const { return m_fd.isValid(); }
+
+    // Queues as much of data as fits and returns how many bytes were taken.
+    qsizetype write(QByteArrayView data);
+    qsizetype writeQueueFree() const { return WriteQueueLimit - queuedBytes(); }
+    qsizetype queuedBytes() const { return m_writeQueue.size() - m_writePos; }
+
+    // Stops all I/O and closes the descriptor; emits nothing.
+    void close();
+
+Q_SIGNALS:
+    // Emitted with a view valid only during the emission (direct connections).
+    void dataRead(QByteArrayView data);
+    // The write queue has room again after having been full.
+    void writable();
+    // The other side is gone (end of file or an I/O error); the channel is closed.
+    void hangup(const QString &reason);
+
+private:
+    void onReadable();
+    void onWritable();
+    void flushWriteQueue();
+    void fail(const QString &reason);
+
+    UniqueFd m_fd;
+    // Children of this channel; close() may run inside their own activation, so it disables
+    // them and deletes them later.
+    QPointer<QSocketNotifier> m_readNotifier;
+    QPointer<QSocketNotifier> m_writeNotifier;
+    QByteArray m_readBuffer;
+    QByteArray m_writeQueue;
+    qsizetype m_writePos = 0;
+    bool m_wasFull = false;
+};
+
+} // namespace CloudConsole

@@ -1,0 +1,376 @@
+#include "httpfrontend.h"
+
+#include "consoleregistry.h"
+#include "protocol.h"
+#include "requesthead.h"
+
+#include <QFile>
+#include <QFileInfo>
+#include <QLoggingCategory>
+#include <QRegularExpression>
+#include <QTcpSocket>
+#include <QTimer>
+#include <QUrl>
+#include <QUrlQuery>
+#include <QWebSocket>
+
+#include <unistd.h>
+
+Q_LOGGING_CATEGORY(lcHttp, "cloudconsole.http")
+
+namespace CloudConsole {
+
+using StatusCode = QHttpServerResponder::StatusCode;
+
+// Accepts connections for HttpFrontend and hands the plain HTTP ones on to QHttpServer.
+class HttpFrontend::Listener : public QTcpServer
+{
+public:
+    explicit Listener(HttpFrontend &frontend) : m_frontend(frontend) { }
+    // QHttpServer takes sockets from this server's pending connections.
+    void handOver(QTcpSocket *socket) { addPendingConnection(socket); }
+
+protected:
+    void incomingConnection(qintptr descriptor) override
+    {
+        auto *socket = new QTcpSocket(this);
+        if (!socket->setSocketDescriptor(descriptor)) {
+            ::close(int(descriptor));
+            delete socket;
+            return;
+        }
+        m_frontend.accept(socket);
+    }
+
+private:
+    HttpFrontend &m_frontend;
+};
+
+// The state of one connection while its request head arrives; a child of its socket.
+class PendingRequest : public QObject
+{
+public:
+    explicit PendingRequest(QTcpSocket *socket) : QObject(socket)
+    {
+        deadline.setSingleShot(true);
+        deadline.start(HttpFrontend::RequestHeadTimeoutMs);
+    }
+    RequestHeadReader reader;
+    qsizetype fed = 0;
+    QTimer deadline;
+};
+
+namespace {
+
+QByteArray reasonPhrase(int status)
+{
+    switch (status) {
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Error";
+    }
+}
+
+QByteArray mimeTypeFor(const QString &name)
+{
+    static const std::pair<const char *, const char *> types[] = {
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"},
+        {".map", "application/json"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".ico", "image/x-icon"},
+        {".woff2", "font/woff2"},
+        {".txt", "text/plain; charset=utf-8"},
+    };
+    for (const auto &[suffix, type] : types) {
+        if (name.endsWith(QLatin1String(suffix)))
+            return type;
+    }
+    return "application/octet-stream";
+}
+
+QHttpServerResponse textResponse(const QString &text, StatusCode status)
+{
+    return QHttpServerResponse("text/plain; charset=utf-8", text.toUtf8() + '\n', status);
+}
+
+QHttpServerResponse notWebSocket()
+{
+    QHttpServerResponse response = textResponse(
+        QStringLiteral("this URL is a WebSocket endpoint; connect with a WebSocket client"),
+        StatusCode::UpgradeRequired);
+    response.addHeader("Upgrade", "websocket");
+    return response;
+}
+
+} // namespace
+
+HttpFrontend::HttpFrontend(ConsoleRegistry &consoles, FrontendSettings settings, QObject *parent)
+    : QObject(parent)
+    , m_consoles(consoles)
+    , m_settings(std::move(settings))
+    , m_webSockets(QStringLiteral("cloud-console"), QWebSocketServer::NonSecureMode)
+{
+    m_webSockets.setSupportedSubprotocols({QString::fromLatin1(Protocol::Subprotocol)});
+    m_webSockets.setHandshakeTimeout(RequestHeadTimeoutMs);
+    connect(&m_webSockets, &QWebSocketServer::newConnection, this,
+            &HttpFrontend::onWebSocketConnected);
+    setupRoutes();
+}
+
+HttpFrontend::~HttpFrontend() = default;
+
+bool HttpFrontend::listen(const QHostAddress &address, quint16 port, QString *error)
+{
+    auto *listener = new Listener(*this);
+    if (!listener->listen(address, port)) {
+        *error = listener->errorString();
+        delete listener;
+        return false;
+    }
+    m_http.bind(listener); // the HTTP server takes ownership
+    m_listener = listener;
+    return true;
+}
+
+quint16 HttpFrontend::port() const
+{
+    return m_listener ? m_listener->serverPort() : 0;
+}
+
+void HttpFrontend::accept(QTcpSocket *socket)
+{
+    if (m_pendingRequests >= MaxPendingRequests) {
+        qCWarning(lcHttp) << "dropping a connection from" << socket->peerAddress().toString() << ":"
+                          << m_pendingRequests << "requests are already arriving";
+        socket->abort();
+        socket->deleteLater();
+        return;
+    }
+    ++m_pendingRequests;
+    auto *pending = new PendingRequest(socket);
+    connect(pending, &QObject::destroyed, this, [this] { --m_pendingRequests; });
+    connect(socket, &QTcpSocket::readyRead, pending,
+            [this, socket, pending] { onHeadBytes(socket, pending); });
+    connect(socket, &QTcpSocket::disconnected, pending, [socket] { socket->deleteLater(); });
+    connect(&pending->deadline, &QTimer::timeout, pending, [socket] {
+        qCInfo(lcHttp) << "closing a connection that sent no request head in time";
+        socket->abort();
+        socket->deleteLater();
+    });
+    if (socket->bytesAvailable() > 0)
+        onHeadBytes(socket, pending);
+}
+
+void HttpFrontend::onHeadBytes(QTcpSocket *socket, PendingRequest *pending)
+{
+    // Peek, do not read: whoever serves the request reads it from the start.
+    const QByteArray bytes = socket->peek(RequestHeadReader::MaxHeadSize + 1);
+    const auto status = pending->reader.feed(QByteArrayView(bytes).sliced(pending->fed));
+    pending->fed = bytes.size();
+    if (status == RequestHeadReader::Status::NeedMore)
+        return;
+
+    // The head is read: this connection is no longer pending, whatever happens next.
+    const RequestHead head = pending->reader.head();
+    const QString error = pending->reader.error();
+    pending->deadline.stop();
+    socket->disconnect(pending);
+    pending->deleteLater();
+
+    switch (status) {
+    case RequestHeadReader::Status::Malformed:
+        refuse(socket, 400, error);
+        return;
+    case RequestHeadReader::Status::TooLarge:
+        refuse(socket, 431, error);
+        return;
+    default:
+        break;
+    }
+    if (head.isWebSocketUpgrade()) {
+        upgrade(socket, head);
+        return;
+    }
+    m_listener->handOver(socket);
+    // QHttpServer waits for readyRead, but the request is already buffered.
+    QTimer::singleShot(0, socket, [socket] { Q_EMIT socket->readyRead(); });
+}
+
+HttpFrontend::WebSocketTarget HttpFrontend::resolveWebSocketTarget(const QByteArray &target) const
+{
+    WebSocketTarget result;
+    const QUrl url = QUrl::fromEncoded(target);
+    const QString path = url.path();
+    static const QRegularExpression consolePath(QStringLiteral("^/c/([^/]+)/ws$"));
+    QString name;
+    if (path == QLatin1String("/ws")) {
+        result.console = m_consoles.defaultConsole();
+    } else if (const auto match = consolePath.match(path); match.hasMatch()) {
+        name = match.captured(1);
+        result.console = m_consoles.find(name);
+    } else {
+        result.status = 404;
+        result.error = QStringLiteral("no WebSocket endpoint at %1").arg(path);
+        return result;
+    }
+    if (!result.console) {
+        result.status = 404;
+        result.error = QStringLiteral("no console named \"%1\"").arg(name.left(64));
+        return result;
+    }
+
+    const QUrlQuery query(url);
+    if (query.hasQueryItem(QStringLiteral("offset"))) {
+        static const QRegularExpression digits(QStringLiteral("^[0-9]{1,16}$"));
+        const QString text = query.queryItemValue(QStringLiteral("offset"));
+        const qint64 offset = digits.match(text).hasMatch() ? text.toLongLong() : -1;
+        if (offset < 0 || offset > Protocol::MaxOffset) {
+            result.status = 400;
+            result.error = QStringLiteral("offset must be a whole number from 0 to 2^53-1");
+            result.console = nullptr;
+            return result;
+        }
+        // An offset from another epoch (the server restarted) means nothing here.
+        const QString epoch = query.queryItemValue(QStringLiteral("epoch"));
+        if (epoch.isEmpty() || epoch == result.console->epoch())
+            result.resumeFrom = offset;
+    }
+    return result;
+}
+
+void HttpFrontend::upgrade(QTcpSocket *socket, const RequestHead &head)
+{
+    if (head.method != "GET") {
+        refuse(socket, 405, QStringLiteral("a WebSocket upgrade must be a GET"));
+        return;
+    }
+    const WebSocketTarget target = resolveWebSocketTarget(head.target);
+    if (!target.console) {
+        refuse(socket, target.status, target.error);
+        return;
+    }
+    if (!head.value("Sec-WebSocket-Protocol").isEmpty()
+        && !head.hasToken("Sec-WebSocket-Protocol", Protocol::Subprotocol)) {
+        refuse(socket, 400,
+               QStringLiteral("unsupported WebSocket subprotocol; this server speaks %1 (or none, "
+                              "for raw mode)")
+                   .arg(QLatin1String(Protocol::Subprotocol)));
+        return;
+    }
+    if (m_consoles.totalClients() >= m_settings.maxClients) {
+        refuse(socket, 503,
+               QStringLiteral("this server already has %1 clients, its limit")
+                   .arg(m_settings.maxClients));
+        return;
+    }
+    // The WebSocket server completes the handshake from the buffered request.
+    m_webSockets.handleConnection(socket);
+    Q_EMIT socket->readyRead();
+}
+
+void HttpFrontend::onWebSocketConnected()
+{
+    while (m_webSockets.hasPendingConnections()) {
+        QWebSocket *socket = m_webSockets.nextPendingConnection();
+        const QByteArray target
+            = socket->requestUrl().toEncoded(QUrl::RemoveScheme | QUrl::RemoveAuthority);
+        const WebSocketTarget resolved = resolveWebSocketTarget(target);
+        if (!resolved.console) {
+            // The console went away during the handshake.
+            socket->close(QWebSocketProtocol::CloseCodeGoingAway, resolved.error);
+            socket->deleteLater();
+            continue;
+        }
+        const bool v1 = socket->subprotocol() == QLatin1String(Protocol::Subprotocol);
+        resolved.console->addClient(socket, v1 ? ClientSession::Mode::V1 : ClientSession::Mode::Raw,
+                                    resolved.resumeFrom);
+    }
+}
+
+void HttpFrontend::refuse(QTcpSocket *socket, int status, const QString &reason)
+{
+    qCInfo(lcHttp).noquote() << "refused a request from" << socket->peerAddress().toString()
+                             << "with" << status << ":" << reason;
+    const QByteArray body = reason.toUtf8() + '\n';
+    QByteArray response = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status)
+        + "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "
+        + QByteArray::number(body.size()) + "\r\nConnection: close\r\n";
+    if (status == 503)
+        response += "Retry-After: 5\r\n";
+    response += "\r\n" + body;
+    socket->write(response);
+    QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    socket->disconnectFromHost();
+    // A peer that never reads its answer must not keep the socket forever.
+    QTimer::singleShot(5000, socket, [socket] {
+        socket->abort();
+        socket->deleteLater();
+    });
+}
+
+void HttpFrontend::setupRoutes()
+{
+    m_http.route("/healthz", [] { return textResponse(QStringLiteral("ok"), StatusCode::Ok); });
+    m_http.route("/", [this] { return page(QString()); });
+    m_http.route("/ws", [] { return notWebSocket(); });
+    m_http.route("/c/<arg>/", [this](const QString &name) { return page(name); });
+    m_http.route("/c/<arg>", [this](const QString &name) {
+        if (!m_consoles.find(name))
+            return textResponse(QStringLiteral("no console named \"%1\"").arg(name.left(64)),
+                                StatusCode::NotFound);
+        // Relative, so that it also works below a reverse proxy's sub-path.
+        QHttpServerResponse response(StatusCode::MovedPermanently);
+        response.addHeader("Location", QUrl::toPercentEncoding(name) + '/');
+        return response;
+    });
+    m_http.route("/c/<arg>/ws", [](const QString &) { return notWebSocket(); });
+    m_http.route("/c/<arg>/<arg>", [this](const QString &name, const QString &file) {
+        if (!m_consoles.find(name))
+            return textResponse(QStringLiteral("no console named \"%1\"").arg(name.left(64)),
+                                StatusCode::NotFound);
+        return asset(file);
+    });
+    m_http.route("/<arg>", [this](const QString &file) { return asset(file); });
+}
+
+QHttpServerResponse HttpFrontend::page(const QString &consoleName) const
+{
+    if (!consoleName.isNull() && !m_consoles.find(consoleName))
+        return textResponse(QStringLiteral("no console named \"%1\"").arg(consoleName.left(64)),
+                            StatusCode::NotFound);
+    return asset(QStringLiteral("index.html"));
+}
+
+QHttpServerResponse HttpFrontend::asset(const QString &name) const
+{
+    const QString notFound = QStringLiteral("not found: %1").arg(name.left(128));
+    if (name.isEmpty() || name.startsWith(QLatin1Char('.')) || name.contains(QLatin1Char('/')))
+        return textResponse(notFound, StatusCode::NotFound);
+    const QString path = m_settings.webRoot.isEmpty()
+        ? QStringLiteral(":/web/") + name
+        : m_settings.webRoot + QLatin1Char('/') + name;
+    QFile file(path);
+    if (!QFileInfo(path).isFile() || !file.open(QIODevice::ReadOnly))
+        return textResponse(notFound, StatusCode::NotFound);
+    QHttpServerResponse response(mimeTypeFor(name), file.readAll());
+    // The page changes with the server; let browsers check instead of guessing.
+    response.addHeader("Cache-Control", "no-cache");
+    response.addHeader("X-Content-Type-Options", "nosniff");
+    response.addHeader("Referrer-Policy", "no-referrer");
+    return response;
+}
+
+} // namespace CloudConsole

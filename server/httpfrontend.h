@@ -1,0 +1,83 @@
+#pragma once
+
+// HttpFrontend is the server's network face: the web page, its assets and the WebSocket
+// endpoints of every console in a ConsoleRegistry.
+//
+// It accepts TCP connections itself and reads each request head before anything else does.
+// WebSocket upgrades go through its own checks (path, console, offset, subprotocol, client
+// limit) and are refused with an HTTP status, never becoming a client; accepted ones are
+// completed by a QWebSocketServer that negotiates the "cloud-console.v1" subprotocol. All
+// other requests go on to a QHttpServer route table. (Qt 6.4's QHttpServer upgrades through an
+// internal QWebSocketServer whose subprotocols cannot be set, so a browser that asks for
+// cloud-console.v1 would fail the handshake there, and 6.4 has no upgrade verifier.)
+// It owns the listener, the HTTP server and the WebSocket server; the consoles stay the
+// registry's.
+
+#include <QHostAddress>
+#include <QHttpServer>
+#include <QObject>
+#include <QPointer>
+#include <QTcpServer>
+#include <QWebSocketServer>
+
+#include <optional>
+
+namespace CloudConsole {
+
+class Console;
+class ConsoleRegistry;
+class PendingRequest;
+struct RequestHead;
+
+struct FrontendSettings
+{
+    int maxClients = 1024; // across all consoles; more are refused with 503
+    QString webRoot; // serve the page from this directory instead of the embedded copy
+};
+
+class HttpFrontend : public QObject
+{
+    Q_OBJECT
+public:
+    // Requests whose head has not fully arrived, at most; more connections are dropped.
+    static constexpr int MaxPendingRequests = 256;
+    // How long a connection may take to send its request head.
+    static constexpr int RequestHeadTimeoutMs = 10'000;
+
+    HttpFrontend(ConsoleRegistry &consoles, FrontendSettings settings, QObject *parent = nullptr);
+    ~HttpFrontend() override;
+
+    bool listen(const QHostAddress &address, quint16 port, QString *error);
+    quint16 port() const;
+
+    // Where a WebSocket request is going, parsed from its target.
+    struct WebSocketTarget
+    {
+        Console *console = nullptr;
+        std::optional<qint64> resumeFrom;
+        int status = 200; // an HTTP status when the target is refused
+        QString error;
+    };
+    WebSocketTarget resolveWebSocketTarget(const QByteArray &target) const;
+
+private:
+    class Listener;
+
+    void accept(QTcpSocket *socket);
+    void onHeadBytes(QTcpSocket *socket, PendingRequest *pending);
+    void upgrade(QTcpSocket *socket, const RequestHead &head);
+    void onWebSocketConnected();
+    void setupRoutes();
+    QHttpServerResponse asset(const QString &name) const;
+    QHttpServerResponse page(const QString &consoleName) const;
+    static void refuse(QTcpSocket *socket, int status, const QString &reason);
+
+    ConsoleRegistry &m_consoles;
+    FrontendSettings m_settings;
+    QWebSocketServer m_webSockets;
+    QHttpServer m_http;
+    QPointer<Listener> m_listener; // a child of m_http once bound
+    int m_pendingRequests = 0;
+};
+
+} // namespace CloudConsole

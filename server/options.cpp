@@ -1,0 +1,212 @@
+#include "options.h"
+
+#include "consoleregistry.h"
+
+#include <QCommandLineParser>
+#include <QRegularExpression>
+
+namespace CloudConsole {
+
+namespace {
+
+constexpr qint64 MinHistory = 4 * 1024;
+constexpr qint64 MaxHistory = 1024 * 1024 * 1024;
+
+ParsedOptions error(const QString &text)
+{
+    ParsedOptions parsed;
+    parsed.outcome = ParsedOptions::Outcome::Error;
+    parsed.text = text;
+    return parsed;
+}
+
+bool parseAddress(const QString &text, QHostAddress *address)
+{
+    if (text == QLatin1String("localhost")) {
+        *address = QHostAddress(QHostAddress::LocalHost);
+        return true;
+    }
+    return address->setAddress(text);
+}
+
+bool parsePort(const QString &text, quint16 *port)
+{
+    static const QRegularExpression digits(QStringLiteral("^[0-9]{1,5}$"));
+    if (!digits.match(text).hasMatch())
+        return false;
+    const int value = text.toInt();
+    if (value > 65535)
+        return false;
+    *port = quint16(value);
+    return true;
+}
+
+} // namespace
+
+qint64 parseSize(const QString &text)
+{
+    static const QRegularExpression pattern(
+        QStringLiteral("^([0-9]{1,12})\\s*(|[kK]|[kK]i?B|[mM]|[mM]i?B|[gG]|[gG]i?B)$"));
+    const auto match = pattern.match(text.trimmed());
+    if (!match.hasMatch())
+        return -1;
+    qint64 value = match.captured(1).toLongLong();
+    const QChar unit = match.captured(2).isEmpty() ? QChar() : match.captured(2).at(0).toLower();
+    if (unit == QLatin1Char('k'))
+        value *= 1024;
+    else if (unit == QLatin1Char('m'))
+        value *= 1024 * 1024;
+    else if (unit == QLatin1Char('g'))
+        value *= 1024 * 1024 * 1024;
+    return value;
+}
+
+QString helpText()
+{
+    return QStringLiteral(
+        "Usage: cloud-console [options] <pty> [<bind_ip> <bind_port> [<log_file>]]\n"
+        "       cloud-console [options] --exec COMMAND\n"
+        "\n"
+        "Shares a VM console (a pty path, e.g. /dev/pts/3 or a symlink to it) with any number\n"
+        "of WebSocket clients and a web page, keeping its history and logging every byte.\n"
+        "\n"
+        "Options:\n"
+        "  --listen ADDR:PORT     where to listen (default 127.0.0.1:8080; port 0 picks one;\n"
+        "                         IPv6 as [::1]:8080)\n"
+        "  --exec COMMAND         run COMMAND with /bin/sh in a new pty and serve that console\n"
+        "  --name NAME            console name, used in URLs /c/NAME/ (default \"default\")\n"
+        "  --history-size SIZE    bytes of history kept per console (default 1M; 4K to 1G;\n"
+        "                         suffixes K, M, G, KiB, MiB, GiB)\n"
+        "  --log FILE             append every byte of console output to FILE (SIGHUP reopens)\n"
+        "  --max-clients N        WebSocket clients allowed at once (default 1024)\n"
+        "  --web-root DIR         serve the web page from DIR instead of the built-in copy\n"
+        "  -h, --help             show this help\n"
+        "  -V, --version          show the version\n"
+        "\n"
+        "The URL to open is printed on standard output once the server listens.\n");
+}
+
+ParsedOptions parseOptions(const QStringList &arguments)
+{
+    QCommandLineParser parser;
+    parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+    const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")}, QString());
+    const QCommandLineOption version({QStringLiteral("V"), QStringLiteral("version")}, QString());
+    const QCommandLineOption listen(QStringLiteral("listen"), QString(), QStringLiteral("a"));
+    const QCommandLineOption exec(QStringLiteral("exec"), QString(), QStringLiteral("c"));
+    const QCommandLineOption name(QStringLiteral("name"), QString(), QStringLiteral("n"));
+    const QCommandLineOption history(QStringLiteral("history-size"), QString(),
+                                     QStringLiteral("s"));
+    const QCommandLineOption log(QStringLiteral("log"), QString(), QStringLiteral("f"));
+    const QCommandLineOption maxClients(QStringLiteral("max-clients"), QString(),
+                                        QStringLiteral("n"));
+    const QCommandLineOption webRoot(QStringLiteral("web-root"), QString(), QStringLiteral("d"));
+    parser.addOptions({help, version, listen, exec, name, history, log, maxClients, webRoot});
+    if (!parser.parse(arguments))
+        return error(parser.errorText());
+
+    ParsedOptions parsed;
+    if (parser.isSet(help)) {
+        parsed.outcome = ParsedOptions::Outcome::ShowText;
+        parsed.text = helpText();
+        return parsed;
+    }
+    if (parser.isSet(version)) {
+        parsed.outcome = ParsedOptions::Outcome::ShowText;
+        parsed.text = QStringLiteral("cloud-console " CLOUD_CONSOLE_VERSION "\n");
+        return parsed;
+    }
+    for (const QCommandLineOption &option :
+         {listen, exec, name, history, log, maxClients, webRoot}) {
+        if (parser.values(option).size() > 1)
+            return error(QStringLiteral("--%1 given more than once").arg(option.names().first()));
+    }
+
+    ServerOptions &o = parsed.options;
+    const QStringList positional = parser.positionalArguments();
+    if (positional.size() == 2 || positional.size() > 4)
+        return error(QStringLiteral("expected <pty> [<bind_ip> <bind_port> [<log_file>]], got %1 "
+                                    "arguments")
+                         .arg(positional.size()));
+    if (!positional.isEmpty()) {
+        o.ptyPath = positional[0];
+        if (o.ptyPath.isEmpty())
+            return error(QStringLiteral("the pty path is empty"));
+    }
+    if (positional.size() >= 3) {
+        if (parser.isSet(listen))
+            return error(QStringLiteral("give the address either as <bind_ip> <bind_port> or "
+                                        "with --listen, not both"));
+        if (!parseAddress(positional[1], &o.address))
+            return error(QStringLiteral("invalid bind address: %1").arg(positional[1]));
+        if (!parsePort(positional[2], &o.port))
+            return error(
+                QStringLiteral("invalid port: %1 (expected 0 to 65535)").arg(positional[2]));
+    }
+    if (positional.size() == 4) {
+        if (parser.isSet(log))
+            return error(QStringLiteral("give the log file either as <log_file> or with --log, "
+                                        "not both"));
+        o.logPath = positional[3];
+    }
+
+    if (parser.isSet(exec)) {
+        if (!o.ptyPath.isEmpty())
+            return error(QStringLiteral("give either a pty path or --exec, not both"));
+        o.execCommand = parser.value(exec);
+        if (o.execCommand.trimmed().isEmpty())
+            return error(QStringLiteral("--exec needs a command"));
+    } else if (o.ptyPath.isEmpty()) {
+        return error(QStringLiteral("no console given: name a pty path or use --exec COMMAND"));
+    }
+
+    if (parser.isSet(listen)) {
+        static const QRegularExpression form(QStringLiteral("^(\\[([^\\]]+)\\]|([^:]+)):([^:]+)$"));
+        const QString value = parser.value(listen);
+        const auto match = form.match(value);
+        if (!match.hasMatch())
+            return error(QStringLiteral("--listen expects ADDR:PORT (IPv6 as [ADDR]:PORT), got "
+                                        "\"%1\"")
+                             .arg(value));
+        const QString host = match.captured(2).isEmpty() ? match.captured(3) : match.captured(2);
+        if (!parseAddress(host, &o.address))
+            return error(QStringLiteral("invalid address in --listen: %1").arg(host));
+        if (!parsePort(match.captured(4), &o.port))
+            return error(QStringLiteral("invalid port in --listen: %1 (expected 0 to 65535)")
+                             .arg(match.captured(4)));
+    }
+    if (parser.isSet(name)) {
+        o.name = parser.value(name);
+        if (!ConsoleRegistry::isValidName(o.name))
+            return error(QStringLiteral("invalid console name \"%1\": use 1 to 64 of A-Z a-z 0-9 "
+                                        ". _ -, not starting with a dot")
+                             .arg(o.name));
+    }
+    if (parser.isSet(history)) {
+        const qint64 size = parseSize(parser.value(history));
+        if (size < MinHistory || size > MaxHistory)
+            return error(QStringLiteral("invalid --history-size \"%1\": expected 4K to 1G")
+                             .arg(parser.value(history)));
+        o.historySize = qsizetype(size);
+    }
+    if (parser.isSet(log)) {
+        o.logPath = parser.value(log);
+        if (o.logPath.isEmpty())
+            return error(QStringLiteral("--log needs a file name"));
+    }
+    if (parser.isSet(maxClients)) {
+        bool ok = false;
+        o.maxClients = parser.value(maxClients).toInt(&ok);
+        if (!ok || o.maxClients < 1 || o.maxClients > 100000)
+            return error(QStringLiteral("invalid --max-clients \"%1\": expected 1 to 100000")
+                             .arg(parser.value(maxClients)));
+    }
+    if (parser.isSet(webRoot)) {
+        o.webRoot = parser.value(webRoot);
+        if (o.webRoot.isEmpty())
+            return error(QStringLiteral("--web-root needs a directory"));
+    }
+    return parsed;
+}
+
+} // namespace CloudConsole

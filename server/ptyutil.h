@@ -1,0 +1,18 @@
+#pragma once
+
+// Small helpers for pty descriptors shared by the pty and exec sources.
+
+#include "uniquefd.h"
+
+#include <QString>
+
+namespace CloudConsole::Pty {
+
+// Opens a terminal path for non-blocking I/O without making it our controlling terminal.
+// Returns an invalid fd and sets *error on failure (including "not a terminal").
+UniqueFd openTerminal(const QString &path, QString *error);
+// Puts a terminal into raw mode: no line buffering, no echo, no character translation.
+bool makeRaw(int fd, QString *error);
+bool setNonBlocking(int fd);
+
+} // namespace CloudConsole::Pty
