@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import {
-    cc, cleanup, controlledSource, launchBrowser, screenshot, startServer, waitForState, waitForText,
+    cc, cleanup, controlledSource, launchBrowser, screenshot, startServer, waitFor, waitForState,
+    waitForText,
 } from './lib/harness.mjs';
 
 const history = [
@@ -77,11 +78,30 @@ test('the page at /c/<name>/ is the same console', async () => {
         assert.match(new URL(url).pathname, /^\/c\/web-vm\//);
 });
 
-test('an unknown console is reported as closed, with the reason', async () => {
+test('disconnecting closes the page with the reason; connecting again resumes', async () => {
     const { page } = browser;
-    await page.goto(new URL('c/no-such-console/', server.url).href);
+    await cc(page, 'cc.disconnect()');
     await waitForState(page, 'closed');
-    assert.match(await page.textContent('#status-text'), /^Closed: HTTP 404/);
+    assert.match(await page.textContent('#status-text'), /^Closed: disconnected on request/);
+    assert.equal(await page.textContent('#reconnect-button'), 'Connect');
+    source.write('written while closed\r\n');
+    await page.click('#reconnect-button');
+    await waitForState(page, 'connected');
+    await waitForText(page, 'written while closed');
+    await waitForOffset(page, source.written);
+    const whole = await cc(page, 'cc.bufferText()');
+    assert.equal(whole.split('line 30 of 30').length, 2, 'nothing shown twice');
+});
+
+test('the status bar says when the console source is down, and why', async () => {
+    const { page } = browser;
+    const short = await startServer({ name: 'short-lived', exec: 'printf "bye\\r\\n"; sleep 1; exit 3' });
+    await page.goto(short.url);
+    await waitForText(page, 'bye');
+    await waitFor(async () => (await cc(page, 'cc.source.state')) === 'down', 'the source to go down');
+    assert.equal(await cc(page, 'cc.state'), 'connected');
+    assert.match(await page.textContent('#status-text'), /^Source down: .*3/);
+    assert.equal(await page.getAttribute('#status', 'data-state'), 'source-down');
 });
 
 // Waits until the page has shown every byte the source wrote.

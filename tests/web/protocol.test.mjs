@@ -62,6 +62,7 @@ test('the WebSocket URL is "ws" next to the page, with the page\'s scheme', () =
     assert.equal(protocol.socketUrl('http://h/c/vm1/?theme=dark#x', 1200), 'ws://h/c/vm1/ws?offset=1200');
     assert.equal(protocol.socketUrl('https://h/tools/consoles/c/vm1/'), 'wss://h/tools/consoles/c/vm1/ws');
     assert.equal(protocol.socketUrl('https://h/tools/consoles/', 0), 'wss://h/tools/consoles/ws?offset=0');
+    assert.equal(protocol.socketUrl('http://h/', 7, 'abc'), 'ws://h/ws?offset=7&epoch=abc');
 });
 
 function memoryStorage(initial) {

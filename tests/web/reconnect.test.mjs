@@ -57,7 +57,8 @@ test('after the network drops, the page reconnects and resumes with no duplicate
 
     assert.equal(await cc(page, 'cc.connects'), connectsBefore + 1);
     // The reconnect asked for the offset the page had reached.
-    assert.ok(proxy.requests.some((r) => r.startsWith(`GET /ws?offset=${offsetBefore} `)),
+    const epoch = await cc(page, 'cc.epoch');
+    assert.ok(proxy.requests.some((r) => r.startsWith(`GET /ws?offset=${offsetBefore}&epoch=${epoch} `)),
               `a request resumed at ${offsetBefore}: ${proxy.requests.join(' | ')}`);
     const whole = await cc(page, 'cc.bufferText()');
     assert.equal(count(whole, 'before the drop'), 1);

@@ -199,6 +199,13 @@ function infoSoon() {
         infoTimer = setTimeout(() => { infoTimer = null; renderInfo(); }, 250);
 }
 
+// Reasons come from the server and may be long or span lines (a command line, say): the status
+// bar shows one short line, its tooltip the whole text.
+function oneLine(text, max = 90) {
+    const flat = String(text).replace(/\s+/g, ' ').trim();
+    return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
 let countdown = null;
 function renderStatus() {
     const c = connection;
@@ -231,7 +238,7 @@ function renderStatus() {
     const box = $('status');
     box.dataset.state = state;
     if (view.lastStatus !== text) {
-        $('status-text').textContent = text;
+        $('status-text').textContent = oneLine(text);
         box.title = text;
         view.lastStatus = text;
     }

@@ -129,7 +129,8 @@ export class Connection {
     }
 
     _open() {
-        const url = socketUrl(this.pageHref, this.offset === null ? undefined : this.offset);
+        const url = socketUrl(this.pageHref, this.offset === null ? undefined : this.offset,
+                              this.epoch);
         let ws;
         try {
             ws = new WebSocket(url, [SUBPROTOCOL]);

@@ -184,13 +184,18 @@ export function encodeBreak() {
 
 // The WebSocket URL of the console this page belongs to: "ws" next to the page, so the page
 // works at "/", at "/c/<name>/" and under any reverse-proxy prefix; ws: or wss: follows the
-// page's own scheme. `offset` (optional) resumes the output there.
-export function socketUrl(pageHref, resumeOffset) {
+// page's own scheme. `offset` (optional) resumes the output there; `epoch` (optional) names the
+// server run that offset belongs to, so a restarted server can ignore it and start from its
+// history's beginning instead.
+export function socketUrl(pageHref, resumeOffset, epoch) {
     const url = new URL('ws', pageHref);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     url.hash = '';
     url.search = '';
-    if (resumeOffset !== undefined && resumeOffset !== null)
+    if (resumeOffset !== undefined && resumeOffset !== null) {
         url.searchParams.set('offset', String(resumeOffset));
+        if (epoch)
+            url.searchParams.set('epoch', epoch);
+    }
     return url.href;
 }

@@ -99,11 +99,13 @@ export function controlledSource({ history = '', banner = 'ready\r\n' } = {}) {
         `cat <&4 >> ${shellQuote(input)} &`,
         `cat ${shellQuote(prelude)}`,
         `exec cat 0<> ${shellQuote(fifo)}`,
-    ].join('; ');
+    ].join('\n');
+    const scriptFile = path.join(dir, 'source.sh');
+    fs.writeFileSync(scriptFile, `${script}\n`);
     const everything = [fs.readFileSync(prelude)];
     let written = everything[0].length;
     return {
-        exec: script,
+        exec: `exec /bin/sh ${shellQuote(scriptFile)}`,
         dir,
         // Bytes the source has written so far: the absolute offset the server's counter reaches.
         get written() { return written; },
