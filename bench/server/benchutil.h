@@ -41,7 +41,8 @@ struct Pty
     bool open(std::string &error);
 };
 
-// The printable pattern written into the console; it never contains EchoMarker.
+// The printable pattern (0x20..0x7e) written into the console: it never contains EchoMarker nor
+// the keys 0x80..0xff that the server echo test sends.
 const std::vector<char> &pattern();
 inline constexpr unsigned char EchoMarker = 0x01;
 

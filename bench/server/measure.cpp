@@ -290,14 +290,26 @@ Result serverThroughput(const Options &o, int clients, uint64_t bytes)
         written = pumpWrite(pty.master, bytes, &stop, deadline);
         tWritten = nowNs();
     });
+    // Until every client has the whole stream (or a gap in its place), or nothing moved for 5 s.
+    uint64_t lastProgress = 0;
+    int64_t tProgress = t0;
+    bool stalled = false;
     load.runUntil(
         [&] {
+            bool all = true;
+            uint64_t progress = 0;
             for (size_t i = 0; i < load.size(); ++i) {
                 const WsConn &c = load.conn(i);
-                if (!c.tDone && !c.finished() && c.gaps == 0)
-                    return false;
+                progress += c.binBytes + c.gapBytes;
+                all = all && (c.tDone || c.finished());
             }
-            return true;
+            const int64_t now = nowNs();
+            if (progress != lastProgress) {
+                lastProgress = progress;
+                tProgress = now;
+            }
+            stalled = !all && now - tProgress > 5 * Second;
+            return all || stalled;
         },
         deadline);
     const int64_t t1 = nowNs();
@@ -308,21 +320,30 @@ Result serverThroughput(const Options &o, int clients, uint64_t bytes)
 
     std::vector<double> mbps;
     int incomplete = 0;
+    int clientsWithGaps = 0;
     uint64_t gaps = 0;
+    uint64_t gapBytes = 0;
+    uint64_t received = 0;
     int64_t lastDone = 0;
     std::string why;
     for (size_t i = 0; i < load.size(); ++i) {
         const WsConn &c = load.conn(i);
         gaps += c.gaps;
+        gapBytes += c.gapBytes;
+        received += c.binBytes;
+        clientsWithGaps += c.gaps ? 1 : 0;
+        if (!c.tDone || (c.gaps && why.empty()))
+            why = "client " + std::to_string(i) + " got " + std::to_string(c.binBytes)
+                + " bytes, stream position " + std::to_string(c.binBytes + c.gapBytes) + ", gaps "
+                + std::to_string(c.gaps) + ", last text " + c.lastText
+                + (c.error.empty() ? "" : ", " + c.error);
         if (!c.tDone) {
             ++incomplete;
-            if (why.empty())
-                why = "client " + std::to_string(i) + " got " + std::to_string(c.binBytes)
-                    + " bytes, gaps " + std::to_string(c.gaps) + ", " + c.error;
             continue;
         }
         lastDone = std::max(lastDone, c.tDone);
-        mbps.push_back(mbPerSec(bytes, c.tDone - t0));
+        // Goodput: the bytes this client received (a gap's bytes are lost, not counted).
+        mbps.push_back(mbPerSec(c.binBytes, c.tDone - t0));
     }
     Result r;
     r.v["clients"] = clients;
@@ -330,16 +351,25 @@ Result serverThroughput(const Options &o, int clients, uint64_t bytes)
     r.v["worst_mbps"] = mbps.empty() ? 0 : minOf(mbps);
     r.v["median_mbps"] = mbps.empty() ? 0 : median(mbps);
     r.v["best_mbps"] = mbps.empty() ? 0 : maxOf(mbps);
-    r.v["aggregate_mbps"] = mbPerSec(bytes * mbps.size(), lastDone - t0);
+    r.v["aggregate_mbps"] = mbPerSec(received, lastDone - t0);
     r.v["writer_mbps"] = mbPerSec(written, tWritten - t0);
     r.v["wall_ms"] = double(t1 - t0) / Milli;
     r.v["server_cpu_pct"] = pct(scpu, t1 - t0);
     r.v["loadgen_cpu_pct"] = pct(lcpu, t1 - t0);
     r.v["gaps"] = double(gaps);
+    r.v["gap_bytes"] = double(gapBytes);
+    r.v["clients_with_gaps"] = clientsWithGaps;
     r.v["incomplete"] = incomplete;
+    r.v["written"] = double(written);
+    r.v["stalled"] = stalled;
     if (incomplete) {
         r.ok = false;
-        r.error = std::to_string(incomplete) + " clients incomplete (" + why + ")";
+        r.error = std::to_string(incomplete) + " clients incomplete" + (stalled ? ", stalled" : "")
+            + " (" + why + ")";
+    } else if (gaps) {
+        r.ok = false;
+        r.error = std::to_string(clientsWithGaps) + " clients lost bytes in gaps ("
+            + std::to_string(gapBytes) + " bytes in all; " + why + ")";
     }
     return r;
 }
@@ -366,7 +396,6 @@ Result serverEcho(const Options &o, int floodClients, int samples)
     if (echoLoad.addMany(1, UINT64_MAX, 1, nowNs() + 30 * Second) != 1)
         return failure("echo client did not connect: " + echoLoad.conn(0).error);
     WsConn &echoConn = echoLoad.conn(0);
-    echoConn.marker = EchoMarker;
 
     std::atomic<bool> stopEcho {false};
     std::thread ptyEchoThread([&] { echoLoop(pty.master, stopEcho); });
@@ -391,15 +420,20 @@ Result serverEcho(const Options &o, int floodClients, int samples)
         if (floodClients > 0)
             echoLoad.runUntil([] { return false; }, nowNs() + 300 * Milli); // flood steady
         const int warmup = 20;
-        for (int i = 0; i < warmup + samples && nowNs() < deadline; ++i) {
+        // At most 30 s of keystrokes: a server that loses them must not stall the suite.
+        const int64_t stopAt = std::min(deadline, nowNs() + 30 * Second);
+        for (int i = 0; i < warmup + samples && nowNs() < stopAt; ++i) {
             if (i == warmup) {
                 scpu0 = procCpuNs(server.pid());
                 lcpu0 = selfCpuNs();
                 t0 = nowNs();
                 measuring = true;
             }
+            // A different key each time (0x80..0xff, never in the flood's printable pattern),
+            // so that a late echo is not taken for the next one.
+            const unsigned char key = uint8_t(0x80 + i % 128);
+            echoConn.marker = key;
             echoConn.markerSeen = false;
-            const unsigned char key = EchoMarker;
             const int64_t start = nowNs();
             if (!echoLoad.sendBinary(0, &key, 1)) {
                 ++lost;
@@ -410,8 +444,11 @@ Result serverEcho(const Options &o, int floodClients, int samples)
                 && echoConn.markerSeen) {
                 if (i >= warmup)
                     us.push_back(double(echoConn.tMarker - start) / 1000);
-            } else {
+            } else if (i >= warmup) {
+                // A keystroke whose echo never came (lost in a gap, or over 1 s late) counts as
+                // 1 s in the percentiles, and in `lost`.
                 ++lost;
+                us.push_back(1e6);
                 if (echoConn.finished())
                     break;
             }

@@ -327,7 +327,7 @@ void WsLoad::feed(WsConn &c, const uint8_t *data, size_t len, int64_t now)
                 c.markerSeen = true;
                 c.tMarker = now;
             }
-            if (!c.tDone && c.binBytes >= c.target)
+            if (!c.tDone && c.binBytes + c.gapBytes >= c.target)
                 c.tDone = now;
         } else if (control) {
             if (c.control.size() < 4096)
@@ -378,6 +378,12 @@ void WsLoad::onText(WsConn &c, int64_t now)
             c.historyEnd = jsonNumber(c.text, "end", history);
     } else if (c.text.find("\"type\":\"gap\"") != std::string::npos) {
         ++c.gaps;
+        const int64_t from = jsonNumber(c.text, "from");
+        const int64_t to = jsonNumber(c.text, "to");
+        if (from >= 0 && to > from)
+            c.gapBytes += uint64_t(to - from);
+        if (!c.tDone && c.binBytes + c.gapBytes >= c.target)
+            c.tDone = now;
     }
     c.lastText.assign(c.text, 0, std::min<size_t>(c.text.size(), 512));
     c.text.clear();

@@ -39,6 +39,7 @@ struct WsConn
     uint64_t binFrames = 0;
     uint64_t textFrames = 0;
     uint64_t gaps = 0;
+    uint64_t gapBytes = 0; // sum of to - from over the gap events
     bool helloSeen = false;
     int64_t helloOffset = -1;
     int64_t historyEnd = -1;
@@ -48,7 +49,9 @@ struct WsConn
     int64_t tStart = 0; // before socket()
     int64_t tOpen = 0; // 101 received
     int64_t tHello = 0;
-    uint64_t target = UINT64_MAX; // tDone is set when binBytes reaches it
+    // tDone is set when the stream position (binBytes + gapBytes, counted from the hello's offset)
+    // reaches target.
+    uint64_t target = UINT64_MAX;
     int64_t tDone = 0;
 
     // keystroke echo
