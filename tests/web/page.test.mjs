@@ -3,11 +3,12 @@
 // renderer fallback. Also takes the screenshot used in the README.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import {
-    cc, cleanup, controlledSource, launchBrowser, screenshot, startServer, waitFor, waitForState,
-    waitForText,
+    cc, cleanup, controlledSource, launchBrowser, screenshot, startServer, tempDir, waitFor,
+    waitForState, waitForText,
 } from './lib/harness.mjs';
 
 let source;
@@ -47,6 +48,7 @@ test('find bar: Ctrl+Shift+F, match count, next and previous, Escape', async () 
     assert.notEqual(first, second);
 
     await page.check('#find-case');
+    await page.focus('#find-input');
     await waitFor(async () => /of 2$/.test(await page.textContent('#find-count')), 'case-sensitive count');
     await page.fill('#find-input', 'no such thing');
     await waitFor(async () => (await page.textContent('#find-count')) === 'no matches', '"no matches"');
@@ -133,7 +135,9 @@ test('actions: BREAK is shown unavailable with the reason; resize follows the wi
         assert.equal(await breakButton.getAttribute('aria-disabled'), 'true');
         assert.match(await breakButton.getAttribute('data-reason'), /does not support BREAK/);
         assert.match(await page.textContent('#break-reason'), /Unavailable: .*BREAK/);
-        await breakButton.click();
+        // Still focusable, and pressing it says why nothing happens.
+        await breakButton.focus();
+        await page.keyboard.press('Enter');
         assert.match(await page.textContent('#notice'), /unavailable.*does not support BREAK/);
     } else {
         assert.equal(await breakButton.getAttribute('aria-disabled'), 'false');
@@ -194,23 +198,42 @@ test('the terminal fills the window and the console follows its size', async () 
 });
 
 test('screenshot of the page for the README', async () => {
+    // A real shell in a real pty, in a directory of its own so the picture shows nothing of
+    // the machine the tests run on.
+    const home = tempDir('cc-demo-');
+    fs.mkdirSync(path.join(home, 'scripts'));
+    for (const name of ['boot.log', 'notes.txt', 'disk.qcow2'])
+        fs.writeFileSync(path.join(home, name), '');
+    fs.writeFileSync(path.join(home, 'run.sh'), '', { mode: 0o755 });
+    fs.writeFileSync(path.join(home, 'boot.log'), [
+        '[    0.000000] Linux version 6.1.0-27-amd64 (debian-kernel@lists.debian.org)',
+        '[    0.412345] virtio_console virtio1: console ready',
+        '[    1.204518] systemd[1]: Reached target multi-user.target',
+        '',
+    ].join('\n'));
     const shell = await startServer({
         name: 'vm-demo',
-        exec: "stty cols 100; PS1='root@vm-demo:~# ' exec /bin/sh -i",
+        exec: '/bin/sh -i',
+        cwd: home,
+        env: { HOME: home, PS1: 'root@vm-demo:~# ', ENV: '' },
     });
     await page.goto(`${shell.url}?theme=dark&fontSize=14`);
     await waitForState(page, 'connected');
     await waitForText(page, 'root@vm-demo:~#');
-    for (const command of ['uname -sr', 'printf "h\\303\\251llo \\342\\234\\223 \\346\\227\\245\\346\\234\\254\\n"',
-                           'ls -F /', 'cat /etc/os-release | head -3']) {
+    const commands = [
+        'cat boot.log',
+        'ls -F',
+        "echo 'héllo wörld ✓ 日本語'",
+        "printf '\\033[1;32m OK \\033[0m \\033[1;33m WARN \\033[0m \\033[1;31m FAIL \\033[0m\\n'",
+    ];
+    for (const [i, command] of commands.entries()) {
         await page.keyboard.type(`${command}\r`);
-        await page.waitForTimeout(300);
+        await waitFor(async () => (await cc(page, 'cc.visibleText()')).match(/root@vm-demo:~# /g)?.length >= i + 2,
+                      `the prompt after ${command}`);
     }
-    await waitFor(async () => (await cc(page, 'cc.visibleText()')).match(/root@vm-demo:~# /g)?.length >= 5,
-                  'the last prompt');
     await page.keyboard.press('Control+Shift+F');
-    await page.keyboard.type('root');
-    await page.waitForTimeout(300);
+    await page.keyboard.type('virtio');
+    await waitFor(async () => /^1 of 2$/.test(await page.textContent('#find-count')), 'the matches');
     const file = await screenshot(page, 'web.png');
     assert.ok(fs.statSync(file).size > 10000);
 });

@@ -434,11 +434,9 @@ window.addEventListener('keydown', (event) => {
 const findDecorations = () => {
     const light = settings.get('theme') === 'light';
     return {
-        matchBackground: light ? '#f3d36b' : '#6b5a12',
-        matchBorder: light ? '#b58900' : '#c9a227',
+        matchBackground: light ? '#f6e08e' : '#5c4d10',
         matchOverviewRuler: '#c9a227',
-        activeMatchBackground: light ? '#f08c00' : '#d9822b',
-        activeMatchBorder: light ? '#8a4b00' : '#ffd08a',
+        activeMatchBackground: light ? '#f0a020' : '#c76b00',
         activeMatchColorOverviewRuler: '#ff9f1a',
     };
 };
@@ -517,8 +515,13 @@ $('find-close').addEventListener('click', closeFind);
 $('find-next').addEventListener('click', () => find(true));
 $('find-prev').addEventListener('click', () => find(false));
 $('find-input').addEventListener('input', () => find(true, true));
-$('find-case').addEventListener('change', () => find(true, true));
-$('find-regex').addEventListener('change', () => find(true, true));
+// A changed option starts the search afresh, so the count follows the new options.
+function refind() {
+    search.clearDecorations();
+    find(true, true);
+}
+$('find-case').addEventListener('change', refind);
+$('find-regex').addEventListener('change', refind);
 $('findbar').addEventListener('submit', (event) => event.preventDefault());
 $('findbar').addEventListener('keydown', (event) => {
     if (event.key === 'Escape') {

@@ -133,9 +133,10 @@ export function controlledSource({ history = '', banner = 'ready\r\n' } = {}) {
 // --- the server --------------------------------------------------------------------------------
 
 // Starts cloud-console; resolves once it printed its URL. Options: name, exec, historySize,
-// listen (default 127.0.0.1:0), extra (more arguments).
+// listen (default 127.0.0.1:0), extra (more arguments), cwd and env (for the server and so for
+// the command it runs).
 export async function startServer({ name = 'default', exec, historySize, listen = '127.0.0.1:0',
-                                    extra = [] } = {}) {
+                                    extra = [], cwd, env: extraEnv = {} } = {}) {
     const args = ['--listen', listen, '--name', name];
     if (exec)
         args.push('--exec', exec);
@@ -144,7 +145,11 @@ export async function startServer({ name = 'default', exec, historySize, listen 
     if (env.CLOUD_CONSOLE_WEB_ROOT)
         args.push('--web-root', env.CLOUD_CONSOLE_WEB_ROOT);
     args.push(...extra);
-    const child = spawn(SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(SERVER, args, {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        cwd,
+        env: { ...process.env, ...extraEnv },
+    });
     let output = '';
     let exited = null;
     child.stdout.setEncoding('utf8');
