@@ -272,6 +272,9 @@ void ConsoleConnection::onSocketError()
             : *status == 404                       ? Failure::NotFound
             : *status == 503                       ? Failure::Busy
                                                    : Failure::Rejected;
+    } else if (message.contains(QLatin1String("processHandshake"))) {
+        // Qt 6.4 names the status only for some codes (400 becomes "Unknown error condition").
+        failure = Failure::Rejected;
     } else if (error == QAbstractSocket::ConnectionRefusedError) {
         failure = Failure::Refused;
     } else if (error == QAbstractSocket::HostNotFoundError || error == QAbstractSocket::NetworkError
@@ -283,6 +286,11 @@ void ConsoleConnection::onSocketError()
 
 void ConsoleConnection::onDisconnected()
 {
+    // A refused TCP connection reports "disconnected" before "error"; the error says more.
+    if (m_socket->error() != QAbstractSocket::UnknownSocketError) {
+        onSocketError();
+        return;
+    }
     const QString reason = m_socket->closeReason();
     endAttempt(Failure::Closed, reason.isEmpty() ? tr("The connection was closed.") : reason);
 }

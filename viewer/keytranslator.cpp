@@ -138,6 +138,12 @@ std::optional<KeyStroke> translateKey(const QKeyEvent &event)
     stroke.modifiers = toVTermModifiers(qtModifiers);
 
     if (qtModifiers & Qt::KeypadModifier) {
+        // libvterm sends LF for keypad Enter in numeric mode; terminals send CR, as for Return.
+        if (key == Qt::Key_Enter) {
+            stroke.kind = KeyStroke::Kind::Key;
+            stroke.key = VTERM_KEY_ENTER;
+            return stroke;
+        }
         if (const auto keypad = keypadKey(key)) {
             stroke.kind = KeyStroke::Kind::Key;
             stroke.key = *keypad;

@@ -318,6 +318,8 @@ QRect TerminalView::cellRect(int column, int viewportRow, int width) const
 
 QRect TerminalView::cursorRect() const
 {
+    if (!m_model)
+        return {}; // the model went first, as when a window closes while its owner unwinds
     const TerminalCursor cursor = m_model->cursor();
     const int row = m_model->scrollbackLines() + cursor.position.y() - topLine();
     return cellRect(cursor.position.x(), row, 2); // 2: the cursor may sit on a wide character
@@ -331,6 +333,8 @@ const QFont &TerminalView::fontFor(quint16 flags) const
 void TerminalView::paintEvent(QPaintEvent *event)
 {
     QPainter painter(viewport());
+    if (!m_model)
+        return;
     const TerminalColors &colors = m_model->colors();
     const QRect area = event->rect();
     painter.fillRect(area,
@@ -492,7 +496,7 @@ void TerminalView::toggleBlink()
 
 void TerminalView::updateCursorBlink()
 {
-    if (hasFocus() && m_model->cursor().blinking) {
+    if (m_model && hasFocus() && m_model->cursor().blinking) {
         if (!m_blinkTimer.isActive())
             m_blinkTimer.start();
     } else {
@@ -518,24 +522,32 @@ void TerminalView::focusOutEvent(QFocusEvent *event)
 
 // --- keyboard --------------------------------------------------------------------------------
 
+namespace {
+
+// The keys that are the viewer's own: Ctrl+Shift combinations, Shift+Insert, Shift+PgUp/PgDn,
+// and zoom. Every other key (Ctrl+W, Ctrl+Q, Ctrl+A...) belongs to the guest.
+bool isViewerKey(const QKeyEvent &event)
+{
+    const Qt::KeyboardModifiers mods = event.modifiers() & ~Qt::KeypadModifier;
+    const int key = event.key();
+    if (mods == (Qt::ControlModifier | Qt::ShiftModifier))
+        return key != Qt::Key_Control && key != Qt::Key_Shift;
+    if (mods == Qt::ShiftModifier)
+        return key == Qt::Key_Insert || key == Qt::Key_PageUp || key == Qt::Key_PageDown;
+    if (mods == Qt::ControlModifier && !(event.modifiers() & Qt::KeypadModifier))
+        return key == Qt::Key_Plus || key == Qt::Key_Minus || key == Qt::Key_Equal
+            || key == Qt::Key_0;
+    return false;
+}
+
+} // namespace
+
 bool TerminalView::event(QEvent *event)
 {
-    if (event->type() == QEvent::ShortcutOverride) {
-        // The guest gets every key (Ctrl+W, Ctrl+Q, Ctrl+A...) except the ones that are the
-        // viewer's own: Ctrl+Shift combinations, Shift+Insert and Shift+PgUp/PgDn, and zoom.
-        const auto *key = static_cast<QKeyEvent *>(event);
-        const Qt::KeyboardModifiers mods = key->modifiers() & ~Qt::KeypadModifier;
-        const bool viewerKey = (mods == (Qt::ControlModifier | Qt::ShiftModifier))
-            || (mods == Qt::ShiftModifier
-                && (key->key() == Qt::Key_Insert || key->key() == Qt::Key_PageUp
-                    || key->key() == Qt::Key_PageDown))
-            || (mods == Qt::ControlModifier
-                && (key->key() == Qt::Key_Plus || key->key() == Qt::Key_Minus
-                    || key->key() == Qt::Key_Equal || key->key() == Qt::Key_0));
-        if (!viewerKey) {
-            event->accept();
-            return true;
-        }
+    if (event->type() == QEvent::ShortcutOverride
+        && !isViewerKey(*static_cast<QKeyEvent *>(event))) {
+        event->accept(); // the key goes to keyPressEvent, not to a window shortcut
+        return true;
     }
     return QAbstractScrollArea::event(event);
 }
@@ -554,7 +566,10 @@ void TerminalView::keyPressEvent(QKeyEvent *event)
         bar->setValue(bar->value() + (event->key() == Qt::Key_PageUp ? -page : page));
         return;
     }
-    const std::optional<KeyStroke> stroke = translateKey(*event);
+    // A viewer key whose action is disabled (copy without a selection) must not reach the guest
+    // as the plain Ctrl combination: Ctrl+Shift+C would interrupt the guest's program.
+    const std::optional<KeyStroke> stroke
+        = isViewerKey(*event) ? std::nullopt : translateKey(*event);
     if (!stroke) {
         QAbstractScrollArea::keyPressEvent(event);
         return;

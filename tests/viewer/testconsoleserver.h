@@ -1,0 +1,130 @@
+#pragma once
+
+// TestConsoleServer is a small protocol v1 server on a loopback port, for testing the viewer's
+// connection without the real server: it keeps a history, honours ?offset=, sends gaps, and
+// records what clients send. It implements only what the tests need; the end-to-end test runs
+// the real server.
+
+#include "protocol.h"
+
+#include <QUrlQuery>
+#include <QWebSocket>
+#include <QWebSocketServer>
+
+#include <algorithm>
+
+class TestConsoleServer : public QObject
+{
+    Q_OBJECT
+
+public:
+    explicit TestConsoleServer(QObject *parent = nullptr)
+        : QObject(parent), m_server(QStringLiteral("test"), QWebSocketServer::NonSecureMode, this)
+    {
+        m_server.setSupportedSubprotocols(
+            {QString::fromLatin1(CloudConsole::Protocol::Subprotocol)});
+        connect(&m_server, &QWebSocketServer::newConnection, this,
+                &TestConsoleServer::onNewConnection);
+    }
+
+    ~TestConsoleServer() override
+    {
+        // The sockets are children and die after the members; they must not call back.
+        for (QWebSocket *client : std::as_const(m_clients))
+            client->disconnect(this);
+    }
+
+    bool listen() { return m_server.listen(QHostAddress::LocalHost, 0); }
+    QUrl url() const
+    {
+        return QUrl(QStringLiteral("ws://127.0.0.1:%1/c/test/ws").arg(m_server.serverPort()));
+    }
+
+    // Console output: kept in the history and sent to every client.
+    void output(const QByteArray &bytes)
+    {
+        m_history += bytes;
+        for (QWebSocket *client : std::as_const(m_clients))
+            client->sendBinaryMessage(bytes);
+    }
+    // Forget everything before `offset`, as a ring that moved on.
+    void dropHistoryBefore(qint64 offset) { m_historyStart = std::max(m_historyStart, offset); }
+    void disconnectClients()
+    {
+        for (QWebSocket *client : std::as_const(m_clients))
+            client->abort();
+    }
+
+    bool canResize = true;
+    bool canBreak = false;
+    bool writable = true;
+    QString epoch = QStringLiteral("epoch-1");
+    // Offsets that clients asked for, one per connection.
+    QList<qint64> requestedOffsets;
+    QByteArray input;
+    QList<CloudConsole::Protocol::ClientMessage> messages;
+    int connections = 0;
+    qsizetype largestInputMessage = 0;
+
+    int resizeCount() const
+    {
+        return int(std::count_if(messages.begin(), messages.end(), [](const auto &message) {
+            return std::holds_alternative<CloudConsole::Protocol::Resize>(message);
+        }));
+    }
+
+private:
+    void onNewConnection()
+    {
+        using namespace CloudConsole;
+        QWebSocket *client = m_server.nextPendingConnection();
+        client->setParent(this);
+        ++connections;
+        m_clients << client;
+        connect(client, &QWebSocket::disconnected, this, [this, client]() {
+            m_clients.removeAll(client);
+            client->deleteLater();
+        });
+        connect(client, &QWebSocket::binaryMessageReceived, this, [this](const QByteArray &bytes) {
+            input += bytes;
+            largestInputMessage = std::max(largestInputMessage, bytes.size());
+        });
+        connect(client, &QWebSocket::textMessageReceived, this, [this](const QString &text) {
+            const auto decoded = Protocol::decodeClientMessage(text.toUtf8());
+            if (const auto *message = std::get_if<Protocol::ClientMessage>(&decoded))
+                messages << *message;
+        });
+
+        const qint64 end = m_history.size();
+        const QUrlQuery query(client->requestUrl());
+        qint64 offset = query.hasQueryItem(QStringLiteral("offset"))
+            ? query.queryItemValue(QStringLiteral("offset")).toLongLong()
+            : m_historyStart;
+        requestedOffsets << offset;
+        qint64 from = std::clamp(offset, m_historyStart, end);
+        if (offset > end)
+            from = m_historyStart;
+        Protocol::Hello hello;
+        hello.console = QStringLiteral("test");
+        hello.offset = from;
+        hello.epoch = epoch;
+        hello.historyStart = m_historyStart;
+        hello.historyEnd = end;
+        hello.writable = writable;
+        hello.source = Protocol::SourceState::Up;
+        hello.canResize = canResize;
+        hello.canBreak = canBreak;
+        client->sendTextMessage(
+            QString::fromUtf8(Protocol::encode(Protocol::ServerMessage(hello))));
+        if (offset < m_historyStart)
+            client->sendTextMessage(QString::fromUtf8(
+                Protocol::encode(Protocol::ServerMessage(Protocol::Gap {offset, m_historyStart}))));
+        if (from < end)
+            client->sendBinaryMessage(m_history.mid(from));
+    }
+
+    QWebSocketServer m_server;
+    QList<QWebSocket *> m_clients;
+    QByteArray m_history;
+    qint64 m_historyStart = 0;
+};

@@ -1,0 +1,354 @@
+// Tests of TerminalView offscreen: keys to bytes, resize coalescing, selection, clipboard, zoom.
+
+#include "consolesession.h"
+#include "terminalview.h"
+#include "testconsoleserver.h"
+
+#include <QAction>
+#include <QClipboard>
+#include <QGuiApplication>
+#include <QMainWindow>
+#include <QScrollBar>
+#include <QSignalSpy>
+#include <QStyleHints>
+#include <QTest>
+
+using namespace CloudConsole::Viewer;
+
+namespace {
+
+QString printable(const QByteArray &bytes)
+{
+    QString out;
+    for (const char c : bytes) {
+        const auto u = static_cast<unsigned char>(c);
+        out += u == 0x1b            ? QStringLiteral("\\e")
+            : u < 0x20 || u >= 0x7f ? QStringLiteral("\\x%1").arg(u, 2, 16, QLatin1Char('0'))
+                                    : QString(QLatin1Char(c));
+    }
+    return out;
+}
+
+QByteArray joined(const QSignalSpy &spy)
+{
+    QByteArray bytes;
+    for (const QList<QVariant> &arguments : spy)
+        bytes += arguments.at(0).toByteArray();
+    return bytes;
+}
+
+// The centre of a cell, in viewport coordinates.
+QPoint cellCentre(const TerminalView &view, int column, int viewportRow)
+{
+    const QSizeF cell = view.cellSize();
+    return QPoint(int((column + 0.5) * cell.width()), int((viewportRow + 0.5) * cell.height()));
+}
+
+} // namespace
+
+class tst_TerminalView : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void keyEventsProduceTheRightBytes_data();
+    void keyEventsProduceTheRightBytes();
+    void terminalKeysWinOverWindowShortcuts();
+    void aBurstOfResizesIsAnnouncedOnce();
+    void aBurstOfResizesSendsOneResizeMessage();
+    void zoomChangesTheCellSizeAndTheGrid();
+    void doubleClickSelectsAWordAndTripleClickTheLine();
+    void draggingSelectsAcrossLines();
+    void copyAndPasteGoThroughTheClipboard();
+    void aScrolledBackViewStaysOnItsLinesWhileOutputArrives();
+};
+
+void tst_TerminalView::keyEventsProduceTheRightBytes_data()
+{
+    QTest::addColumn<QByteArray>("setup"); // written to the model first: modes the guest set
+    QTest::addColumn<int>("key");
+    QTest::addColumn<Qt::KeyboardModifiers>("modifiers");
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QByteArray>("expected");
+
+    const Qt::KeyboardModifiers none = Qt::NoModifier;
+    const Qt::KeyboardModifiers ctrl = Qt::ControlModifier;
+    const Qt::KeyboardModifiers alt = Qt::AltModifier;
+    const Qt::KeyboardModifiers shift = Qt::ShiftModifier;
+    const Qt::KeyboardModifiers keypad = Qt::KeypadModifier;
+    const QByteArray normal;
+    const QString noText;
+
+    QTest::newRow("a letter") << normal << int(Qt::Key_A) << none << "a" << QByteArray("a");
+    QTest::newRow("a capital") << normal << int(Qt::Key_A) << shift << "A" << QByteArray("A");
+    QTest::newRow("a non-ascii letter is utf-8")
+        << normal << int(Qt::Key_Eacute) << none << QStringLiteral("é") << QByteArray("\xc3\xa9");
+    QTest::newRow("return") << normal << int(Qt::Key_Return) << none << "\r" << QByteArray("\r");
+    QTest::newRow("backspace is DEL")
+        << normal << int(Qt::Key_Backspace) << none << "\b" << QByteArray("\x7f");
+    QTest::newRow("tab") << normal << int(Qt::Key_Tab) << none << "\t" << QByteArray("\t");
+    QTest::newRow("shift tab") << normal << int(Qt::Key_Backtab) << shift << noText
+                               << QByteArray("\x1b[Z");
+    QTest::newRow("escape") << normal << int(Qt::Key_Escape) << none << "\x1b"
+                            << QByteArray("\x1b");
+    QTest::newRow("up") << normal << int(Qt::Key_Up) << none << noText << QByteArray("\x1b[A");
+    QTest::newRow("up in application cursor mode")
+        << QByteArray("\x1b[?1h") << int(Qt::Key_Up) << none << noText << QByteArray("\x1bOA");
+    QTest::newRow("ctrl up") << normal << int(Qt::Key_Up) << ctrl << noText
+                             << QByteArray("\x1b[1;5A");
+    QTest::newRow("shift right") << normal << int(Qt::Key_Right) << shift << noText
+                                 << QByteArray("\x1b[1;2C");
+    QTest::newRow("left") << normal << int(Qt::Key_Left) << none << noText << QByteArray("\x1b[D");
+    QTest::newRow("home") << normal << int(Qt::Key_Home) << none << noText << QByteArray("\x1b[H");
+    QTest::newRow("end") << normal << int(Qt::Key_End) << none << noText << QByteArray("\x1b[F");
+    QTest::newRow("page up") << normal << int(Qt::Key_PageUp) << none << noText
+                             << QByteArray("\x1b[5~");
+    QTest::newRow("page down") << normal << int(Qt::Key_PageDown) << none << noText
+                               << QByteArray("\x1b[6~");
+    QTest::newRow("insert") << normal << int(Qt::Key_Insert) << none << noText
+                            << QByteArray("\x1b[2~");
+    QTest::newRow("delete") << normal << int(Qt::Key_Delete) << none << noText
+                            << QByteArray("\x1b[3~");
+    QTest::newRow("F1") << normal << int(Qt::Key_F1) << none << noText << QByteArray("\x1bOP");
+    QTest::newRow("F4") << normal << int(Qt::Key_F4) << none << noText << QByteArray("\x1bOS");
+    QTest::newRow("F5") << normal << int(Qt::Key_F5) << none << noText << QByteArray("\x1b[15~");
+    QTest::newRow("F12") << normal << int(Qt::Key_F12) << none << noText << QByteArray("\x1b[24~");
+    QTest::newRow("ctrl c") << normal << int(Qt::Key_C) << ctrl << "\x03" << QByteArray("\x03");
+    QTest::newRow("ctrl a") << normal << int(Qt::Key_A) << ctrl << "\x01" << QByteArray("\x01");
+    QTest::newRow("ctrl z") << normal << int(Qt::Key_Z) << ctrl << "\x1a" << QByteArray("\x1a");
+    QTest::newRow("ctrl left bracket is ESC")
+        << normal << int(Qt::Key_BracketLeft) << ctrl << "\x1b" << QByteArray("\x1b");
+    QTest::newRow("ctrl space is NUL")
+        << normal << int(Qt::Key_Space) << ctrl << noText << QByteArray(1, '\0');
+    QTest::newRow("ctrl slash is US")
+        << normal << int(Qt::Key_Slash) << ctrl << noText << QByteArray("\x1f");
+    QTest::newRow("alt x is ESC x")
+        << normal << int(Qt::Key_X) << alt << "x" << QByteArray("\x1bx");
+    QTest::newRow("ctrl alt c") << normal << int(Qt::Key_C) << (ctrl | alt) << noText
+                                << QByteArray("\x1b\x03");
+    QTest::newRow("keypad 5") << normal << int(Qt::Key_5) << keypad << "5" << QByteArray("5");
+    QTest::newRow("keypad 5 in application keypad mode")
+        << QByteArray("\x1b=") << int(Qt::Key_5) << keypad << "5" << QByteArray("\x1bOu");
+    QTest::newRow("keypad enter") << normal << int(Qt::Key_Enter) << keypad << "\r"
+                                  << QByteArray("\r");
+    QTest::newRow("keypad minus") << normal << int(Qt::Key_Minus) << keypad << "-"
+                                  << QByteArray("-");
+    QTest::newRow("ctrl shift c without a selection sends nothing")
+        << normal << int(Qt::Key_C) << (ctrl | shift) << noText << QByteArray();
+    QTest::newRow("shift page up scrolls the view")
+        << normal << int(Qt::Key_PageUp) << shift << noText << QByteArray();
+    QTest::newRow("a lone shift sends nothing")
+        << normal << int(Qt::Key_Shift) << shift << noText << QByteArray();
+}
+
+void tst_TerminalView::keyEventsProduceTheRightBytes()
+{
+    QFETCH(QByteArray, setup);
+    QFETCH(int, key);
+    QFETCH(Qt::KeyboardModifiers, modifiers);
+    QFETCH(QString, text);
+    QFETCH(QByteArray, expected);
+
+    TerminalModel model;
+    model.write(setup);
+    TerminalView view(&model);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.setFocus();
+    QSignalSpy spy(&model, &TerminalModel::inputReady);
+    QTest::sendKeyEvent(QTest::Press, &view, Qt::Key(key), text, modifiers);
+    QTest::sendKeyEvent(QTest::Release, &view, Qt::Key(key), text, modifiers);
+    const QByteArray actual = joined(spy);
+    QVERIFY2(actual == expected,
+             qPrintable(QStringLiteral("sent \"%1\", expected \"%2\"")
+                            .arg(printable(actual), printable(expected))));
+}
+
+void tst_TerminalView::terminalKeysWinOverWindowShortcuts()
+{
+    // A window action on Ctrl+W must not steal the guest's "delete word".
+    TerminalModel model;
+    QMainWindow window;
+    auto *view = new TerminalView(&model, &window);
+    window.setCentralWidget(view);
+    QAction closeAction(QStringLiteral("Close"));
+    closeAction.setShortcut(QKeySequence(Qt::CTRL | Qt::Key_W));
+    window.addAction(&closeAction);
+    QSignalSpy triggered(&closeAction, &QAction::triggered);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    view->setFocus();
+    QSignalSpy spy(&model, &TerminalModel::inputReady);
+    QTest::keyClick(view, Qt::Key_W, Qt::ControlModifier);
+    QCOMPARE(joined(spy), QByteArray("\x17"));
+    QCOMPARE(triggered.count(), 0);
+}
+
+void tst_TerminalView::aBurstOfResizesIsAnnouncedOnce()
+{
+    TerminalModel model;
+    TerminalView view(&model);
+    view.setResizeDelay(100);
+    view.resize(400, 300);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QSignalSpy spy(&view, &TerminalView::terminalSizeChanged);
+    QTRY_COMPARE(spy.count(), 1); // the initial size
+    spy.clear();
+
+    for (int step = 1; step <= 25; ++step) {
+        view.resize(400 + 13 * step, 300 + 7 * step);
+        QCoreApplication::processEvents();
+    }
+    const QSize expected = view.gridSizeFor(view.viewport()->size());
+    QCOMPARE(model.gridSize(), expected); // the model follows every step at once
+    QTRY_COMPARE(spy.count(), 1);
+    QCOMPARE(spy.at(0).at(0).toSize(), expected);
+    // Nothing else trickles in after the burst.
+    QTest::qWait(300);
+    QCOMPARE(spy.count(), 1);
+}
+
+void tst_TerminalView::aBurstOfResizesSendsOneResizeMessage()
+{
+    TestConsoleServer server;
+    QVERIFY(server.listen());
+    ConsoleSession session;
+    TerminalView view(session.model());
+    view.setResizeDelay(100);
+    connect(&view, &TerminalView::terminalSizeChanged, &session, &ConsoleSession::setTerminalSize);
+    view.resize(500, 300);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    session.open(server.url());
+    QTRY_COMPARE(session.connection()->state(), ConsoleConnection::State::Connected);
+    QTRY_VERIFY(server.resizeCount() >= 1); // the size at connection time
+    QTest::qWait(300);
+    const int before = server.resizeCount();
+
+    for (int step = 1; step <= 20; ++step) {
+        view.resize(500 + 9 * step, 300 + 11 * step);
+        QCoreApplication::processEvents();
+    }
+    QTRY_COMPARE(server.resizeCount(), before + 1);
+    QTest::qWait(300);
+    QCOMPARE(server.resizeCount(), before + 1);
+    const auto resize = std::get<CloudConsole::Protocol::Resize>(server.messages.last());
+    QCOMPARE(QSize(resize.cols, resize.rows), session.model()->gridSize());
+}
+
+void tst_TerminalView::zoomChangesTheCellSizeAndTheGrid()
+{
+    TerminalModel model;
+    TerminalView view(&model);
+    view.resize(640, 400);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    const QSizeF cell = view.cellSize();
+    const QSize grid = model.gridSize();
+    view.zoomInAction()->trigger();
+    view.zoomInAction()->trigger();
+    QVERIFY2(view.cellSize().height() > cell.height(),
+             qPrintable(
+                 QStringLiteral("cell %1 -> %2").arg(cell.height()).arg(view.cellSize().height())));
+    QVERIFY(model.gridSize().width() < grid.width());
+    view.resetZoomAction()->trigger();
+    QCOMPARE(view.cellSize(), cell);
+    QCOMPARE(model.gridSize(), grid);
+    view.zoomOutAction()->trigger();
+    QVERIFY(model.gridSize().width() > grid.width());
+}
+
+void tst_TerminalView::doubleClickSelectsAWordAndTripleClickTheLine()
+{
+    TerminalModel model;
+    TerminalView view(&model);
+    view.resize(640, 400);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    model.write("ls -l /var/log/syslog.1 done");
+    QWidget *viewport = view.viewport();
+
+    QTest::mouseDClick(viewport, Qt::LeftButton, {}, cellCentre(view, 10, 0));
+    QVERIFY(view.hasSelection());
+    QCOMPARE(view.selectedText(), QStringLiteral("/var/log/syslog.1"));
+
+    QTest::mousePress(viewport, Qt::LeftButton, {}, cellCentre(view, 10, 0));
+    QTest::mouseRelease(viewport, Qt::LeftButton, {}, cellCentre(view, 10, 0));
+    QCOMPARE(view.selectedText(), QStringLiteral("ls -l /var/log/syslog.1 done"));
+
+    // A single click somewhere else clears it.
+    QTest::qWait(QGuiApplication::styleHints()->mouseDoubleClickInterval() + 50);
+    QTest::mouseClick(viewport, Qt::LeftButton, {}, cellCentre(view, 3, 1));
+    QVERIFY(!view.hasSelection());
+}
+
+void tst_TerminalView::draggingSelectsAcrossLines()
+{
+    TerminalModel model;
+    TerminalView view(&model);
+    view.resize(640, 400);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    model.write("first line\r\nsecond line\r\nthird");
+    QWidget *viewport = view.viewport();
+    QTest::mousePress(viewport, Qt::LeftButton, {}, cellCentre(view, 6, 0));
+    QMouseEvent move(QEvent::MouseMove, cellCentre(view, 5, 1),
+                     viewport->mapToGlobal(cellCentre(view, 5, 1)), Qt::NoButton, Qt::LeftButton,
+                     Qt::NoModifier);
+    QCoreApplication::sendEvent(viewport, &move);
+    QTest::mouseRelease(viewport, Qt::LeftButton, {}, cellCentre(view, 5, 1));
+    QCOMPARE(view.selectedText(), QStringLiteral("line\nsecond"));
+}
+
+void tst_TerminalView::copyAndPasteGoThroughTheClipboard()
+{
+    TerminalModel model;
+    QMainWindow window;
+    auto *view = new TerminalView(&model, &window);
+    window.setCentralWidget(view);
+    window.resize(640, 400);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    view->setFocus();
+    model.write("\x1b[?2004hhello world");
+    view->selectWordAt(QPoint(7, 0));
+    QVERIFY(view->copyAction()->isEnabled());
+    QTest::keyClick(view, Qt::Key_C, Qt::ControlModifier | Qt::ShiftModifier);
+    QCOMPARE(QGuiApplication::clipboard()->text(), QStringLiteral("world"));
+
+    QGuiApplication::clipboard()->setText(QStringLiteral("echo 1\necho 2"));
+    QSignalSpy spy(&model, &TerminalModel::inputReady);
+    QTest::keyClick(view, Qt::Key_V, Qt::ControlModifier | Qt::ShiftModifier);
+    QCOMPARE(joined(spy), QByteArray("\x1b[200~echo 1\recho 2\x1b[201~"));
+}
+
+void tst_TerminalView::aScrolledBackViewStaysOnItsLinesWhileOutputArrives()
+{
+    TerminalModel model(QSize(80, 24));
+    model.setScrollbackCapacity(200);
+    TerminalView view(&model);
+    view.resize(640, 400);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QByteArray lines;
+    for (int i = 0; i < 150; ++i)
+        lines += "line " + QByteArray::number(i) + "\r\n";
+    model.write(lines);
+    QTRY_VERIFY(view.isAtBottom() && view.topLine() == model.scrollbackLines());
+
+    view.verticalScrollBar()->setValue(10);
+    const QString topText = model.lineText(view.topLine());
+    QByteArray more;
+    for (int i = 150; i < 300; ++i) // pushes the oldest lines out of the 200-line scrollback
+        more += "line " + QByteArray::number(i) + "\r\n";
+    model.write(more);
+    QTRY_VERIFY(view.topLine() != 10 || model.lineText(10) == topText);
+    QVERIFY2(model.lineText(view.topLine()) == topText || view.topLine() == 0,
+             qPrintable(QStringLiteral("top line now shows \"%1\", was \"%2\"")
+                            .arg(model.lineText(view.topLine()), topText)));
+    QVERIFY(!view.isAtBottom());
+}
+
+QTEST_MAIN(tst_TerminalView)
+#include "tst_terminalview.moc"
