@@ -187,14 +187,55 @@ test('the terminal fills the window and the console follows its size', async () 
     await page.setViewportSize({ width: 1000, height: 600 });
     await page.goto(sizer.url);
     await waitForState(page, 'connected');
-    let size = await cc(page, 'cc.size');
-    await waitForText(page, `size ${size.rows} ${size.cols}`, { whole: true });
+    // The pty reports its size whenever it changes; it settles on the terminal's current size.
+    const ptyFollows = () => waitFor(async () => {
+        const { cols, rows } = await cc(page, 'cc.size');
+        const lines = (await cc(page, 'cc.bufferText()')).split('\n').filter((l) => l.startsWith('size '));
+        return lines.at(-1) === `size ${rows} ${cols}` && { cols, rows };
+    }, 'the pty to have the terminal\'s size');
+    const wide = await ptyFollows();
+    assert.ok(wide.cols > 80 && wide.rows > 20, JSON.stringify(wide));
 
     await page.setViewportSize({ width: 700, height: 420 });
-    await waitFor(async () => (await cc(page, 'cc.size')).cols < size.cols, 'the terminal to shrink');
-    size = await cc(page, 'cc.size');
-    await waitForText(page, `size ${size.rows} ${size.cols}`, { whole: true });
+    await waitFor(async () => (await cc(page, 'cc.size')).cols < wide.cols, 'the terminal to follow the window');
+    const narrow = await ptyFollows();
+    assert.ok(narrow.cols < wide.cols && narrow.rows < wide.rows, JSON.stringify([wide, narrow]));
     await page.setViewportSize({ width: 1000, height: 600 });
+});
+
+test('a read-only page shows the badge, refuses input visibly and offers no actions', async () => {
+    // The server has no option yet to make a client read-only, so the real hello is rewritten
+    // in flight (writable: false); everything else is the real server's traffic.
+    const readOnly = await context.newPage();
+    await readOnly.routeWebSocket(/\/ws(\?|$)/, (ws) => {
+        const upstream = ws.connectToServer();
+        upstream.onMessage((message) => {
+            if (typeof message === 'string') {
+                const m = JSON.parse(message);
+                if (m.type === 'hello')
+                    message = JSON.stringify({ ...m, writable: false });
+            }
+            ws.send(message);
+        });
+    });
+    await readOnly.goto(server.url);
+    await waitForState(readOnly, 'connected');
+    await waitForText(readOnly, 'gamma needle two');
+    assert.equal(await cc(readOnly, 'cc.writable'), false);
+    assert.equal(await readOnly.isVisible('#readonly-badge'), true);
+    assert.equal(await readOnly.textContent('#readonly-badge'), 'read-only');
+    for (const id of ['#break-button', '#resize-button']) {
+        assert.equal(await readOnly.getAttribute(id, 'aria-disabled'), 'true');
+        assert.match(await readOnly.getAttribute(id, 'data-reason'), /read-only/);
+    }
+    const before = source.inputBytes().length;
+    await readOnly.locator('.xterm-screen').click();
+    await readOnly.keyboard.type('rm -rf /');
+    assert.equal(await cc(readOnly, 'cc.refusedBytes'), 8);
+    assert.match(await readOnly.textContent('#notice'), /Input not sent .*read-only/);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(source.inputBytes().length, before, 'nothing reached the console');
+    await readOnly.close();
 });
 
 test('screenshot of the page for the README', async () => {

@@ -133,6 +133,11 @@ function notice(text, kind = 'warning') {
     noticeTimer = setTimeout(() => { box.hidden = true; }, 8000);
 }
 
+// Lines the page itself writes into the terminal stand out the same way in both themes: bold
+// dark text on a light background, in direct colour so the palette does not change them.
+const MARK_GAP = '\x1b[0;1;38;2;34;24;0;48;2;247;193;72m';
+const MARK_EPOCH = '\x1b[0;1;38;2;0;30;40;48;2;120;214;228m';
+
 // --- connection --------------------------------------------------------------------------------
 
 function numberOption(name, fallback) {
@@ -150,7 +155,7 @@ const connection = new Connection(location.href, {
     onHello(hello, { epochChanged }) {
         setName(hello.console);
         if (epochChanged) {
-            term.write('\r\n\x1b[0;30;46m ── the server restarted: its history starts again here ── \x1b[0m\r\n',
+            term.write(`\r\n${MARK_EPOCH} ── the server restarted: its history starts again here ── \x1b[0m\r\n`,
                        () => { view.shownOffset = hello.offset; });
         } else if (view.shownOffset === null) {
             view.shownOffset = hello.offset;
@@ -168,7 +173,7 @@ const connection = new Connection(location.href, {
     },
     onGap(gap) {
         view.gaps.push(gap);
-        term.write(`\r\n\x1b[0;30;43m … ${gap.bytes} bytes skipped … \x1b[0m\r\n`,
+        term.write(`\r\n${MARK_GAP} … ${gap.bytes} bytes skipped … \x1b[0m\r\n`,
                    () => { view.shownOffset = gap.to; });
     },
     onSource() {
