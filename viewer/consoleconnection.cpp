@@ -145,6 +145,12 @@ void ConsoleConnection::startAttempt()
     QWebSocket *socket = m_socket;
     // Output frames are at most 64 KiB; anything far larger is not a v1 server.
     socket->setMaxAllowedIncomingMessageSize(quint64(Protocol::MaxOutputFrame) * 4);
+    // QWebSocket turns everything the socket has buffered into messages in one go; during a
+    // flood that is megabytes, and the window would freeze while the terminal digests them.
+    // A small read buffer makes each pass of the event loop take about one output frame, so
+    // painting and keys get their turn, and a reader slower than the console pushes back
+    // through TCP to the server (which then resumes from its history or reports a gap).
+    socket->setReadBufferSize(Protocol::MaxOutputFrame);
     connect(socket, &QWebSocket::connected, this, &ConsoleConnection::onConnected);
     connect(socket, &QWebSocket::textMessageReceived, this, &ConsoleConnection::onTextMessage);
     connect(socket, &QWebSocket::binaryMessageReceived, this, &ConsoleConnection::onBinaryMessage);

@@ -24,7 +24,6 @@ bool Scrollback::push(Line line)
     }
     while (!line.empty() && line.back().isBlank())
         line.pop_back();
-    line.shrink_to_fit();
     bool dropped = false;
     if (size() >= m_capacity) {
         m_lines.pop_front();

@@ -216,10 +216,18 @@ int TerminalModel::onBell()
 
 int TerminalModel::onPushLine(int columns, const VTermScreenCell *cells)
 {
-    Line line;
-    line.reserve(size_t(columns));
-    for (int i = 0; i < columns; ++i)
-        line.push_back(toCell(cells[i]));
+    // Blank cells at the end are not kept; skip them before converting anything.
+    int used = columns;
+    while (used > 0) {
+        const VTermScreenCell &cell = cells[used - 1];
+        if ((cell.chars[0] != 0 && cell.chars[0] != ' ') || !VTERM_COLOR_IS_DEFAULT_BG(&cell.bg)
+            || cell.attrs.reverse || cell.attrs.underline || cell.attrs.strike)
+            break;
+        --used;
+    }
+    Line line(static_cast<size_t>(used));
+    for (int i = 0; i < used; ++i)
+        line[size_t(i)] = toCell(cells[i]);
     m_scrollback.push(std::move(line));
     ++m_linesScrolledOff;
     m_scrollbackDirty = true;
@@ -290,10 +298,13 @@ Cell TerminalModel::toCell(const VTermScreenCell &in) const
 
 QRgb TerminalModel::toRgb(VTermColor color) const
 {
-    if (VTERM_COLOR_IS_INDEXED(&color) && color.indexed.idx >= 16)
-        return xtermColor(color.indexed.idx);
-    vterm_screen_convert_color_to_rgb(m_screen, &color);
-    return qRgb(color.rgb.red, color.rgb.green, color.rgb.blue);
+    // Resolved here rather than by vterm_screen_convert_color_to_rgb(): this runs for every
+    // cell of every line that scrolls, and the palette below 16 is ours anyway.
+    if (VTERM_COLOR_IS_RGB(&color))
+        return qRgb(color.rgb.red, color.rgb.green, color.rgb.blue);
+    if (color.indexed.idx < 16)
+        return m_colors.ansi[color.indexed.idx];
+    return xtermColor(color.indexed.idx);
 }
 
 void TerminalModel::toVTermCell(const Cell &cell, VTermScreenCell &out) const
