@@ -9,18 +9,29 @@
 #include <QApplication>
 #include <QCommandLineParser>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 using namespace CloudConsole::Viewer;
 
-int main(int argc, char *argv[])
-{
-    QApplication app(argc, argv);
-    QApplication::setOrganizationName(QStringLiteral("cloud-console"));
-    QApplication::setApplicationName(QStringLiteral("cloud-console-viewer"));
-    QApplication::setApplicationVersion(QStringLiteral(CLOUD_CONSOLE_VERSION));
+namespace {
 
-    QCommandLineParser parser;
+struct Options
+{
+    QCommandLineOption scrollback {QStringLiteral("scrollback"),
+                                   QStringLiteral("Lines of scrollback to keep (default %1).")
+                                       .arg(TerminalModel::DefaultScrollback),
+                                   QStringLiteral("lines")};
+    QCommandLineOption fontSize {QStringLiteral("font-size"),
+                                 QStringLiteral("Font size in points."), QStringLiteral("points")};
+};
+
+void setUp(QCommandLineParser &parser, const Options &options)
+{
+    QCoreApplication::setOrganizationName(QStringLiteral("cloud-console"));
+    QCoreApplication::setApplicationName(QStringLiteral("cloud-console-viewer"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(CLOUD_CONSOLE_VERSION));
     parser.setApplicationDescription(
         QStringLiteral("A terminal window for a VM console served by cloud-console.\n"
                        "Without an address, asks for one (recent addresses are offered)."));
@@ -30,57 +41,74 @@ int main(int argc, char *argv[])
                                  QStringLiteral("ws://host:port/c/NAME/ws, the console page URL, "
                                                 "or host:port for the default console."),
                                  QStringLiteral("[address]"));
-    const QCommandLineOption scrollbackOption(
-        QStringLiteral("scrollback"),
-        QStringLiteral("Lines of scrollback to keep (default %1).")
-            .arg(TerminalModel::DefaultScrollback),
-        QStringLiteral("lines"));
-    const QCommandLineOption fontSizeOption(QStringLiteral("font-size"),
-                                            QStringLiteral("Font size in points."),
-                                            QStringLiteral("points"));
-    parser.addOption(scrollbackOption);
-    parser.addOption(fontSizeOption);
+    parser.addOption(options.scrollback);
+    parser.addOption(options.fontSize);
+}
+
+int fail(const QString &message)
+{
+    std::fprintf(stderr, "cloud-console-viewer: %s\n", qPrintable(message));
+    return 2;
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    const Options options;
+    // --help and --version must work without a display, so they are answered before the
+    // QApplication (which needs one) exists.
+    const bool textOnly = std::any_of(argv + 1, argv + argc, [](const char *argument) {
+        return !std::strcmp(argument, "-h") || !std::strcmp(argument, "--help")
+            || !std::strcmp(argument, "-v") || !std::strcmp(argument, "--version")
+            || !std::strcmp(argument, "--help-all");
+    });
+    if (textOnly) {
+        QCoreApplication core(argc, argv);
+        QCommandLineParser parser;
+        setUp(parser, options);
+        parser.process(core); // prints and exits
+        return 0;
+    }
+
+    QApplication app(argc, argv);
+    QCommandLineParser parser;
+    setUp(parser, options);
     parser.process(app);
 
+    std::optional<QUrl> url;
+    const QStringList arguments = parser.positionalArguments();
+    if (arguments.size() > 1)
+        return fail(QStringLiteral("one address at most (see --help)"));
+    if (!arguments.isEmpty()) {
+        QString error;
+        url = ConsoleConnection::normalizeUrl(arguments.first(), &error);
+        if (!url)
+            return fail(error);
+    }
+
     ViewerWindow window;
-    if (parser.isSet(scrollbackOption)) {
+    if (parser.isSet(options.scrollback)) {
         bool ok = false;
-        const int lines = parser.value(scrollbackOption).toInt(&ok);
-        if (!ok || lines < 0) {
-            std::fprintf(stderr, "cloud-console-viewer: --scrollback needs a number of lines\n");
-            return 2;
-        }
+        const int lines = parser.value(options.scrollback).toInt(&ok);
+        if (!ok || lines < 0 || lines > 1'000'000)
+            return fail(QStringLiteral("--scrollback needs 0 to 1000000 lines"));
         window.session()->model()->setScrollbackCapacity(lines);
     }
-    if (parser.isSet(fontSizeOption)) {
+    if (parser.isSet(options.fontSize)) {
         bool ok = false;
-        const double points = parser.value(fontSizeOption).toDouble(&ok);
-        if (!ok || points < 4 || points > 100) {
-            std::fprintf(stderr, "cloud-console-viewer: --font-size needs 4 to 100 points\n");
-            return 2;
-        }
+        const double points = parser.value(options.fontSize).toDouble(&ok);
+        if (!ok || points < 4 || points > 100)
+            return fail(QStringLiteral("--font-size needs 4 to 100 points"));
         QFont font = window.view()->terminalFont();
         font.setPointSizeF(points);
         window.view()->setTerminalFont(font);
     }
 
-    const QStringList arguments = parser.positionalArguments();
-    if (arguments.size() > 1) {
-        std::fprintf(stderr, "cloud-console-viewer: one address at most (see --help)\n");
-        return 2;
-    }
     window.show();
-    if (arguments.isEmpty()) {
-        if (!window.showConnectDialog())
-            return 0;
-    } else {
-        QString error;
-        const std::optional<QUrl> url = ConsoleConnection::normalizeUrl(arguments.first(), &error);
-        if (!url) {
-            std::fprintf(stderr, "cloud-console-viewer: %s\n", qPrintable(error));
-            return 2;
-        }
+    if (url)
         window.openConsole(*url);
-    }
+    else if (!window.showConnectDialog())
+        return 0;
     return app.exec();
 }
