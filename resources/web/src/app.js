@@ -80,6 +80,7 @@ function useWebgl() {
             webgl.dispose();
             webgl = null;
             renderer = 'dom';
+            renderInfo();
         });
         term.loadAddon(webgl);
         renderer = 'webgl';
