@@ -103,8 +103,74 @@ void setNonBlocking(int fd, bool on)
     fcntl(fd, F_SETFL, on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK));
 }
 
+namespace {
+std::mutex g_ptyMutex;
+std::string g_currentPty;
+} // namespace
+
+std::string currentPty()
+{
+    std::lock_guard<std::mutex> lock(g_ptyMutex);
+    return g_currentPty;
+}
+
+std::string otherPtyHolders(const std::string &path, pid_t allowedGroup)
+{
+    if (path.empty())
+        return {};
+    std::string found;
+    DIR *proc = opendir("/proc");
+    if (!proc)
+        return {};
+    const pid_t self = getpid();
+    int processes = 0;
+    while (dirent *p = readdir(proc)) {
+        const pid_t pid = pid_t(atoi(p->d_name));
+        if (pid <= 0 || pid == self || ++processes > 100000)
+            continue;
+        if (allowedGroup > 0 && (pid == allowedGroup || getpgid(pid) == allowedGroup))
+            continue;
+        const std::string fdDir = std::string("/proc/") + p->d_name + "/fd";
+        DIR *fds = opendir(fdDir.c_str());
+        if (!fds)
+            continue;
+        int entries = 0;
+        while (dirent *f = readdir(fds)) {
+            if (f->d_name[0] == '.' || ++entries > 100000)
+                continue;
+            char target[256];
+            const ssize_t n
+                = readlink((fdDir + "/" + f->d_name).c_str(), target, sizeof target - 1);
+            if (n > 0 && std::string(target, size_t(n)) == path) {
+                std::string cmd;
+                if (FILE *c
+                    = fopen((std::string("/proc/") + p->d_name + "/cmdline").c_str(), "r")) {
+                    char buf[200] = {};
+                    const size_t len = fread(buf, 1, sizeof buf - 1, c);
+                    for (size_t i = 0; i < len; ++i)
+                        cmd += buf[i] ? buf[i] : ' ';
+                    fclose(c);
+                }
+                found += (found.empty() ? "" : "; ") + std::string("pid ") + p->d_name + " (" + cmd
+                    + ")";
+                break;
+            }
+        }
+        closedir(fds);
+    }
+    closedir(proc);
+    if (found.empty())
+        return {};
+    return "another process holds " + path + " open and may read this benchmark's data: " + found;
+}
+
 Pty::~Pty()
 {
+    {
+        std::lock_guard<std::mutex> lock(g_ptyMutex);
+        if (g_currentPty == slavePath)
+            g_currentPty.clear();
+    }
     if (master >= 0)
         ::close(master);
     if (slave >= 0)
@@ -119,6 +185,10 @@ bool Pty::open(std::string &error)
         return false;
     }
     slavePath = name;
+    {
+        std::lock_guard<std::mutex> lock(g_ptyMutex);
+        g_currentPty = slavePath;
+    }
     for (int fd : {master, slave}) {
         fcntl(fd, F_SETFD, FD_CLOEXEC);
         termios t;
@@ -234,12 +304,15 @@ bool ServerProcess::start(const std::string &binary, const std::vector<std::stri
         return false;
     }
     if (pid == 0) {
+        // Its own process group, so that stop() also ends a wrapper's child (strace, perf).
+        setpgid(0, 0);
         dup2(out[1], STDOUT_FILENO);
         execvp(cargv[0], cargv.data());
         fprintf(stderr, "exec %s: %s\n", cargv[0], strerror(errno));
         _exit(127);
     }
     ::close(out[1]);
+    setpgid(pid, pid); // as the child does: whichever runs first
     m_pid = pid;
     m_stdout = out[0];
     setWatchdogServer(pid);
@@ -296,18 +369,19 @@ bool ServerProcess::start(const std::string &binary, const std::vector<std::stri
 void ServerProcess::stop()
 {
     if (m_pid > 0) {
-        kill(m_pid, SIGTERM);
+        kill(-m_pid, SIGTERM); // the group: the server, or a wrapper and the server under it
+        // Wait (bounded) for it to exit without reaping it, so that the group id stays ours
+        // while the rest of the group is killed.
+        for (int i = 0; i < 500; ++i) { // 5 s
+            siginfo_t info {};
+            if (waitid(P_PID, id_t(m_pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0
+                && info.si_pid == m_pid)
+                break;
+            sleepNs(10000000);
+        }
+        kill(-m_pid, SIGKILL); // whatever is left of the group, e.g. a wrapper's child
         int status = 0;
-        bool reaped = false;
-        for (int i = 0; i < 500 && !reaped; ++i) { // 5 s
-            reaped = waitpid(m_pid, &status, WNOHANG) == m_pid;
-            if (!reaped)
-                sleepNs(10000000);
-        }
-        if (!reaped) {
-            kill(m_pid, SIGKILL);
-            waitpid(m_pid, &status, 0);
-        }
+        waitpid(m_pid, &status, 0);
         m_pid = -1;
         setWatchdogServer(-1);
     }
@@ -348,9 +422,12 @@ void armWatchdog(int seconds, const char *what, pid_t serverPid)
                 if (d != 0 && nowNs() > d) {
                     fprintf(stderr, "bench: watchdog: '%s' did not finish in time, giving up\n",
                             g_what.load());
+                    const std::string others = otherPtyHolders(currentPty());
+                    if (!others.empty())
+                        fprintf(stderr, "bench: %s\n", others.c_str());
                     const pid_t s = g_server.load();
                     if (s > 0)
-                        kill(s, SIGKILL);
+                        kill(-s, SIGKILL);
                     _exit(3);
                 }
             }

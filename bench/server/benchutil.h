@@ -41,6 +41,13 @@ struct Pty
     bool open(std::string &error);
 };
 
+// The slave path of the pty opened last (for diagnostics), and a sentence naming the processes
+// other than this one and those of process group `allowedGroup` that hold `path` open; empty when
+// there are none. A stray server retrying a /dev/pts/N path that a new pty reuses would read the
+// benchmark's data.
+std::string currentPty();
+std::string otherPtyHolders(const std::string &path, pid_t allowedGroup = -1);
+
 // The printable pattern (0x20..0x7e) written into the console: it never contains EchoMarker nor
 // the keys 0x80..0xff that the server echo test sends.
 const std::vector<char> &pattern();
