@@ -10,11 +10,12 @@
 # It builds nothing: BUILD_DIR must hold server/cloud-console and
 # bench/server/cloud-console-bench-server, e.g. after
 #   cmake --build BUILD_DIR --target cloud-console cloud-console-bench-server
-# The per-run figures go to stderr and to BUILD_DIR/server-bench.log.
+# The per-run figures go to stderr and to BUILD_DIR/server-bench.log; the servers' own logging
+# (stderr) to BUILD_DIR/server-bench-server.log.
 set -euo pipefail
 
 if [[ $# -lt 1 || $1 == -h || $1 == --help ]]; then
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
     exit $(( $# < 1 ? 2 : 0 ))
 fi
 build=$(cd "$1" && pwd)
@@ -29,6 +30,8 @@ for f in "$server" "$bench"; do
     fi
 done
 log=$build/server-bench.log
+server_log=$build/server-bench-server.log
+: > "$server_log"
 
 {
     echo "Machine: $(nproc) cores online ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- \
@@ -38,4 +41,4 @@ log=$build/server-bench.log
 } | tee "$log"
 
 # The suite prints the table on stdout and one line per measurement on stderr.
-"$bench" suite --server "$server" "$@" 2> >(tee -a "$log" >&2)
+"$bench" suite --server "$server" --server-log "$server_log" "$@" 2> >(tee -a "$log" >&2)

@@ -281,7 +281,8 @@ uint64_t echoLoop(int fd, const std::atomic<bool> &stop)
 // --- server process ----------------------------------------------------------------------------
 
 bool ServerProcess::start(const std::string &binary, const std::vector<std::string> &prefix,
-                          const std::vector<std::string> &args, std::string &error)
+                          const std::vector<std::string> &args, const std::string &stderrPath,
+                          std::string &error)
 {
     int out[2];
     if (pipe2(out, O_CLOEXEC) != 0) {
@@ -307,6 +308,11 @@ bool ServerProcess::start(const std::string &binary, const std::vector<std::stri
         // Its own process group, so that stop() also ends a wrapper's child (strace, perf).
         setpgid(0, 0);
         dup2(out[1], STDOUT_FILENO);
+        if (!stderrPath.empty()) {
+            const int log = ::open(stderrPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+            if (log >= 0)
+                dup2(log, STDERR_FILENO);
+        }
         execvp(cargv[0], cargv.data());
         fprintf(stderr, "exec %s: %s\n", cargv[0], strerror(errno));
         _exit(127);

@@ -73,8 +73,10 @@ public:
 
     // Starts `prefix... binary args...`, waits (bounded) for the "serving console ... at
     // http://127.0.0.1:PORT/" line on its stdout and parses the port.
+    // The server's stderr goes to stderrPath (appended) unless it is empty.
     bool start(const std::string &binary, const std::vector<std::string> &prefix,
-               const std::vector<std::string> &args, std::string &error);
+               const std::vector<std::string> &args, const std::string &stderrPath,
+               std::string &error);
     // SIGTERM, then SIGKILL after a bounded wait.
     void stop();
 

@@ -43,6 +43,7 @@ void usage(FILE *to)
         "  --server PATH          the cloud-console binary (needed by the server figures)\n"
         "  --server-prefix 'CMD'  run the server under CMD (e.g. 'valgrind --tool=callgrind')\n"
         "  --server-arg ARG       extra argument for every server run (repeatable)\n"
+        "  --server-log FILE      append the server's stderr to FILE (default: inherited)\n"
         "  --rounds N             suite rounds (default 5)\n"
         "  --quick                suite with smaller transfers and fewer samples\n"
         "  --clients N            throughput: number of clients (default 1)\n"
@@ -325,6 +326,8 @@ int main(int argc, char **argv)
             o.server = value();
         else if (a == "--server-prefix")
             o.prefix = split(value(), ' ');
+        else if (a == "--server-log")
+            o.serverLog = value();
         else if (a == "--server-arg")
             o.serverArgs.push_back(value());
         else if (a == "--rounds")

@@ -59,7 +59,7 @@ bool startServer(const Options &o, Pty &pty, ServerProcess &server,
     std::vector<std::string> args {pty.slavePath, "127.0.0.1", "0"};
     args.insert(args.end(), o.serverArgs.begin(), o.serverArgs.end());
     args.insert(args.end(), extra.begin(), extra.end());
-    if (!server.start(o.server, o.prefix, args, error))
+    if (!server.start(o.server, o.prefix, args, o.serverLog, error))
         return false;
     // Wait for the server to open the pty, then make sure that nobody else reads it.
     sleepNs(50 * Milli);

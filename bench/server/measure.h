@@ -15,6 +15,7 @@ struct Options
     std::string server; // path of the cloud-console binary
     std::vector<std::string> prefix; // e.g. valgrind --tool=callgrind, before the binary
     std::vector<std::string> serverArgs; // extra flags for every server run
+    std::string serverLog; // the server's stderr is appended here (empty: inherited)
     int rounds = 5;
     uint64_t ptyBytes = 64ull << 20; // (a) bytes per baseline throughput run
     uint64_t bytes1 = 64ull << 20; // (b) bytes written per run, 1 client
