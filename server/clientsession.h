@@ -48,6 +48,8 @@ public:
     Mode mode() const { return m_mode; }
     qint64 offset() const { return m_offset; }
     QString peer() const { return m_peer; }
+    // Output waiting in this client's socket: bounded by SendHighWater plus one frame.
+    qint64 bufferedBytes() const { return m_socket ? m_socket->bytesToWrite() : 0; }
 
     QByteArrayView pendingInput() const { return m_input; }
     void consumeInput(qsizetype bytes) { m_input.remove(0, bytes); }

@@ -71,6 +71,8 @@ QByteArray reasonPhrase(int status)
         return "Not Found";
     case 405:
         return "Method Not Allowed";
+    case 426:
+        return "Upgrade Required";
     case 431:
         return "Request Header Fields Too Large";
     case 503:
@@ -135,6 +137,8 @@ HttpFrontend::~HttpFrontend() = default;
 bool HttpFrontend::listen(const QHostAddress &address, quint16 port, QString *error)
 {
     auto *listener = new Listener(*this);
+    // Qt's default backlog of 50 makes a burst of connecting clients wait for SYN retries.
+    listener->setListenBacklogSize(1024);
     if (!listener->listen(address, port)) {
         *error = listener->errorString();
         delete listener;
@@ -164,7 +168,10 @@ void HttpFrontend::accept(QTcpSocket *socket)
     connect(pending, &QObject::destroyed, this, [this] { --m_pendingRequests; });
     connect(socket, &QTcpSocket::readyRead, pending,
             [this, socket, pending] { onHeadBytes(socket, pending); });
+    // A peer that goes away frees its place at once: a reset arrives as an error, not as
+    // disconnected().
     connect(socket, &QTcpSocket::disconnected, pending, [socket] { socket->deleteLater(); });
+    connect(socket, &QTcpSocket::errorOccurred, pending, [socket] { socket->deleteLater(); });
     connect(&pending->deadline, &QTimer::timeout, pending, [socket] {
         qCInfo(lcHttp) << "closing a connection that sent no request head in time";
         socket->abort();
@@ -257,6 +264,16 @@ void HttpFrontend::upgrade(QTcpSocket *socket, const RequestHead &head)
         refuse(socket, 405, QStringLiteral("a WebSocket upgrade must be a GET"));
         return;
     }
+    // QWebSocketServer drops a bad handshake without an answer; say what is wrong instead.
+    if (QByteArray::fromBase64(head.value("Sec-WebSocket-Key")).size() != 16) {
+        refuse(socket, 400, QStringLiteral("missing or malformed Sec-WebSocket-Key"));
+        return;
+    }
+    if (head.value("Sec-WebSocket-Version") != "13") {
+        refuse(socket, 426, QStringLiteral("unsupported WebSocket version; this server speaks 13"),
+               "Sec-WebSocket-Version: 13\r\n");
+        return;
+    }
     const WebSocketTarget target = resolveWebSocketTarget(head.target);
     if (!target.console) {
         refuse(socket, target.status, target.error);
@@ -300,7 +317,8 @@ void HttpFrontend::onWebSocketConnected()
     }
 }
 
-void HttpFrontend::refuse(QTcpSocket *socket, int status, const QString &reason)
+void HttpFrontend::refuse(QTcpSocket *socket, int status, const QString &reason,
+                          const QByteArray &extraHeaders)
 {
     qCInfo(lcHttp).noquote() << "refused a request from" << socket->peerAddress().toString()
                              << "with" << status << ":" << reason;
@@ -310,6 +328,7 @@ void HttpFrontend::refuse(QTcpSocket *socket, int status, const QString &reason)
         + QByteArray::number(body.size()) + "\r\nConnection: close\r\n";
     if (status == 503)
         response += "Retry-After: 5\r\n";
+    response += extraHeaders;
     response += "\r\n" + body;
     socket->write(response);
     QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);

@@ -13,6 +13,7 @@
 // It owns the listener, the HTTP server and the WebSocket server; the consoles stay the
 // registry's.
 
+#include <QElapsedTimer>
 #include <QHostAddress>
 #include <QHttpServer>
 #include <QObject>
@@ -49,6 +50,8 @@ public:
 
     bool listen(const QHostAddress &address, quint16 port, QString *error);
     quint16 port() const;
+    // Connections whose request head is still arriving.
+    int pendingRequests() const { return m_pendingRequests; }
 
     // Where a WebSocket request is going, parsed from its target.
     struct WebSocketTarget
@@ -70,7 +73,8 @@ private:
     void setupRoutes();
     QHttpServerResponse asset(const QString &name) const;
     QHttpServerResponse page(const QString &consoleName) const;
-    static void refuse(QTcpSocket *socket, int status, const QString &reason);
+    static void refuse(QTcpSocket *socket, int status, const QString &reason,
+                       const QByteArray &extraHeaders = {});
 
     ConsoleRegistry &m_consoles;
     FrontendSettings m_settings;
@@ -78,6 +82,8 @@ private:
     QHttpServer m_http;
     QPointer<Listener> m_listener; // a child of m_http once bound
     int m_pendingRequests = 0;
+    int m_droppedConnections = 0; // since the last warning
+    QElapsedTimer m_dropReport;
 };
 
 } // namespace CloudConsole

@@ -5,6 +5,8 @@
 #include <QCommandLineParser>
 #include <QRegularExpression>
 
+#include <limits>
+
 namespace CloudConsole {
 
 namespace {
@@ -50,15 +52,19 @@ qint64 parseSize(const QString &text)
     const auto match = pattern.match(text.trimmed());
     if (!match.hasMatch())
         return -1;
-    qint64 value = match.captured(1).toLongLong();
+    const qint64 value = match.captured(1).toLongLong();
     const QChar unit = match.captured(2).isEmpty() ? QChar() : match.captured(2).at(0).toLower();
+    qint64 multiplier = 1;
     if (unit == QLatin1Char('k'))
-        value *= 1024;
+        multiplier = qint64(1) << 10;
     else if (unit == QLatin1Char('m'))
-        value *= 1024 * 1024;
+        multiplier = qint64(1) << 20;
     else if (unit == QLatin1Char('g'))
-        value *= 1024 * 1024 * 1024;
-    return value;
+        multiplier = qint64(1) << 30;
+    // Too large to count is invalid, not a wrapped-around small size.
+    if (value > std::numeric_limits<qint64>::max() / multiplier)
+        return -1;
+    return value * multiplier;
 }
 
 QString helpText()

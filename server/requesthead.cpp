@@ -83,8 +83,10 @@ RequestHeadReader::Status RequestHeadReader::feed(QByteArrayView bytes)
         return m_status;
     // Clients may send empty lines before a request (RFC 9112 section 2.2): drop them.
     if (m_buffer.isEmpty()) {
-        while (!bytes.isEmpty() && (bytes.front() == '\r' || bytes.front() == '\n'))
+        while (!bytes.isEmpty() && (bytes.front() == '\r' || bytes.front() == '\n')) {
             bytes = bytes.sliced(1);
+            ++m_skipped;
+        }
     }
     const qsizetype searchFrom = std::max<qsizetype>(0, m_buffer.size() - 2);
     m_buffer.append(bytes.first(std::min(bytes.size(), MaxHeadSize + 1 - m_buffer.size())));
@@ -100,7 +102,7 @@ RequestHeadReader::Status RequestHeadReader::feed(QByteArrayView bytes)
         m_error = QStringLiteral("request head larger than %1 bytes").arg(MaxHeadSize);
         return m_status = Status::TooLarge;
     }
-    m_headSize = end;
+    m_headSize = m_skipped + end;
     m_status = parse(QByteArrayView(m_buffer).first(end));
     m_buffer.clear();
     return m_status;

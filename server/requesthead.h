@@ -50,6 +50,7 @@ private:
     Status m_status = Status::NeedMore;
     RequestHead m_head;
     qsizetype m_headSize = 0;
+    qsizetype m_skipped = 0; // empty lines before the request line
     QString m_error;
 };
 

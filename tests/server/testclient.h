@@ -1,0 +1,86 @@
+#pragma once
+
+// TestClient is a real QWebSocket client of the server that records everything it receives:
+// output bytes, decoded control messages, close code. It asks for protocol v1 unless told to
+// use raw mode.
+
+#include "protocol.h"
+#include "streamcursor.h"
+
+#include <QObject>
+#include <QUrl>
+#include <QWebSocket>
+#include <QWebSocketHandshakeOptions>
+
+#include <optional>
+#include <vector>
+
+namespace CloudConsole::Test {
+
+class TestClient : public QObject
+{
+public:
+    enum class Mode { V1, Raw };
+
+    explicit TestClient(const QUrl &url, Mode mode = Mode::V1)
+    {
+        connect(&socket, &QWebSocket::connected, this, [this] { connected = true; });
+        connect(&socket, &QWebSocket::disconnected, this, [this] {
+            closed = true;
+            closeCode = socket.closeCode();
+        });
+        connect(&socket, &QWebSocket::binaryMessageReceived, this, [this](const QByteArray &m) {
+            ++binaryFrames;
+            received += m;
+            shown += cursor.acceptData(m).toByteArray();
+        });
+        connect(&socket, &QWebSocket::textMessageReceived, this, [this](const QString &text) {
+            texts.append(text);
+            const auto decoded = Protocol::decodeServerMessage(text.toUtf8());
+            if (!std::holds_alternative<Protocol::ServerMessage>(decoded)) {
+                badTexts.append(text);
+                return;
+            }
+            const auto &message = std::get<Protocol::ServerMessage>(decoded);
+            messages.push_back(message);
+            if (const auto *h = std::get_if<Protocol::Hello>(&message)) {
+                if (!hello)
+                    hello = *h;
+                skipped += cursor.acceptHello(*h).skipped;
+            } else if (const auto *gap = std::get_if<Protocol::Gap>(&message)) {
+                gaps.push_back(*gap);
+                skipped += cursor.acceptGap(*gap);
+            } else if (const auto *error = std::get_if<Protocol::Error>(&message)) {
+                errors.push_back(*error);
+            } else if (const auto *event = std::get_if<Protocol::SourceEvent>(&message)) {
+                sourceEvents.push_back(*event);
+            }
+        });
+        QWebSocketHandshakeOptions options;
+        if (mode == Mode::V1)
+            options.setSubprotocols({QString::fromLatin1(Protocol::Subprotocol)});
+        socket.open(QNetworkRequest(url), options);
+    }
+
+    void sendText(const QByteArray &json) { socket.sendTextMessage(QString::fromUtf8(json)); }
+    void send(const Protocol::ClientMessage &message) { sendText(Protocol::encode(message)); }
+
+    QWebSocket socket;
+    bool connected = false;
+    bool closed = false;
+    QWebSocketProtocol::CloseCode closeCode = QWebSocketProtocol::CloseCodeNormal;
+    QByteArray received; // every output byte as sent
+    QByteArray shown; // what the StreamCursor passes on: no duplicates
+    StreamCursor cursor;
+    int binaryFrames = 0;
+    qint64 skipped = 0;
+    std::optional<Protocol::Hello> hello;
+    QStringList texts;
+    QStringList badTexts;
+    std::vector<Protocol::ServerMessage> messages;
+    std::vector<Protocol::Gap> gaps;
+    std::vector<Protocol::Error> errors;
+    std::vector<Protocol::SourceEvent> sourceEvents;
+};
+
+} // namespace CloudConsole::Test

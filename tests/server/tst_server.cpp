@@ -1,0 +1,769 @@
+// The server on 127.0.0.1 with real QWebSocket clients and a real pty as the VM console:
+// replay, fan-out, slow clients, resume, source loss, log completeness, input, bad input.
+
+#include "consoleregistry.h"
+#include "httpfrontend.h"
+#include "ptysource.h"
+#include "testclient.h"
+#include "testpty.h"
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+using namespace CloudConsole;
+using namespace CloudConsole::Test;
+using namespace CloudConsole::Protocol;
+
+namespace {
+
+constexpr int FloodTimeoutMs = 60000;
+
+// One console on a pty, served on an ephemeral loopback port.
+struct TestServer
+{
+    explicit TestServer(const QString &ptyPath, ConsoleSettings settings = {},
+                        FrontendSettings frontendSettings = {})
+    {
+        auto owned = std::make_unique<Console>(settings, std::make_unique<PtySource>(ptyPath));
+        console = owned.get();
+        consoles.add(std::move(owned));
+        frontend = std::make_unique<HttpFrontend>(consoles, frontendSettings);
+        QString error;
+        listening = frontend->listen(QHostAddress::LocalHost, 0, &error) && console->start(&error);
+        if (!listening)
+            qWarning() << "server did not start:" << error;
+    }
+    ~TestServer()
+    {
+        frontend.reset();
+        consoles.clear();
+    }
+
+    QUrl url(const QString &path = QStringLiteral("/ws"), const QString &query = QString()) const
+    {
+        QUrl u(QStringLiteral("ws://127.0.0.1:%1%2").arg(frontend->port()).arg(path));
+        if (!query.isEmpty())
+            u.setQuery(query);
+        return u;
+    }
+
+    ConsoleRegistry consoles;
+    Console *console = nullptr;
+    std::unique_ptr<HttpFrontend> frontend;
+    bool listening = false;
+};
+
+// Writes a pattern into the pty from another thread, as a guest flooding its console would.
+class Flood
+{
+public:
+    // bytesPerSecond 0 writes as fast as the pty takes it.
+    Flood(TestPty &pty, qint64 start, qint64 bytes, qint64 bytesPerSecond = 0)
+        : m_thread([&pty, start, bytes, bytesPerSecond, this] {
+            constexpr qsizetype Chunk = 16 * 1024;
+            for (qint64 at = start; at < start + bytes; at += Chunk) {
+                const qsizetype n = qsizetype(std::min<qint64>(Chunk, start + bytes - at));
+                if (!pty.write(pattern(at, n), 30000)) {
+                    m_failed = true;
+                    break;
+                }
+                // Paced without catching up: a late writer never bursts.
+                if (bytesPerSecond > 0)
+                    std::this_thread::sleep_for(
+                        std::chrono::microseconds(qint64(n) * 1'000'000 / bytesPerSecond));
+            }
+            m_done = true;
+        })
+    { }
+    ~Flood() { m_thread.join(); }
+    bool done() const { return m_done; }
+    bool failed() const { return m_failed; }
+
+private:
+    std::atomic<bool> m_done {false};
+    std::atomic<bool> m_failed {false};
+    std::thread m_thread;
+};
+
+// A client that stops reading: it shrinks its receive window, does the WebSocket handshake by
+// hand, and leaves everything after that unread until resume().
+class StalledClient
+{
+public:
+    explicit StalledClient(quint16 port)
+    {
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        const int small = 4096;
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        socket.setSocketDescriptor(fd, QAbstractSocket::UnconnectedState);
+        socket.setReadBufferSize(4096);
+        socket.connectToHost(QHostAddress::LocalHost, port);
+        socket.write("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: cloud-console.v1\r\n"
+                     "\r\n");
+    }
+
+    // Reads everything, parsing the server's (unmasked, unfragmented) frames.
+    void resume()
+    {
+        socket.setReadBufferSize(0);
+        QObject::connect(&socket, &QTcpSocket::readyRead, &socket, [this] { drain(); });
+        drain();
+    }
+
+    QTcpSocket socket;
+    QByteArray buffer;
+    bool handshakeDone = false;
+    std::vector<ServerMessage> messages;
+    // Where the next output byte belongs, from the hello and the gaps; every output byte is
+    // checked against the pattern at its offset.
+    qint64 position = -1;
+    qint64 skipped = 0;
+    int gaps = 0;
+    qint64 wrongBytes = 0;
+
+private:
+    void drain()
+    {
+        buffer += socket.readAll();
+        if (!handshakeDone) {
+            const qsizetype end = buffer.indexOf("\r\n\r\n");
+            if (end < 0)
+                return;
+            buffer.remove(0, end + 4);
+            handshakeDone = true;
+        }
+        for (;;) {
+            if (buffer.size() < 2)
+                return;
+            const int opcode = buffer[0] & 0x0f;
+            qint64 length = buffer[1] & 0x7f;
+            qsizetype header = 2;
+            if (length == 126) {
+                if (buffer.size() < 4)
+                    return;
+                length = (quint8(buffer[2]) << 8) | quint8(buffer[3]);
+                header = 4;
+            } else if (length == 127) {
+                if (buffer.size() < 10)
+                    return;
+                length = 0;
+                for (int i = 2; i < 10; ++i)
+                    length = (length << 8) | quint8(buffer[i]);
+                header = 10;
+            }
+            if (buffer.size() < header + length)
+                return;
+            const QByteArray payload = buffer.mid(header, length);
+            buffer.remove(0, header + length);
+            if (opcode == 0x2) {
+                if (position < 0 || payload != pattern(position, payload.size()))
+                    wrongBytes += payload.size();
+                position += payload.size();
+            } else if (opcode == 0x1) {
+                const auto decoded = decodeServerMessage(payload);
+                if (!std::holds_alternative<ServerMessage>(decoded))
+                    continue;
+                const ServerMessage &message = std::get<ServerMessage>(decoded);
+                messages.push_back(message);
+                if (const auto *hello = std::get_if<Hello>(&message)) {
+                    position = hello->offset;
+                } else if (const auto *gap = std::get_if<Gap>(&message)) {
+                    if (gap->from != position)
+                        wrongBytes += 1; // a gap must start exactly where the client is
+                    skipped += gap->to - gap->from;
+                    position = gap->to;
+                    ++gaps;
+                }
+            }
+        }
+    }
+};
+
+// Sends a raw HTTP request and returns the status line of the answer. The server runs in this
+// thread, so this waits by running the event loop, never by blocking.
+QByteArray statusLineFor(quint16 port, const QByteArray &request)
+{
+    QTcpSocket socket;
+    QByteArray answer;
+    QObject::connect(&socket, &QTcpSocket::connected, &socket,
+                     [&socket, &request] { socket.write(request); });
+    QObject::connect(&socket, &QTcpSocket::readyRead, &socket,
+                     [&socket, &answer] { answer += socket.readAll(); });
+    socket.connectToHost(QHostAddress::LocalHost, port);
+    QElapsedTimer timer;
+    timer.start();
+    while (!answer.contains("\r\n") && timer.elapsed() < 10000)
+        QTest::qWait(5);
+    return answer.left(answer.indexOf("\r\n"));
+}
+
+QByteArray upgradeRequest(const QByteArray &target, const QByteArray &extra = {},
+                          const QByteArray &method = "GET")
+{
+    return method + ' ' + target
+        + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        + extra + "\r\n";
+}
+
+QByteArray sha256(const QByteArray &data)
+{
+    return QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex();
+}
+
+} // namespace
+
+class tst_Server : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void historyIsReplayedOnConnectWithoutPadding();
+    void rawModeClientsGetBytesOnlyAndTypeWithTextOrBinary();
+    void aClientJoiningDuringAFloodGetsEveryByteOnce();
+    void everyByteReachesFiftyClientsInOrder();
+    void aStalledClientHoldsBackNobodyAndGetsAGap();
+    void resumingInsideTheHistoryRepeatsNothing();
+    void resumingBeforeTheHistoryReportsTheGap();
+    void anOffsetFromAnotherEpochReplaysTheHistory();
+    void theSourceGoingAwayAndComingBackKeepsClients();
+    void theLogHoldsEveryByteRead();
+    void inputFromEveryClientArrivesInOrder();
+    void inputBacksUpToTheClientsWhenTheGuestStopsReading();
+    void badControlMessagesGetErrorsAndTheSessionGoesOn();
+    void anOversizedMessageClosesOnlyThatClient();
+    void refusedUpgradesNeverBecomeClients_data();
+    void refusedUpgradesNeverBecomeClients();
+    void theClientLimitRefusesWith503();
+    void aFloodOfSilentConnectionsIsBounded();
+    void namedConsolesAreServedUnderTheirPath();
+};
+
+void tst_Server::historyIsReplayedOnConnectWithoutPadding()
+{
+    TestPty pty;
+    TestServer server(pty.path());
+    QVERIFY(server.listening);
+    QTRY_VERIFY(server.console->source().isUp());
+    const QByteArray boot = "[    0.000000] Linux version 6.1.0\r\n[    0.1] Command line: "
+                            "console=ttyS0\r\nlogin: ";
+    QVERIFY(pty.write(boot));
+    QTRY_COMPARE(server.console->history().endOffset(), boot.size());
+
+    TestClient client(server.url());
+    QTRY_VERIFY(client.connected);
+    QTRY_COMPARE(client.received, boot);
+    QVERIFY(client.hello);
+    QCOMPARE(client.hello->offset, 0);
+    QCOMPARE(client.hello->console, QStringLiteral("default"));
+    QCOMPARE(client.hello->historyEnd, boot.size());
+    QVERIFY(client.hello->source == SourceState::Up);
+    QVERIFY(client.hello->writable);
+    QVERIFY(!client.hello->epoch.isEmpty());
+    QCOMPARE(client.socket.subprotocol(), QString::fromLatin1(Subprotocol));
+    QVERIFY2(!client.received.contains('\0'), "history must not be padded");
+
+    // Live output follows the history.
+    QVERIFY(pty.write("root\r\n"));
+    QTRY_COMPARE(client.received, boot + "root\r\n");
+    QVERIFY(client.badTexts.isEmpty());
+}
+
+void tst_Server::rawModeClientsGetBytesOnlyAndTypeWithTextOrBinary()
+{
+    TestPty pty;
+    TestServer server(pty.path());
+    QTRY_VERIFY(server.console->source().isUp());
+    QVERIFY(pty.write("history\r\n"));
+    QTRY_COMPARE(server.console->history().endOffset(), 9);
+
+    TestClient raw(server.url(), TestClient::Mode::Raw);
+    QTRY_VERIFY(raw.connected);
+    QTRY_COMPARE(raw.received, QByteArray("history\r\n"));
+    QVERIFY(raw.socket.subprotocol().isEmpty());
+    raw.socket.sendTextMessage(QStringLiteral("ls\r"));
+    raw.socket.sendBinaryMessage("\x03");
+    QByteArray input;
+    QTRY_COMPARE((input += pty.readAvailable()), QByteArray("ls\r\x03"));
+    QVERIFY(pty.write("more"));
+    QTRY_COMPARE(raw.received, QByteArray("history\r\nmore"));
+    QTest::qWait(50);
+    QVERIFY2(raw.texts.isEmpty(), "raw mode has no control messages");
+}
+
+void tst_Server::aClientJoiningDuringAFloodGetsEveryByteOnce()
+{
+    TestPty pty;
+    ConsoleSettings settings;
+    settings.historySize = 16 * 1024 * 1024; // larger than the flood: no gap is possible
+    TestServer server(pty.path(), settings);
+    QTRY_VERIFY(server.console->source().isUp());
+
+    const qint64 total = 8 * 1024 * 1024;
+    Flood flood(pty, 0, total);
+    QTRY_VERIFY(server.console->history().endOffset() > 512 * 1024);
+    TestClient client(server.url());
+    QTRY_VERIFY_WITH_TIMEOUT(flood.done(), FloodTimeoutMs);
+    QVERIFY(!flood.failed());
+    QTRY_COMPARE_WITH_TIMEOUT(qint64(client.received.size()), total, FloodTimeoutMs);
+    QVERIFY(client.hello);
+    QCOMPARE(client.hello->offset, 0);
+    QVERIFY2(client.received == pattern(0, total), "history then live output, seamless");
+    QCOMPARE(client.skipped, 0);
+}
+
+void tst_Server::everyByteReachesFiftyClientsInOrder()
+{
+    TestPty pty;
+    TestServer server(pty.path());
+    QTRY_VERIFY(server.console->source().isUp());
+    std::vector<std::unique_ptr<TestClient>> clients;
+    for (int i = 0; i < 50; ++i)
+        clients.push_back(std::make_unique<TestClient>(server.url()));
+    QTRY_COMPARE(server.console->clientCount(), 50);
+
+    const qint64 total = 512 * 1024;
+    Flood flood(pty, 0, total);
+    QTRY_VERIFY_WITH_TIMEOUT(flood.done(), FloodTimeoutMs);
+    const QByteArray expected = pattern(0, total);
+    for (const auto &client : clients) {
+        QTRY_COMPARE_WITH_TIMEOUT(qint64(client->received.size()), total, FloodTimeoutMs);
+        QVERIFY(client->received == expected);
+        QCOMPARE(client->skipped, 0);
+    }
+}
+
+void tst_Server::aStalledClientHoldsBackNobodyAndGetsAGap()
+{
+    TestPty pty;
+    ConsoleSettings settings;
+    settings.historySize = 4 * 1024 * 1024;
+    TestServer server(pty.path(), settings);
+    QTRY_VERIFY(server.console->source().isUp());
+
+    TestClient live(server.url());
+    StalledClient stalled(server.frontend->port());
+    QTRY_COMPARE(server.console->clientCount(), 2);
+
+    // Far more than the history plus every buffer between the server and the stalled client,
+    // at a pace the live client (in this same thread) keeps up with, with a quarter of a second
+    // of history to spare: a gap for it could only come from the stalled one holding it back.
+    const qint64 total = 24 * 1024 * 1024;
+    Flood flood(pty, 0, total, 16 * 1024 * 1024);
+    qint64 mostBuffered = 0;
+    QElapsedTimer timer;
+    timer.start();
+    while (!flood.done() && timer.elapsed() < FloodTimeoutMs) {
+        QTest::qWait(5);
+        for (ClientSession *session : server.console->clients())
+            mostBuffered = std::max(mostBuffered, session->bufferedBytes());
+    }
+    QVERIFY2(flood.done() && !flood.failed(), "the pty reader must never stall");
+    QVERIFY2(mostBuffered <= ClientSession::SendHighWater + MaxOutputFrame + 4096,
+             qPrintable(QStringLiteral("%1 bytes buffered for one client").arg(mostBuffered)));
+
+    // The live client got everything, with nothing skipped.
+    QTRY_COMPARE_WITH_TIMEOUT(qint64(live.received.size()), total, FloodTimeoutMs);
+    QCOMPARE(live.skipped, 0);
+    QVERIFY(live.received == pattern(0, total));
+
+    // The stalled client catches up: every byte it gets is the right one, every byte it does
+    // not get is inside a gap, and it reaches the end.
+    stalled.resume();
+    QTRY_COMPARE_WITH_TIMEOUT(stalled.position, total, FloodTimeoutMs);
+    QVERIFY(!stalled.messages.empty() && std::holds_alternative<Hello>(stalled.messages.front()));
+    QVERIFY2(stalled.gaps >= 1, "a client that fell behind the history must be told");
+    QVERIFY2(stalled.skipped > total / 2, qPrintable(QString::number(stalled.skipped)));
+    QCOMPARE(stalled.wrongBytes, 0);
+}
+
+void tst_Server::resumingInsideTheHistoryRepeatsNothing()
+{
+    TestPty pty;
+    TestServer server(pty.path());
+    QTRY_VERIFY(server.console->source().isUp());
+    QVERIFY(pty.write("first part "));
+    QTRY_COMPARE(server.console->history().endOffset(), 11);
+
+    qint64 resumeAt = 0;
+    QString epoch;
+    {
+        TestClient client(server.url());
+        QTRY_COMPARE(client.received, QByteArray("first part "));
+        resumeAt = *client.cursor.resumeOffset();
+        epoch = client.cursor.epoch();
+    }
+    QVERIFY(pty.write("second part"));
+    QTRY_COMPARE(server.console->history().endOffset(), 22);
+
+    TestClient again(server.url(QStringLiteral("/ws"),
+                                QStringLiteral("offset=%1&epoch=%2").arg(resumeAt).arg(epoch)));
+    QTRY_COMPARE(again.received, QByteArray("second part"));
+    QCOMPARE(again.hello->offset, 11);
+    QVERIFY(again.gaps.empty());
+    QCOMPARE(again.skipped, 0);
+}
+
+void tst_Server::resumingBeforeTheHistoryReportsTheGap()
+{
+    TestPty pty;
+    ConsoleSettings settings;
+    settings.historySize = 4096;
+    TestServer server(pty.path(), settings);
+    QTRY_VERIFY(server.console->source().isUp());
+    QVERIFY(pty.write(pattern(0, 10000)));
+    QTRY_COMPARE(server.console->history().endOffset(), 10000);
+
+    TestClient client(server.url(QStringLiteral("/ws"), QStringLiteral("offset=100")));
+    QTRY_COMPARE(client.received.size(), 4096);
+    QCOMPARE(client.hello->offset, 10000 - 4096);
+    QCOMPARE(client.gaps.size(), size_t(1));
+    QCOMPARE(client.gaps[0].from, 100);
+    QCOMPARE(client.gaps[0].to, 10000 - 4096);
+    QVERIFY(client.received == pattern(10000 - 4096, 4096));
+    // The gap message comes after the hello and before any output.
+    QVERIFY(client.texts.size() >= 2);
+    QVERIFY(client.texts.at(1).contains(QLatin1String("\"gap\"")));
+}
+
+void tst_Server::anOffsetFromAnotherEpochReplaysTheHistory()
+{
+    TestPty pty;
+    TestServer server(pty.path());
+    QTRY_VERIFY(server.console->source().isUp());
+    QVERIFY(pty.write("abcdef"));
+    QTRY_COMPARE(server.console->history().endOffset(), 6);
+    TestClient client(server.url(QStringLiteral("/ws"), QStringLiteral("offset=3&epoch=0000")));
+    QTRY_COMPARE(client.received, QByteArray("abcdef"));
+    QCOMPARE(client.hello->offset, 0);
+    TestClient beyond(server.url(QStringLiteral("/ws"), QStringLiteral("offset=99999")));
+    QTRY_COMPARE(beyond.received, QByteArray("abcdef"));
+}
+
+void tst_Server::theSourceGoingAwayAndComingBackKeepsClients()
+{
+    QTemporaryDir dir;
+    const QString link = dir.filePath(QStringLiteral("vm1.console"));
+    auto first = std::make_unique<TestPty>();
+    QVERIFY(QFile::link(first->path(), link));
+    TestServer server(link);
+    QTRY_VERIFY(server.console->source().isUp());
+    TestClient client(server.url());
+    QTRY_VERIFY(client.hello.has_value());
+    QVERIFY(first->write("before\r\n"));
+    QTRY_COMPARE(client.received, QByteArray("before\r\n"));
+
+    first->hangup();
+    QTRY_COMPARE(client.sourceEvents.size(), size_t(1));
+    QVERIFY(client.sourceEvents[0].state == SourceState::Down);
+    QVERIFY(!client.sourceEvents[0].reason.isEmpty());
+    // Typing while the console is down is refused visibly.
+    client.socket.sendBinaryMessage("ls\r");
+    QTRY_COMPARE(client.errors.size(), size_t(1));
+    QCOMPARE(client.errors[0].code, QString::fromLatin1(ErrorCode::SourceDown));
+
+    TestPty second;
+    QVERIFY(QFile::remove(link));
+    QVERIFY(QFile::link(second.path(), link));
+    QTRY_COMPARE_WITH_TIMEOUT(client.sourceEvents.size(), size_t(2), 10000);
+    QVERIFY(client.sourceEvents[1].state == SourceState::Up);
+    QCOMPARE(client.sourceEvents[1].reason, second.path());
+    QVERIFY(second.write("after\r\n"));
+    QTRY_COMPARE(client.received, QByteArray("before\r\nafter\r\n"));
+    QVERIFY(client.connected && !client.closed);
+    QCOMPARE(server.console->history().endOffset(), 15);
+    client.socket.sendBinaryMessage("x");
+    QByteArray input;
+    QTRY_COMPARE((input += second.readAvailable()), QByteArray("x"));
+}
+
+void tst_Server::theLogHoldsEveryByteRead()
+{
+    TestPty pty;
+    QTemporaryDir dir;
+    ConsoleSettings settings;
+    settings.historySize = 64 * 1024; // much smaller than the output: the log must not need it
+    settings.logPath = dir.filePath(QStringLiteral("console.log"));
+    TestServer server(pty.path(), settings);
+    QTRY_VERIFY(server.console->source().isUp());
+
+    // With no client connected at all.
+    const qint64 total = 3 * 1024 * 1024 + 17;
+    Flood flood(pty, 0, total);
+    QTRY_VERIFY_WITH_TIMEOUT(flood.done(), FloodTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(server.console->history().endOffset(), total, FloodTimeoutMs);
+    QFile log(settings.logPath);
+    QVERIFY(log.open(QIODevice::ReadOnly));
+    const QByteArray logged = log.readAll();
+    QCOMPARE(qint64(logged.size()), total);
+    QCOMPARE(sha256(logged), sha256(pattern(0, total)));
+}
+
+void tst_Server::inputFromEveryClientArrivesInOrder()
+{
+    TestPty pty;
+    TestServer server(pty.path());
+    QTRY_VERIFY(server.console->source().isUp());
+    std::vector<std::unique_ptr<TestClient>> clients;
+    for (int i = 0; i < 3; ++i)
+        clients.push_back(std::make_unique<TestClient>(server.url()));
+    QTRY_COMPARE(server.console->clientCount(), 3);
+    for (const auto &client : clients)
+        QTRY_VERIFY(client->hello.has_value());
+
+    QByteArray expectedLength;
+    qsizetype total = 0;
+    for (int n = 0; n < 200; ++n) {
+        for (int c = 0; c < 3; ++c) {
+            const QByteArray message = QByteArray::number(c) + ':' + QByteArray::number(n) + ';';
+            clients[size_t(c)]->socket.sendBinaryMessage(message);
+            total += message.size();
+        }
+    }
+    QByteArray seen;
+    QTRY_VERIFY_WITH_TIMEOUT((seen += pty.readAvailable()).size() >= total, 20000);
+    QCOMPARE(seen.size(), total);
+    // Each client's messages arrive whole and in the order it sent them.
+    int next[3] = {0, 0, 0};
+    for (const QByteArray &item : seen.split(';')) {
+        if (item.isEmpty())
+            continue;
+        const QList<QByteArray> parts = item.split(':');
+        QCOMPARE(parts.size(), 2);
+        const int c = parts[0].toInt();
+        QCOMPARE(parts[1].toInt(), next[c]);
+        ++next[c];
+    }
+    QCOMPARE(next[0], 200);
+    QCOMPARE(next[2], 200);
+}
+
+void tst_Server::inputBacksUpToTheClientsWhenTheGuestStopsReading()
+{
+    TestPty pty;
+    TestServer server(pty.path());
+    QTRY_VERIFY(server.console->source().isUp());
+    TestClient client(server.url());
+    QTRY_VERIFY(client.hello.has_value());
+
+    // The guest reads nothing while 300 numbered 4 KiB messages arrive.
+    constexpr int Messages = 300;
+    for (int n = 0; n < Messages; ++n) {
+        QByteArray message = QByteArray::number(n).rightJustified(8, '0');
+        message += QByteArray(4096 - 8, 'x');
+        client.socket.sendBinaryMessage(message);
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(!client.errors.empty(), 20000);
+    QCOMPARE(client.errors.front().code, QString::fromLatin1(ErrorCode::InputOverflow));
+    // The event loop is not blocked: a ping is answered while input is backed up.
+    client.send(Ping {QJsonValue(7)});
+    QTRY_VERIFY(
+        std::any_of(client.messages.begin(), client.messages.end(),
+                    [](const ServerMessage &m) { return std::holds_alternative<Pong>(m); }));
+
+    // Let every message be accepted or refused, then let the guest read.
+    QTest::qWait(300);
+    const size_t refused = client.errors.size();
+    QByteArray seen;
+    const qsizetype expected = qsizetype(Messages - int(refused)) * 4096;
+    QTRY_VERIFY_WITH_TIMEOUT((seen += pty.readAvailable()).size() >= expected, 20000);
+    QTest::qWait(100);
+    seen += pty.readAvailable();
+    QCOMPARE(seen.size(), expected);
+    // What was accepted arrives whole and in order; every refused message was reported.
+    int previous = -1;
+    for (qsizetype at = 0; at < seen.size(); at += 4096) {
+        const int n = seen.mid(at, 8).toInt();
+        QVERIFY2(n > previous, "accepted input keeps its order");
+        QVERIFY(seen.mid(at + 8, 4096 - 8) == QByteArray(4096 - 8, 'x'));
+        previous = n;
+    }
+    for (const Error &error : client.errors)
+        QCOMPARE(error.code, QString::fromLatin1(ErrorCode::InputOverflow));
+}
+
+void tst_Server::badControlMessagesGetErrorsAndTheSessionGoesOn()
+{
+    TestPty pty;
+    TestServer server(pty.path());
+    QTRY_VERIFY(server.console->source().isUp());
+    TestClient client(server.url());
+    QTRY_VERIFY(client.hello.has_value());
+
+    client.sendText("not json at all");
+    client.sendText("[1,2,3]");
+    client.sendText("{\"type\":\"reboot\"}");
+    client.sendText("{\"type\":\"resize\",\"cols\":0,\"rows\":24}");
+    client.sendText(QByteArray(60000, '{'));
+    client.send(Break {});
+    QTRY_COMPARE(client.errors.size(), size_t(6));
+    QCOMPARE(client.errors[0].code, QStringLiteral("bad-json"));
+    QCOMPARE(client.errors[1].code, QStringLiteral("bad-json"));
+    QCOMPARE(client.errors[2].code, QStringLiteral("unknown-type"));
+    QCOMPARE(client.errors[3].code, QStringLiteral("bad-message"));
+    QCOMPARE(client.errors[4].code, QStringLiteral("bad-json"));
+    QCOMPARE(client.errors[5].code, QStringLiteral("unsupported"));
+    for (const Error &error : client.errors)
+        QVERIFY(!error.message.isEmpty());
+
+    // Binary garbage is input like any other, and the session still works.
+    client.socket.sendBinaryMessage(QByteArray("\x00\xff\xfe\x1b[999999999m", 16));
+    QByteArray input;
+    QTRY_COMPARE((input += pty.readAvailable()), QByteArray("\x00\xff\xfe\x1b[999999999m", 16));
+    QVERIFY(pty.write("still here"));
+    QTRY_COMPARE(client.received, QByteArray("still here"));
+    QVERIFY(!client.closed);
+}
+
+void tst_Server::anOversizedMessageClosesOnlyThatClient()
+{
+    TestPty pty;
+    TestServer server(pty.path());
+    QTRY_VERIFY(server.console->source().isUp());
+    TestClient big(server.url());
+    TestClient other(server.url());
+    QTRY_VERIFY(big.hello && other.hello);
+
+    big.socket.sendBinaryMessage(QByteArray(MaxClientMessage + 1, 'a'));
+    QTRY_VERIFY(big.closed);
+    QCOMPARE(big.closeCode, QWebSocketProtocol::CloseCodeTooMuchData);
+    QTRY_COMPARE(server.console->clientCount(), 1);
+    QTest::qWait(50);
+    QCOMPARE(pty.readAvailable(), QByteArray());
+
+    QVERIFY(pty.write("output goes on"));
+    QTRY_COMPARE(other.received, QByteArray("output goes on"));
+    // Exactly at the limit is still fine.
+    other.socket.sendBinaryMessage(QByteArray(MaxClientMessage, 'b'));
+    QByteArray input;
+    QTRY_COMPARE_WITH_TIMEOUT((input += pty.readAvailable()).size(), MaxClientMessage, 10000);
+}
+
+void tst_Server::refusedUpgradesNeverBecomeClients_data()
+{
+    QTest::addColumn<QByteArray>("request");
+    QTest::addColumn<QByteArray>("status");
+    QTest::newRow("unknown console") << upgradeRequest("/c/nope/ws") << QByteArray("404");
+    QTest::newRow("not a WebSocket path") << upgradeRequest("/elsewhere") << QByteArray("404");
+    QTest::newRow("offset not a number") << upgradeRequest("/ws?offset=12abc") << QByteArray("400");
+    QTest::newRow("negative offset") << upgradeRequest("/ws?offset=-5") << QByteArray("400");
+    QTest::newRow("offset beyond 2^53")
+        << upgradeRequest("/ws?offset=9999999999999999") << QByteArray("400");
+    QTest::newRow("unsupported subprotocol")
+        << upgradeRequest("/ws", "Sec-WebSocket-Protocol: chat\r\n") << QByteArray("400");
+    QTest::newRow("upgrade by POST") << upgradeRequest("/ws", {}, "POST") << QByteArray("405");
+    QTest::newRow("malformed head") << QByteArray("GET /ws\r\n\r\n") << QByteArray("400");
+    QTest::newRow("folded header")
+        << QByteArray("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n continued\r\n\r\n")
+        << QByteArray("400");
+    QTest::newRow("huge head") << upgradeRequest("/ws", "X-Pad: " + QByteArray(20000, 'p') + "\r\n")
+                               << QByteArray("431");
+    QTest::newRow("no key") << QByteArray(
+        "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                            << QByteArray("400");
+    QTest::newRow("bad key") << QByteArray("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                                           "Connection: Upgrade\r\nSec-WebSocket-Key: abc\r\n"
+                                           "Sec-WebSocket-Version: 13\r\n\r\n")
+                             << QByteArray("400");
+    QTest::newRow("old WebSocket version") << QByteArray(
+        "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n")
+                                           << QByteArray("426");
+    QTest::newRow("plain GET of the endpoint")
+        << QByteArray("GET /ws HTTP/1.1\r\nHost: x\r\n\r\n") << QByteArray("426");
+}
+
+void tst_Server::refusedUpgradesNeverBecomeClients()
+{
+    QFETCH(QByteArray, request);
+    QFETCH(QByteArray, status);
+    TestPty pty;
+    TestServer server(pty.path());
+    QTRY_VERIFY(server.console->source().isUp());
+    const QByteArray line = statusLineFor(server.frontend->port(), request);
+    QVERIFY2(line.startsWith("HTTP/1.1 " + status), line.constData());
+    QTest::qWait(50);
+    QCOMPARE(server.console->clientCount(), 0);
+    // The server still serves a good client afterwards.
+    TestClient good(server.url());
+    QTRY_VERIFY(good.hello.has_value());
+}
+
+void tst_Server::theClientLimitRefusesWith503()
+{
+    TestPty pty;
+    FrontendSettings limits;
+    limits.maxClients = 2;
+    TestServer server(pty.path(), {}, limits);
+    QTRY_VERIFY(server.console->source().isUp());
+    TestClient a(server.url());
+    TestClient b(server.url());
+    QTRY_COMPARE(server.console->clientCount(), 2);
+    const QByteArray line = statusLineFor(server.frontend->port(), upgradeRequest("/ws"));
+    QVERIFY2(line.startsWith("HTTP/1.1 503"), line.constData());
+    QCOMPARE(server.console->clientCount(), 2);
+    b.socket.close();
+    QTRY_COMPARE(server.console->clientCount(), 1);
+    TestClient c(server.url());
+    QTRY_VERIFY(c.hello.has_value());
+}
+
+void tst_Server::aFloodOfSilentConnectionsIsBounded()
+{
+    TestPty pty;
+    TestServer server(pty.path());
+    QTRY_VERIFY(server.console->source().isUp());
+    std::vector<std::unique_ptr<QTcpSocket>> silent;
+    const int count = HttpFrontend::MaxPendingRequests + 50;
+    for (int i = 0; i < count; ++i) {
+        silent.push_back(std::make_unique<QTcpSocket>());
+        silent.back()->connectToHost(QHostAddress::LocalHost, server.frontend->port());
+    }
+    // Those beyond the bound are dropped at once; the server is not stuck.
+    QTRY_VERIFY_WITH_TIMEOUT(
+        std::count_if(silent.begin(), silent.end(),
+                      [](const auto &s) { return s->state() == QAbstractSocket::UnconnectedState; })
+            >= 50,
+        10000);
+    QVERIFY(server.frontend->pendingRequests() <= HttpFrontend::MaxPendingRequests);
+    silent.clear();
+    QTRY_COMPARE(server.frontend->pendingRequests(), 0);
+    TestClient client(server.url());
+    QTRY_VERIFY_WITH_TIMEOUT(client.hello.has_value(), 10000);
+}
+
+void tst_Server::namedConsolesAreServedUnderTheirPath()
+{
+    TestPty pty;
+    ConsoleSettings settings;
+    settings.name = QStringLiteral("vm1");
+    TestServer server(pty.path(), settings);
+    QTRY_VERIFY(server.console->source().isUp());
+    QVERIFY(pty.write("vm1 says hi"));
+    TestClient named(server.url(QStringLiteral("/c/vm1/ws")));
+    TestClient byDefault(server.url(QStringLiteral("/ws")));
+    QTRY_COMPARE(named.received, QByteArray("vm1 says hi"));
+    QTRY_COMPARE(byDefault.received, QByteArray("vm1 says hi"));
+    QCOMPARE(named.hello->console, QStringLiteral("vm1"));
+    const QByteArray page
+        = statusLineFor(server.frontend->port(), "GET /c/vm1/ HTTP/1.1\r\nHost: x\r\n\r\n");
+    QVERIFY2(page.startsWith("HTTP/1.1 200"), page.constData());
+    const QByteArray missing
+        = statusLineFor(server.frontend->port(), "GET /c/vm2/ HTTP/1.1\r\nHost: x\r\n\r\n");
+    QVERIFY2(missing.startsWith("HTTP/1.1 404"), missing.constData());
+}
+
+QTEST_GUILESS_MAIN(tst_Server)
+#include "tst_server.moc"
