@@ -355,7 +355,12 @@ void HttpFrontend::setupRoutes()
         response.addHeader("Location", QUrl::toPercentEncoding(name) + '/');
         return response;
     });
-    m_http.route("/c/<arg>/ws", [](const QString &) { return notWebSocket(); });
+    m_http.route("/c/<arg>/ws", [this](const QString &name) {
+        if (!m_consoles.find(name))
+            return textResponse(QStringLiteral("no console named \"%1\"").arg(name.left(64)),
+                                StatusCode::NotFound);
+        return notWebSocket();
+    });
     m_http.route("/c/<arg>/<arg>", [this](const QString &name, const QString &file) {
         if (!m_consoles.find(name))
             return textResponse(QStringLiteral("no console named \"%1\"").arg(name.left(64)),
