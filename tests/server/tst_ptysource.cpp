@@ -73,7 +73,7 @@ void tst_PtySource::whatTheVmWritesArrivesRawAndUnbuffered()
     QCOMPARE(up.at(0).at(0).toString(), pty.path());
     // No newline: a canonical-mode pty would hold this back. No \n -> \r\n translation either,
     // and no echo of the guest's own output back into it.
-    const QByteArray bytes("login: \x1b[1mroot\x1b[0m\nno newline at the end \x03\x04\x7f", 47);
+    const QByteArray bytes("login: \x1b[1mroot\x1b[0m\nno newline at the end \x03\x04\x7f");
     QVERIFY(pty.write(bytes));
     QTRY_COMPARE(sink.bytes, bytes);
     QTest::qWait(50);
