@@ -2,6 +2,7 @@
 // for a bad command line, exit 1 for a console or port it cannot use, and a running server that
 // logs every byte, reopens its log on SIGHUP, shuts down cleanly on SIGTERM and ends --exec.
 
+#include "testprocess.h"
 #include "testpty.h"
 
 #include <QDir>
@@ -149,29 +150,6 @@ QByteArray httpGet(int port, const QByteArray &path)
             break;
     }
     return response + socket.readAll();
-}
-
-struct ProcessInfo
-{
-    char state = 0;
-    pid_t ppid = 0;
-    pid_t session = 0;
-};
-
-ProcessInfo processInfo(pid_t pid)
-{
-    QFile file(QStringLiteral("/proc/%1/stat").arg(pid));
-    if (!file.open(QIODevice::ReadOnly))
-        return {};
-    const QByteArray stat = file.readAll();
-    const qsizetype close = stat.lastIndexOf(')');
-    if (close < 0)
-        return {};
-    const QList<QByteArray> fields = stat.sliced(close + 2).split(' ');
-    if (fields.size() < 4)
-        return {};
-    return {fields[0].isEmpty() ? char(0) : fields[0][0], pid_t(fields[1].toInt()),
-            pid_t(fields[3].toInt())};
 }
 
 // Live (not zombie) processes matching a test on their /proc/<pid>/stat.

@@ -2,6 +2,7 @@
 // and reaped, it runs in its own session on its own terminal, and it ends with the source.
 
 #include "execsource.h"
+#include "testprocess.h"
 
 #include <QDir>
 #include <QFile>
@@ -16,6 +17,7 @@
 #include <memory>
 
 using namespace CloudConsole;
+using namespace CloudConsole::Test;
 
 class tst_ExecSource : public QObject
 {
@@ -52,33 +54,6 @@ struct Recorder
     QStringList downs;
     QStringList ups;
 };
-
-struct ProcessInfo
-{
-    char state = 0;
-    pid_t ppid = 0;
-    pid_t session = 0;
-};
-
-// /proc/<pid>/stat, or state 0 when there is no such process.
-ProcessInfo processInfo(pid_t pid)
-{
-    QFile file(QStringLiteral("/proc/%1/stat").arg(pid));
-    if (!file.open(QIODevice::ReadOnly))
-        return {};
-    const QByteArray stat = file.readAll();
-    const qsizetype close = stat.lastIndexOf(')');
-    if (close < 0)
-        return {};
-    const QList<QByteArray> fields = stat.sliced(close + 2).split(' ');
-    if (fields.size() < 4)
-        return {};
-    ProcessInfo info;
-    info.state = fields[0].isEmpty() ? 0 : fields[0][0];
-    info.ppid = pid_t(fields[1].toInt());
-    info.session = pid_t(fields[3].toInt());
-    return info;
-}
 
 // A process that still runs: it exists and is not a zombie waiting for its parent.
 bool isRunning(pid_t pid)
