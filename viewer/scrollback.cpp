@@ -16,20 +16,24 @@ void Scrollback::setCapacity(int capacity)
     }
 }
 
-bool Scrollback::push(Line line)
+bool Scrollback::push(const Cell *cells, int count)
 {
+    // The right half of a wide character (width 0) is kept with its left half.
+    while (count > 0 && cells[count - 1].width == 1 && cells[count - 1].isBlank())
+        --count;
     if (m_capacity == 0) {
         ++m_dropped;
         return true;
     }
-    while (!line.empty() && line.back().isBlank())
-        line.pop_back();
+    Line line;
     bool dropped = false;
     if (size() >= m_capacity) {
+        line = std::move(m_lines.front());
         m_lines.pop_front();
         ++m_dropped;
         dropped = true;
     }
+    line.assign(cells, cells + std::max(0, count));
     m_lines.push_back(std::move(line));
     return dropped;
 }

@@ -26,9 +26,10 @@ public:
     // Line 0 is the oldest.
     const Line &line(int index) const { return m_lines[size_t(index)]; }
 
-    // Takes a screen line, trimming its blank tail. Returns true if the oldest line was dropped
-    // to make room.
-    bool push(Line line);
+    // Copies a screen line without its blank tail. Returns true if the oldest line was dropped
+    // to make room; its storage is reused for the new line, so a full scrollback does not
+    // allocate per line.
+    bool push(const Cell *cells, int count);
     // Removes and returns the newest line (libvterm pulls lines back when the screen grows).
     Line pop();
     void clear() { m_lines.clear(); }

@@ -27,6 +27,9 @@ struct Cell
         Blink = 1 << 6,
         DefaultForeground = 1 << 7,
         DefaultBackground = 1 << 8,
+        // Internal to the model: written while DECSCA protection was on, so selective erase
+        // (DECSED, DECSEL) leaves it. The view ignores it.
+        Protected = 1 << 15,
     };
 
     char32_t ch = 0; // 0: nothing was ever written here
@@ -46,7 +49,7 @@ struct Cell
     // Cells that paint the same except for their character, so the view can draw them in one run.
     bool sameStyle(const Cell &other) const
     {
-        return flags == other.flags && foreground == other.foreground
+        return ((flags ^ other.flags) & ~Protected) == 0 && foreground == other.foreground
             && background == other.background;
     }
 };

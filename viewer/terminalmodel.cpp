@@ -11,30 +11,40 @@ namespace CloudConsole::Viewer {
 struct ModelCallbacks
 {
     static TerminalModel *self(void *user) { return static_cast<TerminalModel *>(user); }
-    static const VTermScreenCallbacks screen;
+    static const VTermStateCallbacks state;
     static void output(const char *bytes, size_t length, void *user)
     {
         self(user)->onOutput(bytes, length);
     }
 };
 
-const VTermScreenCallbacks ModelCallbacks::screen = {
-    [](VTermRect rect, void *user) { return self(user)->onDamage(rect); },
-    nullptr, // moverect: without it libvterm reports a scroll as damage, which is all we need
+const VTermStateCallbacks ModelCallbacks::state = {
+    [](VTermGlyphInfo *info, VTermPos position, void *user) {
+        return self(user)->onPutGlyph(*info, position);
+    },
     [](VTermPos position, VTermPos, int visible, void *user) {
         return self(user)->onMoveCursor(position, visible != 0);
+    },
+    [](VTermRect rect, int downward, int rightward, void *user) {
+        return self(user)->onScrollRect(rect, downward, rightward);
+    },
+    nullptr, // moverect: onScrollRect does every scroll itself
+    [](VTermRect rect, int selective, void *user) {
+        return self(user)->onErase(rect, selective != 0);
+    },
+    nullptr, // initpen: a reset sends every pen attribute through setpenattr
+    [](VTermAttr attribute, VTermValue *value, void *user) {
+        return self(user)->onSetPenAttr(attribute, *value);
     },
     [](VTermProp property, VTermValue *value, void *user) {
         return self(user)->onSetTermProp(property, *value);
     },
     [](void *user) { return self(user)->onBell(); },
-    nullptr, // resize: the model starts every resize itself
-    [](int columns, const VTermScreenCell *cells, void *user) {
-        return self(user)->onPushLine(columns, cells);
+    [](int rows, int columns, VTermPos *delta, void *user) {
+        return self(user)->onResize(rows, columns, *delta);
     },
-    [](int columns, VTermScreenCell *cells, void *user) {
-        return self(user)->onPopLine(columns, cells);
-    },
+    // setlineinfo: double-width and double-height lines are shown at normal size.
+    [](int, const VTermLineInfo *, const VTermLineInfo *, void *) { return 1; },
 };
 
 void TerminalModel::VTermDeleter::operator()(VTerm *vterm) const
@@ -43,9 +53,6 @@ void TerminalModel::VTermDeleter::operator()(VTerm *vterm) const
 }
 
 namespace {
-
-// libvterm marks the cell covered by the right half of a wide character with this value.
-constexpr uint32_t WideContinuation = 0xffffffff;
 
 VTermColor rgbColor(QRgb rgb)
 {
@@ -78,19 +85,18 @@ QSize boundedSize(QSize size)
 TerminalModel::TerminalModel(QSize gridSize, QObject *parent)
     : QObject(parent), m_size(boundedSize(gridSize)), m_scrollback(DefaultScrollback)
 {
+    m_primary.assign(size_t(m_size.height()), Line(size_t(m_size.width())));
+    m_alternate = m_primary;
     m_vterm.reset(vterm_new(m_size.height(), m_size.width()));
     vterm_set_utf8(m_vterm.get(), 1);
     vterm_output_set_callback(m_vterm.get(), &ModelCallbacks::output, this);
-    m_screen = vterm_obtain_screen(m_vterm.get());
-    vterm_screen_set_callbacks(m_screen, &ModelCallbacks::screen, this);
-    // Damage is merged into one rectangle until flushSignals() asks for it after each write.
-    vterm_screen_set_damage_merge(m_screen, VTERM_DAMAGE_SCREEN);
-    vterm_screen_enable_altscreen(m_screen, 1);
-    vterm_screen_reset(m_screen, 1);
+    m_state = vterm_obtain_state(m_vterm.get());
+    vterm_state_set_callbacks(m_state, &ModelCallbacks::state, this);
     applyColors();
-    // The reset damages the whole screen; a new model has nothing to announce yet.
-    vterm_screen_flush_damage(m_screen);
-    m_damage = QRect();
+    // Sets the pen (through setpenattr) and erases the screen with it.
+    vterm_state_reset(m_state, 1);
+    // A new model has nothing to announce yet.
+    m_damageBottom = -1;
     m_cursorDirty = false;
 }
 
@@ -98,7 +104,7 @@ TerminalModel::~TerminalModel() = default;
 
 void TerminalModel::applyColors()
 {
-    VTermState *state = vterm_obtain_state(m_vterm.get());
+    VTermState *state = m_state;
     const VTermColor foreground = rgbColor(m_colors.foreground);
     const VTermColor background = rgbColor(m_colors.background);
     vterm_state_set_default_colors(state, &foreground, &background);
@@ -138,13 +144,14 @@ void TerminalModel::markLine(const QString &text)
 
 void TerminalModel::flushSignals()
 {
-    vterm_screen_flush_damage(m_screen);
     if (m_scrollbackDirty) {
         m_scrollbackDirty = false;
         Q_EMIT scrollbackChanged();
     }
-    if (!m_damage.isNull()) {
-        const QRect damage = std::exchange(m_damage, QRect());
+    if (m_damageTop <= m_damageBottom) {
+        const QRect damage(QPoint(m_damageLeft, m_damageTop),
+                           QPoint(m_damageRight, m_damageBottom));
+        m_damageBottom = -1;
         Q_EMIT damaged(damage);
     }
     if (m_cursorDirty) {
@@ -155,10 +162,60 @@ void TerminalModel::flushSignals()
         Q_EMIT inputReady(std::exchange(m_pendingInput, QByteArray()));
 }
 
-int TerminalModel::onDamage(const VTermRect &rect)
+void TerminalModel::damage(int top, int left, int bottom, int right)
 {
-    m_damage |= QRect(rect.start_col, rect.start_row, rect.end_col - rect.start_col,
-                      rect.end_row - rect.start_row);
+    if (m_damageTop > m_damageBottom) {
+        m_damageTop = top;
+        m_damageLeft = left;
+        m_damageBottom = bottom;
+        m_damageRight = right;
+        return;
+    }
+    m_damageTop = std::min(m_damageTop, top);
+    m_damageLeft = std::min(m_damageLeft, left);
+    m_damageBottom = std::max(m_damageBottom, bottom);
+    m_damageRight = std::max(m_damageRight, right);
+}
+
+int TerminalModel::onPutGlyph(const VTermGlyphInfo &info, VTermPos position)
+{
+    Screen &rows = screen();
+    const int columns = m_size.width();
+    if (position.row < 0 || position.row >= int(rows.size()) || position.col < 0
+        || position.col >= columns)
+        return 0;
+    Line &row = rows[size_t(position.row)];
+    const int col = position.col;
+    // A wide character has no room in the last column (libvterm wraps before it anyway).
+    const int width = col + 1 < columns ? std::clamp(info.width, 1, 2) : 1;
+    // Writing over half of a wide character leaves no half behind.
+    if (row[size_t(col)].width == 0 && col > 0 && row[size_t(col - 1)].width == 2) {
+        row[size_t(col - 1)].ch = 0;
+        row[size_t(col - 1)].combining = 0;
+        row[size_t(col - 1)].width = 1;
+        damage(position.row, col - 1, position.row, col - 1);
+    }
+    const int last = std::min(col + width, columns) - 1;
+    if (row[size_t(last)].width == 2 && last + 1 < columns && row[size_t(last + 1)].width == 0) {
+        row[size_t(last + 1)].width = 1;
+        damage(position.row, last + 1, position.row, last + 1);
+    }
+
+    Cell &cell = row[size_t(col)];
+    cell.ch = info.chars[0];
+    cell.combining = info.chars[0] != 0 ? info.chars[1] : 0;
+    cell.width = quint8(width);
+    cell.foreground = m_pen.foreground;
+    cell.background = m_pen.background;
+    cell.flags = m_pen.flags | (info.protected_cell ? Cell::Protected : 0);
+    if (width == 2 && col + 1 < columns) {
+        Cell &covered = row[size_t(col + 1)];
+        covered = cell;
+        covered.ch = 0;
+        covered.combining = 0;
+        covered.width = 0;
+    }
+    damage(position.row, col, position.row, last);
     return 1;
 }
 
@@ -190,12 +247,12 @@ int TerminalModel::onSetTermProp(VTermProp property, const VTermValue &value)
         break;
     case VTERM_PROP_ALTSCREEN:
         m_altScreen = value.boolean != 0;
-        m_damage = QRect(QPoint(0, 0), m_size);
+        damage(0, 0, m_size.height() - 1, m_size.width() - 1);
         Q_EMIT altScreenChanged(m_altScreen);
         break;
     case VTERM_PROP_REVERSE:
         m_reverseVideo = value.boolean != 0;
-        m_damage = QRect(QPoint(0, 0), m_size);
+        damage(0, 0, m_size.height() - 1, m_size.width() - 1);
         break;
     case VTERM_PROP_TITLE:
         // libvterm 0.1.4 hands over the whole title at once (0.2 sends fragments).
@@ -214,36 +271,180 @@ int TerminalModel::onBell()
     return 1;
 }
 
-int TerminalModel::onPushLine(int columns, const VTermScreenCell *cells)
+void TerminalModel::pushLine(const Line &row)
 {
-    // Blank cells at the end are not kept; skip them before converting anything.
-    int used = columns;
-    while (used > 0) {
-        const VTermScreenCell &cell = cells[used - 1];
-        if ((cell.chars[0] != 0 && cell.chars[0] != ' ') || !VTERM_COLOR_IS_DEFAULT_BG(&cell.bg)
-            || cell.attrs.reverse || cell.attrs.underline || cell.attrs.strike)
-            break;
-        --used;
-    }
-    Line line(static_cast<size_t>(used));
-    for (int i = 0; i < used; ++i)
-        line[size_t(i)] = toCell(cells[i]);
-    m_scrollback.push(std::move(line));
+    m_scrollback.push(row.data(), int(row.size()));
     ++m_linesScrolledOff;
     m_scrollbackDirty = true;
+}
+
+void TerminalModel::scrollRows(Screen &rows, int top, int bottom, int count)
+{
+    const int height = bottom - top;
+    const int moved = std::min(std::abs(count), height);
+    if (count > 0 && top == 0 && &rows == &m_primary) {
+        for (int i = 0; i < moved; ++i)
+            pushLine(rows[size_t(i)]);
+    }
+    const auto begin = rows.begin() + top;
+    const auto end = rows.begin() + bottom;
+    // Rows are vectors: rotating them moves pointers, not cells.
+    if (count > 0)
+        std::rotate(begin, begin + moved, end);
+    else
+        std::rotate(begin, end - moved, end);
+    const Cell blank = blankCell();
+    const int firstVacated = count > 0 ? bottom - moved : top;
+    for (int i = firstVacated; i < firstVacated + moved; ++i)
+        std::fill(rows[size_t(i)].begin(), rows[size_t(i)].end(), blank);
+}
+
+int TerminalModel::onScrollRect(const VTermRect &rect, int downward, int rightward)
+{
+    Screen &rows = screen();
+    const int columns = m_size.width();
+    const int top = std::clamp(rect.start_row, 0, int(rows.size()));
+    const int bottom = std::clamp(rect.end_row, top, int(rows.size()));
+    const int left = std::clamp(rect.start_col, 0, columns);
+    const int right = std::clamp(rect.end_col, left, columns);
+    if (top == bottom || left == right)
+        return 1;
+    damage(top, left, bottom - 1, right - 1);
+
+    if (rightward == 0 && left == 0 && right == columns) {
+        scrollRows(rows, top, bottom, downward);
+        return 1;
+    }
+    // Part of the width (insert or delete characters, scrolling inside left/right margins):
+    // move the cells themselves.
+    const int height = bottom - top;
+    const int width = right - left;
+    const Cell blank = blankCell();
+    if (std::abs(downward) >= height || std::abs(rightward) >= width) {
+        for (int y = top; y < bottom; ++y)
+            std::fill(rows[size_t(y)].begin() + left, rows[size_t(y)].begin() + right, blank);
+        return 1;
+    }
+    std::vector<Cell> area;
+    area.reserve(size_t(height * width));
+    for (int y = top; y < bottom; ++y)
+        area.insert(area.end(), rows[size_t(y)].begin() + left, rows[size_t(y)].begin() + right);
+    for (int y = 0; y < height; ++y) {
+        const int fromY = y + downward;
+        for (int x = 0; x < width; ++x) {
+            const int fromX = x + rightward;
+            const bool inside = fromY >= 0 && fromY < height && fromX >= 0 && fromX < width;
+            rows[size_t(top + y)][size_t(left + x)]
+                = inside ? area[size_t(fromY * width + fromX)] : blank;
+        }
+    }
     return 1;
 }
 
-int TerminalModel::onPopLine(int columns, VTermScreenCell *cells)
+int TerminalModel::onErase(const VTermRect &rect, bool selective)
 {
-    if (m_scrollback.isEmpty())
-        return 0;
-    const Line line = m_scrollback.pop();
-    --m_linesScrolledOff;
-    m_scrollbackDirty = true;
-    const Cell blank;
-    for (int i = 0; i < columns; ++i)
-        toVTermCell(size_t(i) < line.size() ? line[size_t(i)] : blank, cells[i]);
+    Screen &rows = screen();
+    const int top = std::clamp(rect.start_row, 0, int(rows.size()));
+    const int bottom = std::clamp(rect.end_row, top, int(rows.size()));
+    const int left = std::clamp(rect.start_col, 0, m_size.width());
+    const int right = std::clamp(rect.end_col, left, m_size.width());
+    if (top == bottom || left == right)
+        return 1;
+    const Cell blank = blankCell();
+    for (int y = top; y < bottom; ++y) {
+        Line &row = rows[size_t(y)];
+        for (int x = left; x < right; ++x) {
+            if (!selective || !row[size_t(x)].has(Cell::Protected))
+                row[size_t(x)] = blank;
+        }
+    }
+    damage(top, left, bottom - 1, right - 1);
+    return 1;
+}
+
+int TerminalModel::onSetPenAttr(VTermAttr attribute, const VTermValue &value)
+{
+    const auto setFlag = [this](Cell::Flag flag, bool on) {
+        m_pen.flags = on ? (m_pen.flags | flag) : (m_pen.flags & ~flag);
+    };
+    switch (attribute) {
+    case VTERM_ATTR_BOLD:
+        setFlag(Cell::Bold, value.boolean != 0);
+        break;
+    case VTERM_ATTR_UNDERLINE:
+        setFlag(Cell::DoubleUnderline, value.number == VTERM_UNDERLINE_DOUBLE);
+        setFlag(Cell::Underline,
+                value.number != VTERM_UNDERLINE_OFF && value.number != VTERM_UNDERLINE_DOUBLE);
+        break;
+    case VTERM_ATTR_ITALIC:
+        setFlag(Cell::Italic, value.boolean != 0);
+        break;
+    case VTERM_ATTR_BLINK:
+        setFlag(Cell::Blink, value.boolean != 0);
+        break;
+    case VTERM_ATTR_REVERSE:
+        setFlag(Cell::Reverse, value.boolean != 0);
+        break;
+    case VTERM_ATTR_STRIKE:
+        setFlag(Cell::Strike, value.boolean != 0);
+        break;
+    case VTERM_ATTR_FOREGROUND:
+        m_pen.foreground = toRgb(value.color);
+        setFlag(Cell::DefaultForeground, VTERM_COLOR_IS_DEFAULT_FG(&value.color));
+        break;
+    case VTERM_ATTR_BACKGROUND:
+        m_pen.background = toRgb(value.color);
+        setFlag(Cell::DefaultBackground, VTERM_COLOR_IS_DEFAULT_BG(&value.color));
+        break;
+    default: // conceal, font: not shown
+        break;
+    }
+    return 1;
+}
+
+int TerminalModel::onResize(int rows, int columns, VTermPos &delta)
+{
+    const int oldRows = int(m_primary.size());
+    // Fewer rows on the primary screen: the rows above the cursor that no longer fit go to
+    // the scrollback, blank rows below the cursor are simply dropped.
+    if (!m_altScreen && rows < oldRows) {
+        VTermPos cursor;
+        vterm_state_get_cursorpos(m_state, &cursor);
+        int row = oldRows - 1;
+        for (; row >= rows; --row) {
+            const Line &cells = m_primary[size_t(row)];
+            const bool empty = std::all_of(cells.begin(), cells.end(),
+                                           [](const Cell &cell) { return cell.ch == 0; });
+            if (!empty || row == cursor.row)
+                break;
+        }
+        const int firstBlank = row + 1;
+        if (firstBlank > rows) {
+            scrollRows(m_primary, 0, oldRows, firstBlank - rows);
+            delta.row -= firstBlank - rows;
+        }
+    }
+
+    const Cell blank = blankCell();
+    for (Screen *buffer : {&m_primary, &m_alternate}) {
+        buffer->resize(size_t(rows), Line(size_t(columns), blank));
+        for (Line &line : *buffer)
+            line.resize(size_t(columns), blank);
+    }
+
+    // More rows on the primary screen: pull lines back from the scrollback above the content.
+    if (!m_altScreen) {
+        for (int added = rows - oldRows; added > 0 && !m_scrollback.isEmpty(); --added) {
+            std::rotate(m_primary.begin(), m_primary.end() - 1, m_primary.end());
+            Line line = m_scrollback.pop();
+            line.resize(size_t(columns), Cell());
+            m_primary.front() = std::move(line);
+            --m_linesScrolledOff;
+            m_scrollbackDirty = true;
+            ++delta.row;
+        }
+    }
+    damage(0, 0, rows - 1, columns - 1);
     return 1;
 }
 
@@ -258,76 +459,16 @@ void TerminalModel::onOutput(const char *bytes, size_t length)
 
 // --- conversions -----------------------------------------------------------------------------
 
-Cell TerminalModel::toCell(const VTermScreenCell &in) const
-{
-    Cell cell;
-    if (in.chars[0] == WideContinuation) {
-        cell.width = 0;
-    } else {
-        cell.ch = in.chars[0];
-        cell.combining = in.chars[0] != 0 ? in.chars[1] : 0;
-        cell.width = quint8(std::clamp<int>(in.width, 1, 2));
-    }
-    quint16 flags = 0;
-    if (in.attrs.bold)
-        flags |= Cell::Bold;
-    if (in.attrs.italic)
-        flags |= Cell::Italic;
-    if (in.attrs.underline == VTERM_UNDERLINE_DOUBLE)
-        flags |= Cell::DoubleUnderline;
-    else if (in.attrs.underline != VTERM_UNDERLINE_OFF)
-        flags |= Cell::Underline;
-    if (in.attrs.reverse)
-        flags |= Cell::Reverse;
-    if (in.attrs.strike)
-        flags |= Cell::Strike;
-    if (in.attrs.blink)
-        flags |= Cell::Blink;
-
-    VTermColor foreground = in.fg;
-    VTermColor background = in.bg;
-    if (VTERM_COLOR_IS_DEFAULT_FG(&foreground))
-        flags |= Cell::DefaultForeground;
-    if (VTERM_COLOR_IS_DEFAULT_BG(&background))
-        flags |= Cell::DefaultBackground;
-    cell.foreground = toRgb(foreground);
-    cell.background = toRgb(background);
-    cell.flags = flags;
-    return cell;
-}
-
 QRgb TerminalModel::toRgb(VTermColor color) const
 {
-    // Resolved here rather than by vterm_screen_convert_color_to_rgb(): this runs for every
-    // cell of every line that scrolls, and the palette below 16 is ours anyway.
+    // Resolved here rather than by vterm_state_convert_color_to_rgb(): 16..255 follow xterm
+    // (see xtermColor), and the palette below 16 is ours anyway. It runs when the pen changes,
+    // not per cell.
     if (VTERM_COLOR_IS_RGB(&color))
         return qRgb(color.rgb.red, color.rgb.green, color.rgb.blue);
     if (color.indexed.idx < 16)
         return m_colors.ansi[color.indexed.idx];
     return xtermColor(color.indexed.idx);
-}
-
-void TerminalModel::toVTermCell(const Cell &cell, VTermScreenCell &out) const
-{
-    out = VTermScreenCell();
-    out.chars[0] = cell.width == 0 ? WideContinuation : cell.ch;
-    out.chars[1] = cell.ch != 0 ? cell.combining : 0;
-    // libvterm steps through a popped line by cell width, so a width of 0 would never end.
-    out.width = char(cell.width == 2 ? 2 : 1);
-    out.attrs.bold = cell.has(Cell::Bold);
-    out.attrs.italic = cell.has(Cell::Italic);
-    out.attrs.underline = cell.has(Cell::DoubleUnderline) ? VTERM_UNDERLINE_DOUBLE
-        : cell.has(Cell::Underline)                       ? VTERM_UNDERLINE_SINGLE
-                                                          : VTERM_UNDERLINE_OFF;
-    out.attrs.reverse = cell.has(Cell::Reverse);
-    out.attrs.strike = cell.has(Cell::Strike);
-    out.attrs.blink = cell.has(Cell::Blink);
-    out.fg = rgbColor(cell.foreground);
-    out.bg = rgbColor(cell.background);
-    if (cell.has(Cell::DefaultForeground))
-        out.fg.type |= VTERM_COLOR_DEFAULT_FG;
-    if (cell.has(Cell::DefaultBackground))
-        out.bg.type |= VTERM_COLOR_DEFAULT_BG;
 }
 
 // --- input for the guest ---------------------------------------------------------------------
@@ -400,7 +541,7 @@ void TerminalModel::resize(QSize gridSize)
         return;
     m_size = gridSize;
     vterm_set_size(m_vterm.get(), gridSize.height(), gridSize.width());
-    m_damage = QRect(QPoint(0, 0), m_size);
+    damage(0, 0, m_size.height() - 1, m_size.width() - 1);
     m_cursorDirty = true;
     flushSignals();
     Q_EMIT gridSizeChanged(m_size);
@@ -425,9 +566,7 @@ Cell TerminalModel::cellAt(int line, int column) const
     const int row = line - m_scrollback.size();
     if (row >= m_size.height() || column >= m_size.width())
         return {};
-    VTermScreenCell cell;
-    vterm_screen_get_cell(m_screen, VTermPos {row, column}, &cell);
-    return toCell(cell);
+    return screen()[size_t(row)][size_t(column)];
 }
 
 void TerminalModel::fetchLine(int line, Line &cells) const
@@ -439,13 +578,7 @@ void TerminalModel::fetchLine(int line, Line &cells) const
         cells = m_scrollback.line(line);
         return;
     }
-    const int row = line - m_scrollback.size();
-    cells.reserve(size_t(m_size.width()));
-    VTermScreenCell cell;
-    for (int column = 0; column < m_size.width(); ++column) {
-        vterm_screen_get_cell(m_screen, VTermPos {row, column}, &cell);
-        cells.push_back(toCell(cell));
-    }
+    cells = screen()[size_t(line - m_scrollback.size())];
 }
 
 namespace {

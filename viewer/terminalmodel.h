@@ -3,10 +3,18 @@
 // TerminalModel is the terminal emulator without a widget: console bytes in, a grid of cells
 // out, and the bytes that keys and pastes turn into for the guest.
 //
-// It owns the libvterm instance (through a unique_ptr with a deleter) and the scrollback, and
-// answers "what is in line L, column C" for the view. libvterm's C callbacks arrive through thin
-// lambdas that forward to one member each. Damage is gathered while a write runs and announced
-// once per write, so a 64 KiB frame costs one signal, not thousands.
+// It owns the libvterm instance (through a unique_ptr with a deleter), the screen cells and the
+// scrollback, and answers "what is in line L, column C" for the view. libvterm parses and keeps
+// the terminal state (cursor, modes, pen, scroll region); the model is its screen layer: it uses
+// libvterm's state callbacks and keeps the cells itself, already in the view's Cell form,
+// instead of libvterm's VTermScreen. That is what makes scrolling cheap: a line that scrolls
+// off is one copy into the scrollback and a rotation of row pointers, where VTermScreen moves
+// every cell of the screen up by one row and builds a VTermScreenCell row for sb_pushline,
+// which then had to be converted cell by cell (see docs/benchmarks-viewer.md).
+//
+// libvterm's C callbacks arrive through thin lambdas that forward to one member each. Damage is
+// gathered while a write runs and announced once per write, so a 64 KiB frame costs one
+// signal, not thousands.
 //
 // Lines are numbered as the view scrolls them: 0 is the oldest scrollback line, and the live
 // screen occupies lines scrollbackLines() .. lineCount() - 1. The model knows nothing about
@@ -26,6 +34,7 @@
 #include <vterm.h>
 
 #include <memory>
+#include <vector>
 
 namespace CloudConsole::Viewer {
 
@@ -128,26 +137,40 @@ private:
         void operator()(VTerm *vterm) const;
     };
 
-    // libvterm callbacks, one member each.
-    int onDamage(const VTermRect &rect);
+    // libvterm state callbacks, one member each.
+    int onPutGlyph(const VTermGlyphInfo &info, VTermPos position);
     int onMoveCursor(const VTermPos &position, bool visible);
+    int onScrollRect(const VTermRect &rect, int downward, int rightward);
+    int onErase(const VTermRect &rect, bool selective);
+    int onSetPenAttr(VTermAttr attribute, const VTermValue &value);
     int onSetTermProp(VTermProp property, const VTermValue &value);
     int onBell();
-    int onPushLine(int columns, const VTermScreenCell *cells);
-    int onPopLine(int columns, VTermScreenCell *cells);
+    int onResize(int rows, int columns, VTermPos &delta);
     void onOutput(const char *bytes, size_t length);
 
-    Cell toCell(const VTermScreenCell &cell) const;
+    using Screen = std::vector<Line>; // rows of gridSize().width() cells
+    Screen &screen() { return m_altScreen ? m_alternate : m_primary; }
+    const Screen &screen() const { return m_altScreen ? m_alternate : m_primary; }
+    // A cell erased with the current pen: no character, the pen's colours and attributes.
+    Cell blankCell() const { return m_pen; }
+    // Moves full-width rows up (count > 0) or down within [top, bottom) of `rows`, pushing the
+    // rows that leave the top of the primary screen into the scrollback.
+    void scrollRows(Screen &rows, int top, int bottom, int count);
+    void pushLine(const Line &row);
+    void damage(int top, int left, int bottom, int right);
+
     QRgb toRgb(VTermColor color) const;
-    void toVTermCell(const Cell &cell, VTermScreenCell &out) const;
     void applyColors();
     void flushSignals();
     void beginInput();
     void endInput();
 
     std::unique_ptr<VTerm, VTermDeleter> m_vterm;
-    VTermScreen *m_screen = nullptr; // owned by m_vterm
+    VTermState *m_state = nullptr; // owned by m_vterm
     QSize m_size;
+    Screen m_primary;
+    Screen m_alternate;
+    Cell m_pen; // the current pen, as the blank cell it erases with
     Scrollback m_scrollback;
     TerminalColors m_colors;
     TerminalCursor m_cursor;
@@ -156,7 +179,11 @@ private:
     bool m_reverseVideo = false;
     bool m_repliesEnabled = true;
     bool m_sendingInput = false; // output produced now answers a key or paste, not a query
-    QRect m_damage;
+    // Damaged screen cells since the last flush, as row and column bounds (empty: top > bottom).
+    int m_damageTop = 0;
+    int m_damageLeft = 0;
+    int m_damageBottom = -1;
+    int m_damageRight = -1;
     bool m_scrollbackDirty = false;
     bool m_cursorDirty = false;
     qint64 m_linesScrolledOff = 0;

@@ -9,8 +9,11 @@
 //    thread) into a ConsoleSession with a visible TerminalView, while a 10 ms timer measures
 //    how late the event loop runs it.
 //
-// Usage: bench_viewer [--size MB] [--rounds N] [--flood MB]
+// Usage: bench_viewer [--size MB] [--rounds N] [--flood MB] [--only VARIANT] [--workload N]
 // Run under xvfb-run for real painting; QT_QPA_PLATFORM=offscreen also works.
+// --only baseline|model|view runs a single variant once per workload without timing output
+// beyond its speed, for profilers (e.g. callgrind --toggle-collect='*runModel*'); --flood 0
+// skips the flood.
 
 #include "consolesession.h"
 #include "protocol.h"
@@ -242,7 +245,13 @@ int main(int argc, char *argv[])
                                           QStringLiteral("N"), QStringLiteral("5"));
     const QCommandLineOption floodOption(QStringLiteral("flood"), QStringLiteral("MB to flood"),
                                          QStringLiteral("MB"), QStringLiteral("100"));
-    parser.addOptions({sizeOption, roundsOption, floodOption});
+    const QCommandLineOption onlyOption(QStringLiteral("only"),
+                                        QStringLiteral("run one variant: baseline, model or view"),
+                                        QStringLiteral("VARIANT"));
+    const QCommandLineOption workloadOption(
+        QStringLiteral("workload"), QStringLiteral("run one workload: 0 boot log, 1 ls, 2 top"),
+        QStringLiteral("N"));
+    parser.addOptions({sizeOption, roundsOption, floodOption, onlyOption, workloadOption});
     parser.process(app);
     const qsizetype size = parser.value(sizeOption).toLongLong() * 1024 * 1024;
     const int rounds = std::max(1, parser.value(roundsOption).toInt());
@@ -256,12 +265,32 @@ int main(int argc, char *argv[])
     const Workload workloads[] = {{"kernel boot log", Workloads::kernelBootLog(size)},
                                   {"ls -lR", Workloads::lsRecursive(size)},
                                   {"top screen", Workloads::topScreen(size)}};
+    const int onlyWorkload
+        = parser.isSet(workloadOption) ? parser.value(workloadOption).toInt() : -1;
+
+    if (parser.isSet(onlyOption)) {
+        const QString variant = parser.value(onlyOption);
+        for (int index = 0; index < 3; ++index) {
+            if (onlyWorkload >= 0 && index != onlyWorkload)
+                continue;
+            const Workload &workload = workloads[index];
+            qint64 frames = 0;
+            const double speed = variant == QLatin1String("baseline") ? runBaseline(workload.data)
+                : variant == QLatin1String("model")                   ? runModel(workload.data)
+                                                    : runView(workload.data, &frames);
+            std::printf("%-16s %-8s %8.1f MB/s\n", workload.name, qPrintable(variant), speed);
+        }
+        return 0;
+    }
 
     std::printf("platform %s, %.0f MB per workload, %d rounds, 64 KiB writes, 80x24\n",
                 qPrintable(QGuiApplication::platformName()), double(size) / (1024 * 1024), rounds);
     std::printf("%-16s %-22s %8s %8s %8s %10s %8s\n", "workload", "variant", "min", "median", "max",
                 "x baseline", "fps");
-    for (const Workload &workload : workloads) {
+    for (int index = 0; index < 3; ++index) {
+        if (onlyWorkload >= 0 && index != onlyWorkload)
+            continue;
+        const Workload &workload = workloads[index];
         QList<double> baseline, model, view;
         qint64 frames = 0;
         double viewSeconds = 0;
@@ -293,6 +322,8 @@ int main(int argc, char *argv[])
                     v.median, v.max, v.median / b.median, double(frames) / viewSeconds);
     }
     std::fflush(stdout);
+    if (flood <= 0)
+        return 0;
 
     QByteArray pattern;
     for (const Workload &workload : workloads)
