@@ -162,7 +162,7 @@ void TerminalModel::flushSignals()
         Q_EMIT inputReady(std::exchange(m_pendingInput, QByteArray()));
 }
 
-void TerminalModel::damage(int top, int left, int bottom, int right)
+inline void TerminalModel::damage(int top, int left, int bottom, int right)
 {
     if (m_damageTop > m_damageBottom) {
         m_damageTop = top;
@@ -186,6 +186,17 @@ int TerminalModel::onPutGlyph(const VTermGlyphInfo &info, VTermPos position)
         return 0;
     Line &row = rows[size_t(position.row)];
     const int col = position.col;
+    // The common case, once per printed character: a narrow glyph over a narrow cell.
+    if (info.width == 1 && row[size_t(col)].width == 1) {
+        Cell &cell = row[size_t(col)];
+        cell = m_pen;
+        cell.ch = info.chars[0];
+        cell.combining = info.chars[0] != 0 ? info.chars[1] : 0;
+        if (info.protected_cell)
+            cell.flags |= Cell::Protected;
+        damage(position.row, col, position.row, col);
+        return 1;
+    }
     // A wide character has no room in the last column (libvterm wraps before it anyway).
     const int width = col + 1 < columns ? std::clamp(info.width, 1, 2) : 1;
     // Writing over half of a wide character leaves no half behind.

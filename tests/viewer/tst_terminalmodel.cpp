@@ -89,6 +89,12 @@ private Q_SLOTS:
     void pasteIsBracketedOnlyWhenTheGuestAskedForIt();
     void aMarkedLineStartsOnANewLineInItsOwnColours();
     void textSpansLinesAndTrimsTrailingBlanks();
+    void editingSequencesMoveTheRightCells_data();
+    void editingSequencesMoveTheRightCells();
+    void aScrollRegionBelowTheTopKeepsItsLinesOutOfTheScrollback();
+    void selectiveEraseKeepsProtectedCells();
+    void overwritingHalfAWideCharacterClearsTheOtherHalf();
+    void erasedCellsTakeThePenAndScrolledLinesKeepTheirColours();
 };
 
 void tst_TerminalModel::theSameBytesSplitAtAnyBoundaryGiveTheSameScreen_data()
@@ -488,6 +494,93 @@ void tst_TerminalModel::textSpansLinesAndTrimsTrailingBlanks()
     QCOMPARE(model.text({6, 0}, {3, 1}), QStringLiteral("line\nsec"));
     QCOMPARE(model.text({0, 2}, {20, 2}), QStringLiteral("日本 x"));
     QCOMPARE(model.allText(), QStringLiteral("first line\nsecond\n日本 x\n"));
+}
+
+void tst_TerminalModel::editingSequencesMoveTheRightCells_data()
+{
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("insert characters")
+        << QByteArray("abcdef\r\x1b[2@") << QStringLiteral("  abcdef|||");
+    QTest::newRow("delete characters")
+        << QByteArray("abcdef\r\x1b[2C\x1b[3P") << QStringLiteral("abf|||");
+    QTest::newRow("erase characters")
+        << QByteArray("abcdef\r\x1b[C\x1b[2X") << QStringLiteral("a  def|||");
+    QTest::newRow("insert line") << QByteArray("1\r\n2\r\n3\r\n4\x1b[2;1H\x1b[L")
+                                 << QStringLiteral("1||2|3");
+    QTest::newRow("delete line") << QByteArray("1\r\n2\r\n3\r\n4\x1b[2;1H\x1b[M")
+                                 << QStringLiteral("1|3|4|");
+    QTest::newRow("scroll down") << QByteArray("1\r\n2\r\n3\r\n4\x1b[2T")
+                                 << QStringLiteral("||1|2");
+    QTest::newRow("scroll up") << QByteArray("1\r\n2\r\n3\r\n4\x1b[H\x1b[2S")
+                               << QStringLiteral("1|2|3|4||");
+    QTest::newRow("reverse index at the top")
+        << QByteArray("1\r\n2\r\n3\r\n4\x1b[H\x1bM") << QStringLiteral("|1|2|3");
+}
+
+void tst_TerminalModel::editingSequencesMoveTheRightCells()
+{
+    QFETCH(QByteArray, bytes);
+    QFETCH(QString, expected);
+    TerminalModel model(QSize(10, 4));
+    model.write(bytes);
+    QCOMPARE(screenText(model), expected);
+}
+
+void tst_TerminalModel::aScrollRegionBelowTheTopKeepsItsLinesOutOfTheScrollback()
+{
+    TerminalModel model(QSize(10, 4));
+    // A status line on row 0, a region of rows 2..4 (1-based) scrolled by many lines.
+    model.write("status\x1b[2;4r\x1b[2;1H");
+    for (int i = 0; i < 10; ++i)
+        model.write("l" + QByteArray::number(i) + "\r\n");
+    QCOMPARE(model.scrollbackLines(), 0);
+    QCOMPARE(screenText(model), QStringLiteral("status|l8|l9|"));
+    // Back to the full screen: lines now scroll into the scrollback.
+    model.write("\x1b[r\x1b[4;1Hx\r\ny");
+    QCOMPARE(model.scrollbackLines(), 1);
+    QCOMPARE(screenText(model), QStringLiteral("status|l8|l9|x|y"));
+}
+
+void tst_TerminalModel::selectiveEraseKeepsProtectedCells()
+{
+    TerminalModel model(QSize(10, 2));
+    model.write("\x1b[1\"qP\x1b[0\"qxyz\x1b[?2K");
+    QCOMPARE(screenText(model), QStringLiteral("P|"));
+    model.write("\x1b[2K"); // a plain erase takes everything
+    QCOMPARE(screenText(model), QStringLiteral("|"));
+}
+
+void tst_TerminalModel::overwritingHalfAWideCharacterClearsTheOtherHalf()
+{
+    TerminalModel model(QSize(10, 2));
+    model.write("\xe4\xb8\xad\xe6\x96\x87\r" // 中文, then back to column 0
+                "a\x1b[3Gb");
+    QCOMPARE(model.cellAt(0, 0).width, quint8(1));
+    QCOMPARE(model.cellAt(0, 1).width, quint8(1));
+    QCOMPARE(model.cellAt(0, 1).ch, char32_t(0));
+    QCOMPARE(model.cellAt(0, 2).ch, char32_t('b'));
+    QCOMPARE(model.cellAt(0, 3).width, quint8(1));
+    QCOMPARE(model.lineText(0), QStringLiteral("a b"));
+    // A wide character in the scrollback keeps its right half.
+    model.write("\r\n\xe4\xb8\xad\r\n\r\n");
+    QCOMPARE(model.scrollbackLines(), 2);
+    QCOMPARE(model.scrollback().line(1).size(), size_t(2));
+    QCOMPARE(model.lineText(1), QStringLiteral("中"));
+}
+
+void tst_TerminalModel::erasedCellsTakeThePenAndScrolledLinesKeepTheirColours()
+{
+    TerminalModel model(QSize(10, 2));
+    model.write("\x1b[44mab\x1b[K\x1b[0m\r\n\x1b[4mu\x1b[0m\r\n");
+    QCOMPARE(model.scrollbackLines(), 1);
+    // The blue erase runs to the end of the line, so the line keeps its full width.
+    QCOMPARE(model.scrollback().line(0).size(), size_t(10));
+    const Cell tail = model.cellAt(0, 9);
+    QCOMPARE(tail.background, model.colors().ansi[4]);
+    QVERIFY(!tail.has(Cell::DefaultBackground));
+    QVERIFY(model.cellAt(1, 0).has(Cell::Underline));
+    QVERIFY(!model.cellAt(1, 1).has(Cell::Underline));
 }
 
 QTEST_GUILESS_MAIN(tst_TerminalModel)
