@@ -32,6 +32,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <memory>
 
 using namespace CloudConsole;
@@ -51,6 +52,18 @@ double mbPerSecond(qsizetype bytes, qint64 nanoseconds)
     return double(bytes) / (1024.0 * 1024.0) / (double(nanoseconds) / 1e9);
 }
 
+// CPU time of this thread: on a shared machine the wall clock also counts the time other
+// processes had the core, the thread's CPU time only the work done.
+qint64 threadCpuNanoseconds()
+{
+    timespec now {};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return qint64(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
+
+// The CPU-time speed of the last run, beside the wall-clock speed each run returns.
+double lastCpuSpeed = 0;
+
 double runBaseline(const QByteArray &data)
 {
     std::unique_ptr<VTerm, VTermDeleter> vterm(vterm_new(24, 80));
@@ -58,22 +71,28 @@ double runBaseline(const QByteArray &data)
     VTermScreen *screen = vterm_obtain_screen(vterm.get());
     vterm_screen_enable_altscreen(screen, 1);
     vterm_screen_reset(screen, 1);
+    const qint64 cpuStart = threadCpuNanoseconds();
     QElapsedTimer timer;
     timer.start();
     for (qsizetype at = 0; at < data.size(); at += Chunk)
         vterm_input_write(vterm.get(), data.constData() + at,
                           size_t(std::min(Chunk, data.size() - at)));
-    return mbPerSecond(data.size(), timer.nsecsElapsed());
+    const qint64 elapsed = timer.nsecsElapsed();
+    lastCpuSpeed = mbPerSecond(data.size(), threadCpuNanoseconds() - cpuStart);
+    return mbPerSecond(data.size(), elapsed);
 }
 
 double runModel(const QByteArray &data)
 {
     TerminalModel model(QSize(80, 24));
+    const qint64 cpuStart = threadCpuNanoseconds();
     QElapsedTimer timer;
     timer.start();
     for (qsizetype at = 0; at < data.size(); at += Chunk)
         model.write(QByteArrayView(data).sliced(at, std::min(Chunk, data.size() - at)));
-    return mbPerSecond(data.size(), timer.nsecsElapsed());
+    const qint64 elapsed = timer.nsecsElapsed();
+    lastCpuSpeed = mbPerSecond(data.size(), threadCpuNanoseconds() - cpuStart);
+    return mbPerSecond(data.size(), elapsed);
 }
 
 double runView(const QByteArray &data, qint64 *frames)
@@ -84,6 +103,7 @@ double runView(const QByteArray &data, qint64 *frames)
     view.show();
     QCoreApplication::processEvents();
     const qint64 framesBefore = view.framesPainted();
+    const qint64 cpuStart = threadCpuNanoseconds();
     QElapsedTimer timer;
     timer.start();
     for (qsizetype at = 0; at < data.size(); at += Chunk) {
@@ -93,6 +113,7 @@ double runView(const QByteArray &data, qint64 *frames)
     // The last frame is part of the work.
     QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
     const double speed = mbPerSecond(data.size(), timer.nsecsElapsed());
+    lastCpuSpeed = mbPerSecond(data.size(), threadCpuNanoseconds() - cpuStart);
     *frames = view.framesPainted() - framesBefore;
     return speed;
 }
@@ -285,13 +306,13 @@ int main(int argc, char *argv[])
 
     std::printf("platform %s, %.0f MB per workload, %d rounds, 64 KiB writes, 80x24\n",
                 qPrintable(QGuiApplication::platformName()), double(size) / (1024 * 1024), rounds);
-    std::printf("%-16s %-22s %8s %8s %8s %10s %8s\n", "workload", "variant", "min", "median", "max",
-                "x baseline", "fps");
+    std::printf("%-16s %-22s %8s %8s %8s %10s %8s %10s %10s\n", "workload", "variant", "min",
+                "median", "max", "x baseline", "fps", "cpu median", "x baseline");
     for (int index = 0; index < 3; ++index) {
         if (onlyWorkload >= 0 && index != onlyWorkload)
             continue;
         const Workload &workload = workloads[index];
-        QList<double> baseline, model, view;
+        QList<double> baseline, model, view, baselineCpu, modelCpu, viewCpu;
         qint64 frames = 0;
         double viewSeconds = 0;
         for (int round = 0; round < rounds; ++round) {
@@ -300,26 +321,38 @@ int main(int argc, char *argv[])
                 qint64 roundFrames = 0;
                 const double speed = runView(workload.data, &roundFrames);
                 view << speed;
+                viewCpu << lastCpuSpeed;
                 frames += roundFrames;
                 viewSeconds += double(workload.data.size()) / (1024.0 * 1024.0) / speed;
             };
-            if (round % 2 == 0) {
+            const auto runBaselineOnce = [&]() {
                 baseline << runBaseline(workload.data);
+                baselineCpu << lastCpuSpeed;
+            };
+            const auto runModelOnce = [&]() {
                 model << runModel(workload.data);
+                modelCpu << lastCpuSpeed;
+            };
+            if (round % 2 == 0) {
+                runBaselineOnce();
+                runModelOnce();
                 runViewOnce();
             } else {
                 runViewOnce();
-                model << runModel(workload.data);
-                baseline << runBaseline(workload.data);
+                runModelOnce();
+                runBaselineOnce();
             }
         }
         const Stats b = stats(baseline), m = stats(model), v = stats(view);
-        std::printf("%-16s %-22s %8.1f %8.1f %8.1f %10s %8s\n", workload.name,
-                    "libvterm (baseline)", b.min, b.median, b.max, "1.00", "");
-        std::printf("%-16s %-22s %8.1f %8.1f %8.1f %10.2f %8s\n", "", "model", m.min, m.median,
-                    m.max, m.median / b.median, "");
-        std::printf("%-16s %-22s %8.1f %8.1f %8.1f %10.2f %8.1f\n", "", "model + view", v.min,
-                    v.median, v.max, v.median / b.median, double(frames) / viewSeconds);
+        const double bc = stats(baselineCpu).median, mc = stats(modelCpu).median,
+                     vc = stats(viewCpu).median;
+        std::printf("%-16s %-22s %8.1f %8.1f %8.1f %10s %8s %10.1f %10s\n", workload.name,
+                    "libvterm (baseline)", b.min, b.median, b.max, "1.00", "", bc, "1.00");
+        std::printf("%-16s %-22s %8.1f %8.1f %8.1f %10.2f %8s %10.1f %10.2f\n", "", "model", m.min,
+                    m.median, m.max, m.median / b.median, "", mc, mc / bc);
+        std::printf("%-16s %-22s %8.1f %8.1f %8.1f %10.2f %8.1f %10.1f %10.2f\n", "",
+                    "model + view", v.min, v.median, v.max, v.median / b.median,
+                    double(frames) / viewSeconds, vc, vc / bc);
     }
     std::fflush(stdout);
     if (flood <= 0)
