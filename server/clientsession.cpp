@@ -79,6 +79,11 @@ void ClientSession::pump()
         const QByteArray frame = m_console.frameAt(m_offset, MaxOutputFrame);
         m_socket->sendBinaryMessage(frame);
         m_offset += frame.size();
+        // QWebSocket queues a frame's header and payload as two pieces, and the socket writes
+        // one piece per write notification: without this, output leaves at half the rate it
+        // arrives and every client falls behind. (The bytesWritten() that flush() emits finds
+        // m_pumping set and returns; this loop goes on by itself.)
+        m_socket->flush();
     }
     m_pumping = false;
 }
@@ -86,8 +91,17 @@ void ClientSession::pump()
 void ClientSession::skipTo(qint64 offset)
 {
     const qint64 skipped = offset - m_offset;
-    qCInfo(lcClient).noquote() << m_peer << "fell behind the history; skipping" << skipped
-                               << "bytes";
+    // A client that cannot keep up may skip many times a second: one line per ten seconds.
+    m_skippedSinceReport += skipped;
+    ++m_gapsSinceReport;
+    if (!m_gapReport.isValid() || m_gapReport.elapsed() >= 10'000) {
+        qCInfo(lcClient).noquote()
+            << m_peer << "fell behind the history: skipped" << m_skippedSinceReport << "bytes in"
+            << m_gapsSinceReport << "gap(s)";
+        m_skippedSinceReport = 0;
+        m_gapsSinceReport = 0;
+        m_gapReport.start();
+    }
     if (m_mode == Mode::V1)
         sendEvent(Gap {m_offset, offset});
     else
@@ -100,6 +114,22 @@ void ClientSession::sendEvent(const ServerMessage &message)
 {
     if (m_mode != Mode::V1 || !m_socket)
         return;
+    // Answers to a client that does not read its output (pongs, errors about its own input)
+    // must not pile up: past the high-water mark they are counted, not queued. Events about
+    // the console (hello, source, gap) are few and always sent.
+    const bool answer
+        = std::holds_alternative<Pong>(message) || std::holds_alternative<Error>(message);
+    if (answer && m_socket->bytesToWrite() >= SendHighWater) {
+        ++m_answersDropped;
+        return;
+    }
+    if (m_answersDropped > 0 && answer) {
+        const qint64 dropped = std::exchange(m_answersDropped, 0);
+        m_socket->sendTextMessage(QString::fromUtf8(encode(ServerMessage(
+            Error {QString::fromLatin1(ErrorCode::InputOverflow),
+                   QStringLiteral("%1 answers to this client were dropped: it was not reading")
+                       .arg(dropped)}))));
+    }
     m_socket->sendTextMessage(QString::fromUtf8(encode(message)));
 }
 

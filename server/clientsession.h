@@ -12,6 +12,7 @@
 #include "protocol.h"
 
 #include <QByteArray>
+#include <QElapsedTimer>
 #include <QObject>
 #include <QPointer>
 #include <QWebSocket>
@@ -28,8 +29,10 @@ class ClientSession : public QObject
 public:
     enum class Mode { Raw, V1 };
 
-    // Output waiting in one client's socket before the session stops sending to it.
-    static constexpr qint64 SendHighWater = 256 * 1024;
+    // Output waiting in one client's socket before the session stops sending to it. Shallow on
+    // purpose: a keystroke's echo waits behind whatever is queued for its client (together
+    // with the kernel's unsent bytes, which HttpFrontend bounds the same way).
+    static constexpr qint64 SendHighWater = 64 * 1024;
     // Input waiting per client while the console is not reading its input.
     static constexpr qsizetype InputQueueLimit = 64 * 1024;
 
@@ -76,6 +79,10 @@ private:
     QByteArray m_input;
     bool m_started = false;
     bool m_pumping = false;
+    qint64 m_answersDropped = 0; // pongs and errors not sent to a client that did not read
+    qint64 m_skippedSinceReport = 0;
+    int m_gapsSinceReport = 0;
+    QElapsedTimer m_gapReport;
 };
 
 } // namespace CloudConsole

@@ -131,6 +131,22 @@ void Console::onData(QByteArrayView data)
 
 void Console::drainInput()
 {
+    // A write may free the source's queue and report writable() at once, which calls this
+    // again while a turn is half done (bytes written, not yet consumed): never run twice.
+    if (m_draining) {
+        m_drainAgain = true;
+        return;
+    }
+    m_draining = true;
+    do {
+        m_drainAgain = false;
+        drainInputOnce();
+    } while (m_drainAgain);
+    m_draining = false;
+}
+
+void Console::drainInputOnce()
+{
     if (m_clients.empty() || !m_source->isUp())
         return;
     // Take turns, InputTurn bytes at a time, until everything is written or the source is full;

@@ -68,6 +68,7 @@ public:
     void reopenLog();
 
 private:
+    void drainInputOnce();
     void onData(QByteArrayView data);
     void onSourceUp(const QString &what);
     void onSourceDown(const QString &reason);
@@ -81,6 +82,8 @@ private:
     std::unique_ptr<LogWriter> m_log;
     std::vector<ClientSession *> m_clients; // children of this console
     size_t m_nextInputClient = 0; // round-robin position for drainInput()
+    bool m_draining = false;
+    bool m_drainAgain = false;
     qint64 m_frameOffset = -1;
     QByteArray m_frame;
 };

@@ -11,6 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <vector>
+
+extern char **environ;
+
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -49,6 +53,16 @@ void ExecSource::start()
     // calls are allowed in the child of a threaded process.
     const QByteArray command = m_command.toLocal8Bit();
     const char *const argv[] = {"/bin/sh", "-c", command.constData(), nullptr};
+    QList<QByteArray> environment;
+    for (char **entry = environ; *entry; ++entry) {
+        if (std::strncmp(*entry, "TERM=", 5) != 0)
+            environment.append(QByteArray(*entry));
+    }
+    environment.append(QByteArrayLiteral("TERM=xterm-256color"));
+    std::vector<char *> envp;
+    for (QByteArray &entry : environment)
+        envp.push_back(entry.data());
+    envp.push_back(nullptr);
     winsize size {};
     size.ws_col = static_cast<unsigned short>(m_cols);
     size.ws_row = static_cast<unsigned short>(m_rows);
@@ -68,8 +82,7 @@ void ExecSource::start()
         sigset_t none;
         ::sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        ::setenv("TERM", "xterm-256color", 1);
-        ::execv(argv[0], const_cast<char *const *>(argv));
+        ::execve(argv[0], const_cast<char *const *>(argv), envp.data());
         ::_exit(127);
     }
     m_pid = pid;

@@ -86,6 +86,12 @@ void FdChannel::onReadable()
 void FdChannel::onWritable()
 {
     flushWriteQueue();
+    // Reported from here only, never from inside write(): the caller of write() is in the
+    // middle of its own bookkeeping and must not be called back.
+    if (m_wasFull && isOpen() && writeQueueFree() >= WriteQueueLimit / 2) {
+        m_wasFull = false;
+        Q_EMIT writable();
+    }
 }
 
 void FdChannel::flushWriteQueue()
@@ -111,12 +117,9 @@ void FdChannel::flushWriteQueue()
         m_writeQueue.remove(0, m_writePos);
         m_writePos = 0;
     }
+    // On while bytes wait, and while a refused writer waits to hear that there is room.
     if (m_writeNotifier)
-        m_writeNotifier->setEnabled(queuedBytes() > 0);
-    if (m_wasFull && writeQueueFree() >= WriteQueueLimit / 2) {
-        m_wasFull = false;
-        Q_EMIT writable();
-    }
+        m_writeNotifier->setEnabled(queuedBytes() > 0 || m_wasFull);
 }
 
 void FdChannel::fail(const QString &reason)

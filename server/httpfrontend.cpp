@@ -14,7 +14,12 @@
 #include <QUrlQuery>
 #include <QWebSocket>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 Q_LOGGING_CATEGORY(lcHttp, "cloudconsole.http")
 
@@ -192,6 +197,7 @@ void HttpFrontend::onHeadBytes(QTcpSocket *socket, PendingRequest *pending)
 
     // The head is read: this connection is no longer pending, whatever happens next.
     const RequestHead head = pending->reader.head();
+    const qsizetype headSize = pending->reader.headSize();
     const QString error = pending->reader.error();
     pending->deadline.stop();
     socket->disconnect(pending);
@@ -208,7 +214,7 @@ void HttpFrontend::onHeadBytes(QTcpSocket *socket, PendingRequest *pending)
         break;
     }
     if (head.isWebSocketUpgrade()) {
-        upgrade(socket, head);
+        upgrade(socket, head, headSize);
         return;
     }
     m_listener->handOver(socket);
@@ -258,7 +264,7 @@ HttpFrontend::WebSocketTarget HttpFrontend::resolveWebSocketTarget(const QByteAr
     return result;
 }
 
-void HttpFrontend::upgrade(QTcpSocket *socket, const RequestHead &head)
+void HttpFrontend::upgrade(QTcpSocket *socket, const RequestHead &head, qsizetype headSize)
 {
     if (head.method != "GET") {
         refuse(socket, 405, QStringLiteral("a WebSocket upgrade must be a GET"));
@@ -287,15 +293,27 @@ void HttpFrontend::upgrade(QTcpSocket *socket, const RequestHead &head)
                    .arg(QLatin1String(Protocol::Subprotocol)));
         return;
     }
-    if (m_consoles.totalClients() >= m_settings.maxClients) {
+    // Handshakes in flight count too, so a burst cannot slip past the limit.
+    m_handshaking.erase(std::remove_if(m_handshaking.begin(), m_handshaking.end(),
+                                       [](const Handshake &h) { return !h.socket; }),
+                        m_handshaking.end());
+    if (m_consoles.totalClients() + int(m_handshaking.size()) >= m_settings.maxClients) {
         refuse(socket, 503,
                QStringLiteral("this server already has %1 clients, its limit")
                    .arg(m_settings.maxClients));
         return;
     }
-    // The WebSocket server completes the handshake from the buffered request.
+    // The WebSocket server completes the handshake from the buffered request by itself (it
+    // looks at what is already buffered; a second readyRead here would make it read the
+    // handshake twice and drop the frames behind it).
+    // Qt 6.4's QWebSocketServer reads the handshake through a QTextStream, which reads ahead
+    // and swallows frames that a client sent right behind it. Leave only the head in the
+    // socket; the early frames go back in once the handshake is done.
+    const QByteArray buffered = socket->readAll();
+    for (qsizetype i = std::min(headSize, buffered.size()) - 1; i >= 0; --i)
+        socket->ungetChar(buffered.at(i));
+    m_handshaking.push_back({socket, buffered.mid(headSize)});
     m_webSockets.handleConnection(socket);
-    Q_EMIT socket->readyRead();
 }
 
 void HttpFrontend::onWebSocketConnected()
@@ -311,10 +329,45 @@ void HttpFrontend::onWebSocketConnected()
             socket->deleteLater();
             continue;
         }
+        auto [tcp, early] = takeHandshaking(socket);
+        if (tcp) {
+            // Keep the kernel's queue of unsent bytes as shallow as our own, so a keystroke's
+            // echo does not wait behind megabytes of output; data in flight may still grow with
+            // the connection's bandwidth-delay product.
+            const int lowWater = int(ClientSession::SendHighWater);
+            ::setsockopt(int(tcp->socketDescriptor()), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowWater,
+                         sizeof lowWater);
+        }
         const bool v1 = socket->subprotocol() == QLatin1String(Protocol::Subprotocol);
         resolved.console->addClient(socket, v1 ? ClientSession::Mode::V1 : ClientSession::Mode::Raw,
                                     resolved.resumeFrom);
+        // Frames the client sent right behind its handshake go back in front of whatever came
+        // since, and need a readyRead of their own.
+        if (tcp) {
+            for (qsizetype i = early.size() - 1; i >= 0; --i)
+                tcp->ungetChar(early.at(i));
+            if (tcp->bytesAvailable() > 0)
+                QTimer::singleShot(0, tcp, [tcp] { Q_EMIT tcp->readyRead(); });
+        }
     }
+}
+
+HttpFrontend::Handshake HttpFrontend::takeHandshaking(const QWebSocket *socket)
+{
+    Handshake found;
+    std::vector<Handshake> left;
+    for (Handshake &handshake : m_handshaking) {
+        if (!handshake.socket)
+            continue; // its handshake failed and QWebSocketServer deleted it
+        if (!found.socket && handshake.socket->peerPort() == socket->peerPort()
+            && handshake.socket->peerAddress() == socket->peerAddress()) {
+            found = std::move(handshake);
+            continue;
+        }
+        left.push_back(std::move(handshake));
+    }
+    m_handshaking = std::move(left);
+    return found;
 }
 
 void HttpFrontend::refuse(QTcpSocket *socket, int status, const QString &reason,

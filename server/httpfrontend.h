@@ -22,6 +22,7 @@
 #include <QWebSocketServer>
 
 #include <optional>
+#include <vector>
 
 namespace CloudConsole {
 
@@ -68,8 +69,16 @@ private:
 
     void accept(QTcpSocket *socket);
     void onHeadBytes(QTcpSocket *socket, PendingRequest *pending);
-    void upgrade(QTcpSocket *socket, const RequestHead &head);
+    void upgrade(QTcpSocket *socket, const RequestHead &head, qsizetype headSize);
     void onWebSocketConnected();
+    // A socket handed to m_webSockets, with the frames its client sent behind the handshake.
+    struct Handshake
+    {
+        QPointer<QTcpSocket> socket;
+        QByteArray early;
+    };
+    // The handshake under a WebSocket that just connected, no longer in flight.
+    Handshake takeHandshaking(const QWebSocket *socket);
     void setupRoutes();
     QHttpServerResponse asset(const QString &name) const;
     QHttpServerResponse page(const QString &consoleName) const;
@@ -82,6 +91,7 @@ private:
     QHttpServer m_http;
     QPointer<Listener> m_listener; // a child of m_http once bound
     int m_pendingRequests = 0;
+    std::vector<Handshake> m_handshaking; // handed to m_webSockets, not yet clients
     int m_droppedConnections = 0; // since the last warning
     QElapsedTimer m_dropReport;
 };

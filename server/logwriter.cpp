@@ -43,6 +43,9 @@ void LogWriter::reopen()
     QString error;
     UniqueFd fd = openForAppend(m_path, &error);
     if (!fd) {
+        // Drop the old file too: flush() then keeps trying to open the path, and the bytes
+        // wait in the ring instead of going to a file that logrotate moved away.
+        m_fd.reset();
         setFailure(QStringLiteral("cannot reopen: %1").arg(error));
         return;
     }

@@ -217,6 +217,25 @@ QByteArray upgradeRequest(const QByteArray &target, const QByteArray &extra = {}
         + extra + "\r\n";
 }
 
+// A client-to-server WebSocket frame (masked, as RFC 6455 requires of clients).
+QByteArray clientFrame(int opcode, const QByteArray &payload)
+{
+    QByteArray frame;
+    frame += char(0x80 | opcode);
+    if (payload.size() < 126) {
+        frame += char(0x80 | payload.size());
+    } else {
+        frame += char(0x80 | 126);
+        frame += char(payload.size() >> 8);
+        frame += char(payload.size() & 0xff);
+    }
+    const char mask[4] = {0x12, 0x34, 0x56, 0x78};
+    frame.append(mask, 4);
+    for (qsizetype i = 0; i < payload.size(); ++i)
+        frame += char(payload[i] ^ mask[i % 4]);
+    return frame;
+}
+
 QByteArray sha256(const QByteArray &data)
 {
     return QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex();
@@ -241,6 +260,8 @@ private Q_SLOTS:
     void theLogHoldsEveryByteRead();
     void inputFromEveryClientArrivesInOrder();
     void inputBacksUpToTheClientsWhenTheGuestStopsReading();
+    void framesSentWithTheHandshakeAreNotLost();
+    void inputSentWhileTheGuestCatchesUpArrivesOnce();
     void badControlMessagesGetErrorsAndTheSessionGoesOn();
     void anOversizedMessageClosesOnlyThatClient();
     void refusedUpgradesNeverBecomeClients_data();
@@ -591,6 +612,69 @@ void tst_Server::inputBacksUpToTheClientsWhenTheGuestStopsReading()
     }
     for (const Error &error : client.errors)
         QCOMPARE(error.code, QString::fromLatin1(ErrorCode::InputOverflow));
+}
+
+void tst_Server::framesSentWithTheHandshakeAreNotLost()
+{
+    TestPty pty;
+    TestServer server(pty.path());
+    QTRY_VERIFY(server.console->source().isUp());
+    // A script that does not wait for the 101 answer: handshake, input and a ping in one write.
+    QTcpSocket socket;
+    QByteArray answer;
+    QObject::connect(&socket, &QTcpSocket::readyRead, &socket, [&] { answer += socket.readAll(); });
+    socket.connectToHost(QHostAddress::LocalHost, server.frontend->port());
+    QTRY_COMPARE(socket.state(), QAbstractSocket::ConnectedState);
+    socket.write(upgradeRequest("/ws", "Sec-WebSocket-Protocol: cloud-console.v1\r\n")
+                 + clientFrame(0x2, "typed early\r") + clientFrame(0x1, "{\"type\":\"ping\"}")
+                 + clientFrame(0x2, "and more"));
+    QByteArray input;
+    QTRY_COMPARE((input += pty.readAvailable()), QByteArray("typed early\rand more"));
+    QTRY_VERIFY2(answer.contains("\"pong\""), answer.constData());
+    QCOMPARE(server.console->clientCount(), 1);
+}
+
+void tst_Server::inputSentWhileTheGuestCatchesUpArrivesOnce()
+{
+    TestPty pty;
+    TestServer server(pty.path());
+    QTRY_VERIFY(server.console->source().isUp());
+    TestClient client(server.url());
+    QTRY_VERIFY(client.hello.has_value());
+
+    // Numbered 1 KiB messages, sent while the guest reads in small bites: the source's queue
+    // fills and drains over and over while more input arrives.
+    constexpr int Messages = 600;
+    QByteArray seen;
+    int sent = 0;
+    QElapsedTimer timer;
+    timer.start();
+    while ((sent < Messages || seen.size() < (sent - int(client.errors.size())) * 1024)
+           && timer.elapsed() < 30000) {
+        for (int burst = 0; burst < 8 && sent < Messages; ++burst, ++sent) {
+            QByteArray message = QByteArray::number(sent).rightJustified(8, '0');
+            message += QByteArray(1024 - 8, char('a' + sent % 26));
+            client.socket.sendBinaryMessage(message);
+        }
+        QTest::qWait(2);
+        char bite[1500];
+        const ssize_t n = ::read(pty.master(), bite, sizeof bite);
+        if (n > 0)
+            seen.append(bite, n);
+    }
+    QTest::qWait(100);
+    seen += pty.readAvailable();
+    const int refused = int(client.errors.size());
+    QCOMPARE(seen.size(), (Messages - refused) * 1024);
+    int previous = -1;
+    for (qsizetype at = 0; at < seen.size(); at += 1024) {
+        const int n = seen.mid(at, 8).toInt();
+        QVERIFY2(n > previous,
+                 qPrintable(QStringLiteral("message %1 after %2").arg(n).arg(previous)));
+        QVERIFY2(seen.mid(at + 8, 1024 - 8) == QByteArray(1024 - 8, char('a' + n % 26)),
+                 qPrintable(QStringLiteral("message %1 is not whole").arg(n)));
+        previous = n;
+    }
 }
 
 void tst_Server::badControlMessagesGetErrorsAndTheSessionGoesOn()
