@@ -188,11 +188,21 @@ test('the terminal fills the window and the console follows its size', async () 
     await page.goto(sizer.url);
     await waitForState(page, 'connected');
     // The pty reports its size whenever it changes; it settles on the terminal's current size.
-    const ptyFollows = () => waitFor(async () => {
-        const { cols, rows } = await cc(page, 'cc.size');
-        const lines = (await cc(page, 'cc.bufferText()')).split('\n').filter((l) => l.startsWith('size '));
-        return lines.at(-1) === `size ${rows} ${cols}` && { cols, rows };
-    }, 'the pty to have the terminal\'s size');
+    // On a timeout the error names the terminal's size and the last sizes the pty reported.
+    const ptyFollows = async () => {
+        let seen = {};
+        try {
+            return await waitFor(async () => {
+                const { cols, rows } = await cc(page, 'cc.size');
+                const lines = (await cc(page, 'cc.bufferText()')).split('\n')
+                    .filter((l) => l.startsWith('size ')).map((l) => l.trimEnd());
+                seen = { terminal: `${rows} ${cols}`, pty: lines.slice(-3) };
+                return lines.at(-1) === `size ${rows} ${cols}` && { cols, rows };
+            }, 'the pty to have the terminal\'s size');
+        } catch (e) {
+            throw new Error(`${e.message}; seen ${JSON.stringify(seen)}`);
+        }
+    };
     const wide = await ptyFollows();
     assert.ok(wide.cols > 80 && wide.rows > 20, JSON.stringify(wide));
 
@@ -201,6 +211,45 @@ test('the terminal fills the window and the console follows its size', async () 
     const narrow = await ptyFollows();
     assert.ok(narrow.cols < wide.cols && narrow.rows < wide.rows, JSON.stringify([wide, narrow]));
     await page.setViewportSize({ width: 1000, height: 600 });
+});
+
+// The page sends its size when a hello arrives, but the connection counts as connected only
+// after the hello handler ran, so that resize is dropped: a page whose last resize timer fired
+// before the hello (a slow connection, a reconnect) leaves the pty at its old size. The
+// WebSocket is held back for a second here to make that certain. A todo until
+// resources/web/src/app.js sends the size once the state is 'connected'.
+test('the console gets the terminal size when the hello comes late', {
+    todo: 'the page drops the resize it sends from onHello (resources/web/src/app.js)',
+}, async () => {
+    const sizer = await startServer({
+        name: 'late-hello',
+        exec: 'stty raw -echo; old=; while :; do s=$(stty size); '
+            + 'if [ "$s" != "$old" ]; then printf "size %s\\r\\n" "$s"; old=$s; fi; sleep 0.1; done',
+    });
+    const late = await context.newPage();
+    try {
+        await late.routeWebSocket(/\/ws(\?|$)/, async (ws) => {
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+            const upstream = ws.connectToServer();
+            upstream.onMessage((message) => ws.send(message));
+            ws.onMessage((message) => upstream.send(message));
+        });
+        await late.goto(sizer.url);
+        await waitForState(late, 'connected');
+        let seen = {};
+        await waitFor(async () => {
+            const { cols, rows } = await cc(late, 'cc.size');
+            const lines = (await cc(late, 'cc.bufferText()')).split('\n')
+                .filter((l) => l.startsWith('size ')).map((l) => l.trimEnd());
+            seen = { terminal: `${rows} ${cols}`, pty: lines.slice(-3) };
+            return lines.at(-1) === `size ${rows} ${cols}`;
+        }, 'the pty to have the terminal\'s size', 5000).catch((e) => {
+            throw new Error(`${e.message}; seen ${JSON.stringify(seen)}`);
+        });
+    } finally {
+        await late.close();
+        await sizer.stop();
+    }
 });
 
 test('a read-only page shows the badge, refuses input visibly and offers no actions', async () => {
