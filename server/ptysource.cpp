@@ -51,6 +51,25 @@ qsizetype PtySource::write(QByteArrayView data)
 void PtySource::tryOpen()
 {
     QString error;
+    if (m_hungUp && !QFileInfo(m_path).isSymLink()
+        && m_path.startsWith(QLatin1String("/dev/pts/"))) {
+        // A bare /dev/pts/N that hung up is gone for good; the kernel hands its number to the
+        // next terminal made, which may be someone's ssh session. Attach again only to a pty
+        // that nobody else has open, as a VMM's new console is (the VMM holds the master).
+        const QList<qint64> holders = Pty::otherHolders(m_path);
+        if (!holders.isEmpty()) {
+            const QString failure = QStringLiteral("%1 is now another terminal (open in pid %2); "
+                                                   "not attaching to it")
+                                        .arg(m_path)
+                                        .arg(holders.first());
+            if (failure != m_lastFailure)
+                qCWarning(lcPty).noquote() << failure;
+            m_lastFailure = failure;
+            m_reason = failure;
+            scheduleRetry();
+            return;
+        }
+    }
     UniqueFd fd = Pty::openTerminal(m_path, &error);
     if (fd && !Pty::makeRaw(fd.get(), &error))
         fd.reset();
@@ -85,6 +104,7 @@ void PtySource::onHangup(const QString &reason)
         m_channel->deleteLater();
     m_channel.clear();
     m_reason = reason;
+    m_hungUp = true;
     qCInfo(lcPty) << m_path << "hung up:" << reason;
     Q_EMIT down(reason);
     scheduleRetry();

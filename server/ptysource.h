@@ -7,7 +7,9 @@
 // one line per read, and echo would send the guest's own output back to it), and does I/O
 // through an FdChannel. When the pty hangs up (the VMM exited or closed it) it reports down() and
 // opens the path again with a bounded backoff; a symlink is resolved anew on every attempt, so
-// a link that a VM manager points at the new pty is followed. It owns its channel and timer.
+// a link that a VM manager points at the new pty is followed. A bare /dev/pts/N is attached
+// again only while no other process has it open, since the kernel reuses pty numbers. It owns
+// its channel and timer.
 
 #include "backoff.h"
 #include "consolesource.h"
@@ -45,6 +47,7 @@ private:
     QTimer m_retryTimer;
     Backoff m_backoff;
     QString m_lastFailure; // reported once, not on every retry
+    bool m_hungUp = false; // the pty we had is gone: a bare /dev/pts path may be reused
 };
 
 } // namespace CloudConsole

@@ -1,6 +1,9 @@
 #include "ptyutil.h"
 
+#include <QCoreApplication>
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 
 #include <fcntl.h>
 #include <termios.h>
@@ -53,6 +56,27 @@ bool setNonBlocking(int fd)
 {
     const int flags = ::fcntl(fd, F_GETFL);
     return flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
+}
+
+QList<qint64> otherHolders(const QString &canonicalPath)
+{
+    QList<qint64> holders;
+    const qint64 self = QCoreApplication::applicationPid();
+    const QDir proc(QStringLiteral("/proc"));
+    const QStringList pids = proc.entryList({QStringLiteral("[0-9]*")}, QDir::Dirs);
+    for (const QString &pid : pids) {
+        if (pid.toLongLong() == self)
+            continue;
+        const QDir fds(proc.filePath(pid + QStringLiteral("/fd")));
+        const QFileInfoList entries = fds.entryInfoList(QDir::System | QDir::NoDotAndDotDot);
+        for (const QFileInfo &fd : entries) {
+            if (fd.symLinkTarget() == canonicalPath) {
+                holders.append(pid.toLongLong());
+                break;
+            }
+        }
+    }
+    return holders;
 }
 
 } // namespace CloudConsole::Pty

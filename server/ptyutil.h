@@ -4,6 +4,7 @@
 
 #include "uniquefd.h"
 
+#include <QList>
 #include <QString>
 
 namespace CloudConsole::Pty {
@@ -14,5 +15,7 @@ UniqueFd openTerminal(const QString &path, QString *error);
 // Puts a terminal into raw mode: no line buffering, no echo, no character translation.
 bool makeRaw(int fd, QString *error);
 bool setNonBlocking(int fd);
+// Processes other than this one that have the terminal at canonicalPath open, by /proc.
+QList<qint64> otherHolders(const QString &canonicalPath);
 
 } // namespace CloudConsole::Pty

@@ -8,7 +8,12 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 
 using namespace CloudConsole;
 using namespace CloudConsole::Test;
@@ -24,6 +29,7 @@ private Q_SLOTS:
     void aHangupIsReportedAsDown();
     void itReopensThroughASymlinkToTheNewPty();
     void aMissingPtyIsRetriedWithoutSpinning();
+    void aReusedPtsNumberHeldByAnotherTerminalIsNotAttached();
     void inputBacksUpBoundedWhenTheGuestStopsReading();
 };
 
@@ -158,6 +164,43 @@ void tst_PtySource::aMissingPtyIsRetriedWithoutSpinning()
     TestPty pty;
     QVERIFY(QFile::link(pty.path(), link));
     QTRY_COMPARE_WITH_TIMEOUT(up.count(), 1, 8000);
+}
+
+void tst_PtySource::aReusedPtsNumberHeldByAnotherTerminalIsNotAttached()
+{
+    auto first = std::make_unique<TestPty>();
+    const QString path = first->path();
+    PtySource source(path);
+    QSignalSpy up(&source, &ConsoleSource::up);
+    QSignalSpy down(&source, &ConsoleSource::down);
+    source.start();
+    QTRY_COMPARE(up.count(), 1);
+    first->hangup();
+    QTRY_COMPARE(down.count(), 1);
+
+    // Another terminal gets the freed number, and a process (here: a child) holds it open,
+    // as a shell in an ssh session would.
+    std::vector<std::unique_ptr<TestPty>> others;
+    for (int i = 0; i < 16 && (others.empty() || others.back()->path() != path); ++i)
+        others.push_back(std::make_unique<TestPty>());
+    if (others.back()->path() != path)
+        QSKIP("the kernel did not hand out the same pty number again");
+    const pid_t holder = ::fork();
+    if (holder == 0) {
+        const int fd = ::open(path.toLocal8Bit().constData(), O_RDWR | O_NOCTTY);
+        ::sleep(fd >= 0 ? 30 : 0);
+        ::_exit(0);
+    }
+    QTest::qWait(3000);
+    QCOMPARE(up.count(), 1);
+    QVERIFY2(source.stateReason().contains(QLatin1String("another terminal")),
+             qPrintable(source.stateReason()));
+    QVERIFY(others.back()->write("secret typed in another session"));
+
+    // Once nobody holds it (as with a VMM's new pty), it is attached again.
+    ::kill(holder, SIGKILL);
+    ::waitpid(holder, nullptr, 0);
+    QTRY_COMPARE_WITH_TIMEOUT(up.count(), 2, 10000);
 }
 
 void tst_PtySource::inputBacksUpBoundedWhenTheGuestStopsReading()

@@ -213,14 +213,10 @@ test('the terminal fills the window and the console follows its size', async () 
     await page.setViewportSize({ width: 1000, height: 600 });
 });
 
-// The page sends its size when a hello arrives, but the connection counts as connected only
-// after the hello handler ran, so that resize is dropped: a page whose last resize timer fired
-// before the hello (a slow connection, a reconnect) leaves the pty at its old size. The
-// WebSocket is held back for a second here to make that certain. A todo until
-// resources/web/src/app.js sends the size once the state is 'connected'.
-test('the console gets the terminal size when the hello comes late', {
-    todo: 'the page drops the resize it sends from onHello (resources/web/src/app.js)',
-}, async () => {
+// The page sends its size once it is connected, however late the hello comes: a page whose
+// last resize timer fired before the hello (a slow connection, a reconnect) must not leave the
+// pty at its old size. The WebSocket is held back for a second here to make that certain.
+test('the console gets the terminal size when the hello comes late', async () => {
     const sizer = await startServer({
         name: 'late-hello',
         exec: 'stty raw -echo; old=; while :; do s=$(stty size); '

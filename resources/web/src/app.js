@@ -152,6 +152,10 @@ const connection = new Connection(location.href, {
         if (view.transitions.length > 200)
             view.transitions.shift();
         renderStatus();
+        // The connection takes messages only from here on (it counts as connected after
+        // onHello), so the size goes now: also after every reconnect.
+        if (state === 'connected')
+            sendSize();
     },
     onHello(hello, { epochChanged }) {
         setName(hello.console);
@@ -163,8 +167,6 @@ const connection = new Connection(location.href, {
         }
         $('readonly-badge').hidden = hello.writable;
         updateActions();
-        if (hello.capabilities.resize && hello.writable)
-            sendSize();
     },
     onOutput(bytes, endOffset) {
         term.write(bytes, () => {
