@@ -78,6 +78,8 @@ QByteArray reasonPhrase(int status)
         return "Method Not Allowed";
     case 426:
         return "Upgrade Required";
+    case 413:
+        return "Content Too Large";
     case 431:
         return "Request Header Fields Too Large";
     case 503:
@@ -217,6 +219,31 @@ void HttpFrontend::onHeadBytes(QTcpSocket *socket, PendingRequest *pending)
         upgrade(socket, head, headSize);
         return;
     }
+    // No route takes a body, and QHttpServer would hold any body in memory whole.
+    const QByteArray length = head.value("Content-Length").trimmed();
+    if ((!length.isEmpty() && length != "0") || !head.value("Transfer-Encoding").isEmpty()) {
+        refuse(socket, 413, QStringLiteral("this server takes no request bodies"));
+        return;
+    }
+    if (m_httpConnections >= MaxHttpConnections) {
+        refuse(socket, 503, QStringLiteral("too many open HTTP connections"));
+        return;
+    }
+    handOverToHttp(socket);
+}
+
+void HttpFrontend::handOverToHttp(QTcpSocket *socket)
+{
+    // QHttpServer 6.4 keeps connections alive without a limit or a timeout: count them, and
+    // close one that has been idle for a minute.
+    ++m_httpConnections;
+    connect(socket, &QObject::destroyed, this, [this] { --m_httpConnections; });
+    auto *idle = new QTimer(socket);
+    idle->setSingleShot(true);
+    idle->start(HttpIdleTimeoutMs);
+    connect(idle, &QTimer::timeout, socket, &QTcpSocket::disconnectFromHost);
+    connect(socket, &QTcpSocket::readyRead, idle, qOverload<>(&QTimer::start));
+    connect(socket, &QTcpSocket::bytesWritten, idle, qOverload<>(&QTimer::start));
     m_listener->handOver(socket);
     // QHttpServer waits for readyRead, but the request is already buffered.
     QTimer::singleShot(0, socket, [socket] { Q_EMIT socket->readyRead(); });

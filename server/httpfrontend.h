@@ -45,6 +45,9 @@ public:
     static constexpr int MaxPendingRequests = 256;
     // How long a connection may take to send its request head.
     static constexpr int RequestHeadTimeoutMs = 10'000;
+    // Plain HTTP connections (the page, its assets) open at once, and how long one may idle.
+    static constexpr int MaxHttpConnections = 512;
+    static constexpr int HttpIdleTimeoutMs = 60'000;
 
     HttpFrontend(ConsoleRegistry &consoles, FrontendSettings settings, QObject *parent = nullptr);
     ~HttpFrontend() override;
@@ -70,6 +73,7 @@ private:
     void accept(QTcpSocket *socket);
     void onHeadBytes(QTcpSocket *socket, PendingRequest *pending);
     void upgrade(QTcpSocket *socket, const RequestHead &head, qsizetype headSize);
+    void handOverToHttp(QTcpSocket *socket);
     void onWebSocketConnected();
     // A socket handed to m_webSockets, with the frames its client sent behind the handshake.
     struct Handshake
@@ -91,6 +95,7 @@ private:
     QHttpServer m_http;
     QPointer<Listener> m_listener; // a child of m_http once bound
     int m_pendingRequests = 0;
+    int m_httpConnections = 0; // handed to m_http and still open
     std::vector<Handshake> m_handshaking; // handed to m_webSockets, not yet clients
     int m_droppedConnections = 0; // since the last warning
     QElapsedTimer m_dropReport;

@@ -765,6 +765,12 @@ void tst_Server::refusedUpgradesNeverBecomeClients_data()
         "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n")
                                            << QByteArray("426");
+    QTest::newRow("a request with a body")
+        << QByteArray("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
+        << QByteArray("413");
+    QTest::newRow("a chunked request")
+        << QByteArray("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+        << QByteArray("413");
     QTest::newRow("plain GET of the endpoint")
         << QByteArray("GET /ws HTTP/1.1\r\nHost: x\r\n\r\n") << QByteArray("426");
 }
