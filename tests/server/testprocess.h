@@ -2,6 +2,7 @@
 
 // Reads a process's state from /proc, for tests that check what became of a child process.
 
+#include <QDir>
 #include <QFile>
 #include <QList>
 
@@ -35,6 +36,23 @@ inline ProcessInfo processInfo(pid_t pid)
     info.ppid = pid_t(fields[1].toInt());
     info.session = pid_t(fields[3].toInt());
     return info;
+}
+
+// Live (not zombie) processes for which test(pid, info) holds.
+template<typename Test> QList<pid_t> livingProcesses(Test test)
+{
+    QList<pid_t> found;
+    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs);
+    for (const QString &entry : entries) {
+        bool ok = false;
+        const pid_t pid = pid_t(entry.toInt(&ok));
+        if (!ok)
+            continue;
+        const ProcessInfo info = processInfo(pid);
+        if (info.state != 0 && info.state != 'Z' && info.state != 'X' && test(pid, info))
+            found.append(pid);
+    }
+    return found;
 }
 
 } // namespace CloudConsole::Test

@@ -152,23 +152,6 @@ QByteArray httpGet(int port, const QByteArray &path)
     return response + socket.readAll();
 }
 
-// Live (not zombie) processes matching a test on their /proc/<pid>/stat.
-template<typename Test> QList<pid_t> livingProcesses(Test test)
-{
-    QList<pid_t> found;
-    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs);
-    for (const QString &entry : entries) {
-        bool ok = false;
-        const pid_t pid = pid_t(entry.toInt(&ok));
-        if (!ok)
-            continue;
-        const ProcessInfo info = processInfo(pid);
-        if (info.state != 0 && info.state != 'Z' && info.state != 'X' && test(pid, info))
-            found.append(pid);
-    }
-    return found;
-}
-
 QByteArray randomBytes(quint32 seed, qsizetype n)
 {
     QRandomGenerator random(seed);

@@ -65,18 +65,7 @@ bool isRunning(pid_t pid)
 // Live processes in the session sid.
 QList<pid_t> sessionMembers(pid_t sid)
 {
-    QList<pid_t> members;
-    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs);
-    for (const QString &entry : entries) {
-        bool ok = false;
-        const pid_t pid = pid_t(entry.toInt(&ok));
-        if (!ok)
-            continue;
-        const ProcessInfo info = processInfo(pid);
-        if (info.session == sid && info.state != 'Z' && info.state != 'X' && info.state != 0)
-            members.append(pid);
-    }
-    return members;
+    return livingProcesses([sid](pid_t, const ProcessInfo &info) { return info.session == sid; });
 }
 
 QByteArray commandLine(pid_t pid)
