@@ -1,7 +1,7 @@
 #pragma once
 
 // ExecSource runs a command in a new pty owned by the server: the demo console, and the
-// ttyd-style use of a shell or a VM launcher as the console.
+// use of a shell or a VM launcher as the console of a web terminal.
 //
 // The child gets its own session with the pty as controlling terminal (so job control and
 // SIGWINCH work), TERM=xterm-256color and default signal dispositions. The server keeps the
