@@ -10,7 +10,7 @@
 // instead of libvterm's VTermScreen. That is what makes scrolling cheap: a line that scrolls
 // off is one copy into the scrollback and a rotation of row pointers, where VTermScreen moves
 // every cell of the screen up by one row and builds a VTermScreenCell row for sb_pushline,
-// which then had to be converted cell by cell (see docs/benchmarks-viewer.md).
+// which then had to be converted cell by cell (see docs/benchmarks.md).
 //
 // libvterm's C callbacks arrive through thin lambdas that forward to one member each. Damage is
 // gathered while a write runs and announced once per write, so a 64 KiB frame costs one
