@@ -1,11 +1,10 @@
 // cloud-console: shares one VM console with any number of WebSocket clients and a web page.
 
 #include "consoleregistry.h"
-#include "execsource.h"
 #include "httpfrontend.h"
 #include "options.h"
-#include "ptysource.h"
 #include "signalwatcher.h"
+#include "sourcespec.h"
 
 #include <QCoreApplication>
 #include <QLoggingCategory>
@@ -68,15 +67,12 @@ int main(int argc, char *argv[])
     const ServerOptions &options = parsed.options;
     raiseDescriptorLimit();
 
-    std::unique_ptr<ConsoleSource> source;
-    if (!options.execCommand.isEmpty()) {
-        source = std::make_unique<ExecSource>(options.execCommand);
-    } else {
+    {
         QString error;
-        if (!PtySource::probe(options.ptyPath, &error))
+        if (!probeSource(options.sourceSpec, &error))
             return fail(error);
-        source = std::make_unique<PtySource>(options.ptyPath);
     }
+    std::unique_ptr<ConsoleSource> source = createSource(options.sourceSpec);
 
     ConsoleRegistry consoles;
     {

@@ -70,11 +70,19 @@ qint64 parseSize(const QString &text)
 QString helpText()
 {
     return QStringLiteral(
-        "Usage: cloud-console [options] <pty> [<bind_ip> <bind_port> [<log_file>]]\n"
+        "Usage: cloud-console [options] <source> [<bind_ip> <bind_port> [<log_file>]]\n"
         "       cloud-console [options] --exec COMMAND\n"
         "\n"
-        "Shares a VM console (a pty path, e.g. /dev/pts/3 or a symlink to it) with any number\n"
-        "of WebSocket clients and a web page, keeping its history and logging every byte.\n"
+        "Shares a VM console with any number of WebSocket clients and a web page, keeping its\n"
+        "history and logging every byte.\n"
+        "\n"
+        "The console <source> is one of:\n"
+        "  /dev/pts/3, pty:PATH   a pty path, or a symlink to one (a bare path means pty:)\n"
+        "  exec:COMMAND           COMMAND run by /bin/sh in a new pty (like --exec)\n"
+        "  unix:PATH              a unix socket (e.g. a VMM's --serial socket=PATH)\n"
+        "  tcp:HOST:PORT          a TCP connection carrying raw console bytes\n"
+        "  telnet:HOST:PORT       a TCP connection speaking telnet\n"
+        "Sources that go away are connected to again, with a backoff of up to 5 s.\n"
         "\n"
         "Options:\n"
         "  --listen ADDR:PORT     where to listen (default 127.0.0.1:8080; port 0 picks one;\n"
@@ -131,13 +139,16 @@ ParsedOptions parseOptions(const QStringList &arguments)
     ServerOptions &o = parsed.options;
     const QStringList positional = parser.positionalArguments();
     if (positional.size() == 2 || positional.size() > 4)
-        return error(QStringLiteral("expected <pty> [<bind_ip> <bind_port> [<log_file>]], got %1 "
-                                    "arguments")
+        return error(QStringLiteral("expected <source> [<bind_ip> <bind_port> [<log_file>]], got "
+                                    "%1 arguments")
                          .arg(positional.size()));
     if (!positional.isEmpty()) {
-        o.ptyPath = positional[0];
-        if (o.ptyPath.isEmpty())
-            return error(QStringLiteral("the pty path is empty"));
+        o.source = positional[0];
+        QString why;
+        const auto spec = parseSourceSpec(o.source, &why);
+        if (!spec)
+            return error(why);
+        o.sourceSpec = *spec;
     }
     if (positional.size() >= 3) {
         if (parser.isSet(listen))
@@ -157,13 +168,16 @@ ParsedOptions parseOptions(const QStringList &arguments)
     }
 
     if (parser.isSet(exec)) {
-        if (!o.ptyPath.isEmpty())
-            return error(QStringLiteral("give either a pty path or --exec, not both"));
+        if (!o.source.isEmpty())
+            return error(QStringLiteral("give either a console source or --exec, not both"));
         o.execCommand = parser.value(exec);
         if (o.execCommand.trimmed().isEmpty())
             return error(QStringLiteral("--exec needs a command"));
-    } else if (o.ptyPath.isEmpty()) {
-        return error(QStringLiteral("no console given: name a pty path or use --exec COMMAND"));
+        o.sourceSpec.kind = SourceSpec::Kind::Exec;
+        o.sourceSpec.target = o.execCommand;
+    } else if (o.source.isEmpty()) {
+        return error(QStringLiteral("no console given: name a pty path or a source, or use "
+                                    "--exec COMMAND"));
     }
 
     if (parser.isSet(listen)) {

@@ -6,6 +6,8 @@
 // keeps working; flags add the rest. Parsing is pure (no I/O, no exit) so it can be tested; main
 // prints the outcome.
 
+#include "sourcespec.h"
+
 #include <QHostAddress>
 #include <QString>
 #include <QStringList>
@@ -14,8 +16,9 @@ namespace CloudConsole {
 
 struct ServerOptions
 {
-    QString ptyPath;
-    QString execCommand;
+    QString source; // the console source as given (a pty path or a source spec)
+    QString execCommand; // --exec
+    SourceSpec sourceSpec; // what either of them says
     QString name = QStringLiteral("default");
     QHostAddress address = QHostAddress(QHostAddress::LocalHost);
     quint16 port = 8080;

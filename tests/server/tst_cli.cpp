@@ -2,11 +2,14 @@
 // for a bad command line, exit 1 for a console or port it cannot use, and a running server that
 // logs every byte, reopens its log on SIGHUP, shuts down cleanly on SIGTERM and ends --exec.
 
+#include "testclient.h"
 #include "testprocess.h"
 #include "testpty.h"
 
 #include <QDir>
 #include <QFile>
+#include <QLocalServer>
+#include <QLocalSocket>
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QRegularExpression>
@@ -36,6 +39,7 @@ private Q_SLOTS:
     void sigtermExitsZeroWithEveryByteLogged();
     void sighupAfterARenameStartsANewLog();
     void anExecProgramIsServedAndEndedOnSigterm();
+    void aUnixSocketSourceIsServedAndFollowedWhenItComesBack();
 };
 
 namespace {
@@ -398,6 +402,47 @@ void tst_Cli::anExecProgramIsServedAndEndedOnSigterm()
         inSession().isEmpty(),
         qPrintable(QStringLiteral("pid %1 of the program still runs").arg(inSession().value(0))),
         5000);
+}
+
+void tst_Cli::aUnixSocketSourceIsServedAndFollowedWhenItComesBack()
+{
+    // A VMM's console on a unix socket (Cloud-Hypervisor's --serial socket=PATH): the server
+    // connects to it as a client.
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("vm1.serial"));
+    const QString log = dir.filePath(QStringLiteral("console.log"));
+    auto vmm = std::make_unique<QLocalServer>();
+    QVERIFY(vmm->listen(path));
+    Server server(
+        {QStringLiteral("unix:") + path, QStringLiteral("127.0.0.1"), QStringLiteral("0"), log});
+    QTRY_VERIFY2_WITH_TIMEOUT(server.port() > 0, qPrintable(server.describe()), 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(vmm->hasPendingConnections(), 10000);
+    QLocalSocket *console = vmm->nextPendingConnection();
+    console->write("boot over a unix socket\r\n");
+
+    TestClient client(QUrl(QStringLiteral("ws://127.0.0.1:%1/ws").arg(server.port())));
+    QTRY_COMPARE_WITH_TIMEOUT(client.received, QByteArray("boot over a unix socket\r\n"), 10000);
+    QVERIFY(client.hello && client.hello->sourceReason.contains(path));
+    client.socket.sendBinaryMessage("ls\r");
+    QByteArray input;
+    QTRY_COMPARE((input += console->readAll()), QByteArray("ls\r"));
+
+    // The VMM restarts: its socket goes away, and comes back at the same path.
+    vmm.reset();
+    QTRY_VERIFY_WITH_TIMEOUT(!client.sourceEvents.empty()
+                                 && client.sourceEvents.back().state
+                                     == CloudConsole::Protocol::SourceState::Down,
+                             10000);
+    vmm = std::make_unique<QLocalServer>();
+    QVERIFY(vmm->listen(path));
+    QTRY_VERIFY_WITH_TIMEOUT(vmm->hasPendingConnections(), 15000);
+    console = vmm->nextPendingConnection();
+    console->write("after the restart\r\n");
+    const QByteArray all("boot over a unix socket\r\nafter the restart\r\n");
+    QTRY_COMPARE_WITH_TIMEOUT(client.received, all, 10000);
+    QVERIFY(client.sourceEvents.back().state == CloudConsole::Protocol::SourceState::Up);
+    QVERIFY(!client.closed);
+    QTRY_COMPARE_WITH_TIMEOUT(readFile(log), all, 10000);
 }
 
 QTEST_GUILESS_MAIN(tst_Cli)

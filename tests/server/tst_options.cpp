@@ -17,6 +17,8 @@ class tst_Options : public QObject
 private Q_SLOTS:
     void aGoodCommandLineGivesTheseSettings_data();
     void aGoodCommandLineGivesTheseSettings();
+    void aSourceSpecSaysWhereTheConsoleIs_data();
+    void aSourceSpecSaysWhereTheConsoleIs();
     void aBadCommandLineIsAnErrorWithOneLine_data();
     void aBadCommandLineIsAnErrorWithOneLine();
     void helpAndVersionAreTextToShow_data();
@@ -41,7 +43,7 @@ QStringList commandLine(const QString &arguments)
 void tst_Options::aGoodCommandLineGivesTheseSettings_data()
 {
     QTest::addColumn<QStringList>("arguments");
-    QTest::addColumn<QString>("ptyPath");
+    QTest::addColumn<QString>("source");
     QTest::addColumn<QString>("execCommand");
     QTest::addColumn<QString>("address");
     QTest::addColumn<int>("port");
@@ -116,7 +118,7 @@ void tst_Options::aGoodCommandLineGivesTheseSettings_data()
 void tst_Options::aGoodCommandLineGivesTheseSettings()
 {
     QFETCH(QStringList, arguments);
-    QFETCH(QString, ptyPath);
+    QFETCH(QString, source);
     QFETCH(QString, execCommand);
     QFETCH(QString, address);
     QFETCH(int, port);
@@ -130,7 +132,7 @@ void tst_Options::aGoodCommandLineGivesTheseSettings()
         parsed.outcome == Outcome::Run,
         qPrintable(QStringLiteral("outcome %1: %2").arg(int(parsed.outcome)).arg(parsed.text)));
     const ServerOptions &o = parsed.options;
-    QCOMPARE(o.ptyPath, ptyPath);
+    QCOMPARE(o.source, source);
     QCOMPARE(o.execCommand, execCommand);
     QCOMPARE(o.address, QHostAddress(address));
     QCOMPARE(int(o.port), port);
@@ -140,6 +142,38 @@ void tst_Options::aGoodCommandLineGivesTheseSettings()
     QCOMPARE(o.maxClients, maxClients);
 }
 
+void tst_Options::aSourceSpecSaysWhereTheConsoleIs_data()
+{
+    QTest::addColumn<QString>("spec");
+    QTest::addColumn<QString>("canonical");
+    QTest::newRow("a bare pty path") << "/dev/pts/3"
+                                     << "pty:/dev/pts/3";
+    QTest::newRow("a relative path") << "./vm1.pty"
+                                     << "pty:./vm1.pty";
+    QTest::newRow("a relative name") << "vm1.pty"
+                                     << "pty:vm1.pty";
+    QTest::newRow("pty:") << "pty:/run/vm1/console"
+                          << "pty:/run/vm1/console";
+    QTest::newRow("exec:") << "exec:bash -l"
+                           << "exec:bash -l";
+    QTest::newRow("unix:") << "unix:/run/vm1.serial"
+                           << "unix:/run/vm1.serial";
+    QTest::newRow("tcp:") << "tcp:127.0.0.1:4555"
+                          << "tcp:127.0.0.1:4555";
+    QTest::newRow("telnet: with IPv6") << "telnet:[::1]:4556"
+                                       << "telnet:[::1]:4556";
+}
+
+void tst_Options::aSourceSpecSaysWhereTheConsoleIs()
+{
+    QFETCH(QString, spec);
+    QFETCH(QString, canonical);
+    const ParsedOptions parsed = parseOptions({QStringLiteral("cloud-console"), spec});
+    QVERIFY2(parsed.outcome == Outcome::Run, qPrintable(parsed.text));
+    QCOMPARE(parsed.options.source, spec);
+    QCOMPARE(parsed.options.sourceSpec.toString(), canonical);
+}
+
 void tst_Options::aBadCommandLineIsAnErrorWithOneLine_data()
 {
     QTest::addColumn<QStringList>("arguments");
@@ -147,6 +181,11 @@ void tst_Options::aBadCommandLineIsAnErrorWithOneLine_data()
 
     QTest::newRow("nothing") << commandLine("") << "pty";
     QTest::newRow("two positionals") << commandLine("/dev/pts/1 127.0.0.1") << "2 arguments";
+    QTest::newRow("unknown source type")
+        << commandLine("serial:/dev/ttyS0") << "unknown console source type";
+    QTest::newRow("tcp source without port") << commandLine("tcp:localhost") << "tcp:localhost";
+    QTest::newRow("pty source without path") << commandLine("pty:") << "path";
+    QTest::newRow("exec source without command") << commandLine("exec:") << "command";
     QTest::newRow("five positionals")
         << commandLine("/dev/pts/1 127.0.0.1 80 /tmp/log extra") << "5 arguments";
     QTest::newRow("port 65536") << commandLine("/dev/pts/1 127.0.0.1 65536") << "65536";
