@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cmake --preset default >/dev/null
 cmake --build --preset default --target cloud-console
-exec build/server/cloud-console --exec "${DEMO_COMMAND:-bash -l}" \
+# --restart always: typing exit in the demo shell starts a new one instead of ending the console.
+exec build/server/cloud-console --exec "${DEMO_COMMAND:-bash -l}" --restart always \
     --listen "${LISTEN:-127.0.0.1:8080}"

@@ -28,6 +28,8 @@ ExecSource::ExecSource(const QString &command, QObject *parent)
 {
     m_reapTimer.setSingleShot(true);
     connect(&m_reapTimer, &QTimer::timeout, this, &ExecSource::reap);
+    m_restartTimer.setSingleShot(true);
+    connect(&m_restartTimer, &QTimer::timeout, this, &ExecSource::start);
 }
 
 ExecSource::~ExecSource()
@@ -74,6 +76,7 @@ void ExecSource::start()
                        .arg(m_command, QString::fromLocal8Bit(std::strerror(errno)));
         qCWarning(lcExec).noquote() << m_reason;
         Q_EMIT down(m_reason);
+        restartIfWanted(true);
         return;
     }
     if (pid == 0) {
@@ -86,6 +89,7 @@ void ExecSource::start()
         ::_exit(127);
     }
     m_pid = pid;
+    m_running.start();
     UniqueFd fd(master);
     ::fcntl(fd.get(), F_SETFD, FD_CLOEXEC);
     Pty::setNonBlocking(fd.get());
@@ -142,6 +146,7 @@ void ExecSource::reap()
         m_reason = describeExit(status);
         qCInfo(lcExec).noquote() << m_command << m_reason;
         Q_EMIT down(m_reason);
+        restartIfWanted(!WIFEXITED(status) || WEXITSTATUS(status) != 0);
         return;
     }
     // The pty hung up a moment before the child became a zombie, or the child closed its
@@ -149,6 +154,18 @@ void ExecSource::reap()
     if (++m_reapAttempts == 20)
         Q_EMIT down(QStringLiteral("terminal closed (%1)").arg(m_reason));
     m_reapTimer.start(m_reapAttempts < 20 ? 10 : 1000);
+}
+
+void ExecSource::restartIfWanted(bool failed)
+{
+    if (m_restart == RestartPolicy::Never || (m_restart == RestartPolicy::OnFailure && !failed))
+        return;
+    // A command that keeps ending at once is restarted ever more slowly, up to the cap.
+    if (m_running.isValid() && m_running.elapsed() >= HealthyRunMs)
+        m_backoff.reset();
+    const auto delay = m_backoff.next();
+    qCInfo(lcExec).noquote() << "restarting" << m_command << "in" << delay.count() << "ms";
+    m_restartTimer.start(delay);
 }
 
 QString ExecSource::describeExit(int status) const

@@ -9,8 +9,10 @@
 // the child when the pty hangs up, reporting its exit status as down(). It owns the master,
 // the channel and the child process (which it hangs up and reaps on destruction).
 
+#include "backoff.h"
 #include "consolesource.h"
 
+#include <QElapsedTimer>
 #include <QPointer>
 #include <QTimer>
 
@@ -24,7 +26,12 @@ class ExecSource : public ConsoleSource
 {
     Q_OBJECT
 public:
+    enum class RestartPolicy { Never, OnFailure, Always };
+    // A child that ran this long before it ended is restarted promptly again.
+    static constexpr int HealthyRunMs = 5000;
+
     explicit ExecSource(const QString &command, QObject *parent = nullptr);
+    void setRestartPolicy(RestartPolicy policy) { m_restart = policy; }
     ~ExecSource() override;
 
     void start() override;
@@ -40,6 +47,7 @@ private:
     void onHangup(const QString &reason);
     void reap();
     QString describeExit(int status) const;
+    void restartIfWanted(bool failed);
 
     QString m_command;
     QString m_reason;
@@ -49,6 +57,10 @@ private:
     int m_rows = 24;
     QTimer m_reapTimer;
     int m_reapAttempts = 0;
+    RestartPolicy m_restart = RestartPolicy::Never;
+    QTimer m_restartTimer;
+    Backoff m_backoff;
+    QElapsedTimer m_running; // since the child started
 };
 
 } // namespace CloudConsole

@@ -88,6 +88,7 @@ QString helpText()
         "  --listen ADDR:PORT     where to listen (default 127.0.0.1:8080; port 0 picks one;\n"
         "                         IPv6 as [::1]:8080)\n"
         "  --exec COMMAND         run COMMAND with /bin/sh in a new pty and serve that console\n"
+        "  --restart POLICY       when the command ends: never (default), on-failure, always\n"
         "  --name NAME            console name, used in URLs /c/NAME/ (default \"default\")\n"
         "  --history-size SIZE    bytes of history kept per console (default 1M; 4K to 1G;\n"
         "                         suffixes K, M, G, KiB, MiB, GiB)\n"
@@ -115,7 +116,9 @@ ParsedOptions parseOptions(const QStringList &arguments)
     const QCommandLineOption maxClients(QStringLiteral("max-clients"), QString(),
                                         QStringLiteral("n"));
     const QCommandLineOption webRoot(QStringLiteral("web-root"), QString(), QStringLiteral("d"));
-    parser.addOptions({help, version, listen, exec, name, history, log, maxClients, webRoot});
+    const QCommandLineOption restart(QStringLiteral("restart"), QString(), QStringLiteral("p"));
+    parser.addOptions(
+        {help, version, listen, exec, name, history, log, maxClients, webRoot, restart});
     if (!parser.parse(arguments))
         return error(parser.errorText());
 
@@ -220,6 +223,23 @@ ParsedOptions parseOptions(const QStringList &arguments)
         if (!ok || o.maxClients < 1 || o.maxClients > 100000)
             return error(QStringLiteral("invalid --max-clients \"%1\": expected 1 to 100000")
                              .arg(parser.value(maxClients)));
+    }
+    if (parser.isSet(restart)) {
+        const QString policy = parser.value(restart);
+        if (o.sourceSpec.kind != SourceSpec::Kind::Exec)
+            return error(QStringLiteral("--restart applies to a command's console (--exec or "
+                                        "exec:), not to %1")
+                             .arg(o.sourceSpec.toString()));
+        if (policy == QLatin1String("never"))
+            o.sourceSpec.restart = ExecSource::RestartPolicy::Never;
+        else if (policy == QLatin1String("on-failure"))
+            o.sourceSpec.restart = ExecSource::RestartPolicy::OnFailure;
+        else if (policy == QLatin1String("always"))
+            o.sourceSpec.restart = ExecSource::RestartPolicy::Always;
+        else
+            return error(QStringLiteral("invalid --restart \"%1\": expected never, on-failure "
+                                        "or always")
+                             .arg(policy));
     }
     if (parser.isSet(webRoot)) {
         o.webRoot = parser.value(webRoot);

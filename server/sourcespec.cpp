@@ -79,8 +79,11 @@ std::unique_ptr<ConsoleSource> createSource(const SourceSpec &spec)
     switch (spec.kind) {
     case SourceSpec::Kind::Pty:
         return std::make_unique<PtySource>(spec.target);
-    case SourceSpec::Kind::Exec:
-        return std::make_unique<ExecSource>(spec.target);
+    case SourceSpec::Kind::Exec: {
+        auto source = std::make_unique<ExecSource>(spec.target);
+        source->setRestartPolicy(spec.restart);
+        return source;
+    }
     case SourceSpec::Kind::Socket:
         return std::make_unique<StreamSocketSource>(spec.endpoint);
     }

@@ -12,6 +12,7 @@
 // checks what can be checked at start-up, and createSource() makes the source.
 
 #include "consolesource.h"
+#include "execsource.h"
 #include "streamsocketsource.h"
 
 #include <QString>
@@ -27,6 +28,7 @@ struct SourceSpec
     Kind kind = Kind::Pty;
     QString target; // the pty path, or the command
     StreamSocketSource::Endpoint endpoint; // for Socket
+    ExecSource::RestartPolicy restart = ExecSource::RestartPolicy::Never; // for Exec
 
     QString toString() const;
 };

@@ -8,6 +8,7 @@
 #include <QFile>
 #include <QRegularExpression>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <sys/wait.h>
@@ -34,6 +35,9 @@ private Q_SLOTS:
     void theChildHasItsOwnSessionAndControllingTerminal();
     void theDestructorEndsARunningChild();
     void theDestructorEndsTheWholeSession();
+    void withoutARestartPolicyAnEndedCommandStaysDown();
+    void onFailureRestartsAFailedCommandUntilItSucceeds();
+    void alwaysRestartsWithAGrowingBackoff();
 };
 
 namespace {
@@ -272,6 +276,56 @@ void tst_ExecSource::theDestructorEndsTheWholeSession()
                               5000);
     for (pid_t left : sessionMembers(pid))
         ::kill(left, SIGKILL);
+}
+
+void tst_ExecSource::withoutARestartPolicyAnEndedCommandStaysDown()
+{
+    ExecSource source(QStringLiteral("exit 3"));
+    Recorder recorder(source);
+    source.start();
+    QTRY_COMPARE(recorder.downs.size(), 1);
+    QTest::qWait(1000);
+    QCOMPARE(recorder.ups.size(), 1);
+    QVERIFY(!source.isUp());
+}
+
+void tst_ExecSource::onFailureRestartsAFailedCommandUntilItSucceeds()
+{
+    // The command counts its runs in a file: it fails twice, then succeeds.
+    QTemporaryDir dir;
+    const QString counter = dir.filePath(QStringLiteral("runs"));
+    ExecSource source(QStringLiteral("n=$(cat '%1' 2>/dev/null || echo 0); echo $((n+1)) > '%1'; "
+                                     "echo run $n; [ $n -ge 2 ] && exit 0; exit 3")
+                          .arg(counter));
+    source.setRestartPolicy(ExecSource::RestartPolicy::OnFailure);
+    Recorder recorder(source);
+    source.start();
+    QTRY_COMPARE_WITH_TIMEOUT(recorder.ups.size(), 3, 10000);
+    QTRY_COMPARE(recorder.downs.size(), 3);
+    QCOMPARE(recorder.downs.at(0), QStringLiteral("exited with status 3"));
+    QCOMPARE(recorder.downs.at(2), QStringLiteral("exited with status 0"));
+    QTest::qWait(1500);
+    QCOMPARE(recorder.ups.size(), 3);
+    QVERIFY2(recorder.output.contains("run 0") && recorder.output.contains("run 2"),
+             recorder.output.constData());
+}
+
+void tst_ExecSource::alwaysRestartsWithAGrowingBackoff()
+{
+    ExecSource source(QStringLiteral("exit 0"));
+    source.setRestartPolicy(ExecSource::RestartPolicy::Always);
+    Recorder recorder(source);
+    rusage before {};
+    ::getrusage(RUSAGE_CHILDREN, &before);
+    source.start();
+    // 100 + 200 + 400 + 800 ms of backoff: five runs take at least 1.5 s, and a command that
+    // ends at once is not restarted in a tight loop.
+    QElapsedTimer timer;
+    timer.start();
+    QTRY_VERIFY_WITH_TIMEOUT(recorder.ups.size() >= 5, 15000);
+    QVERIFY2(timer.elapsed() >= 1400, qPrintable(QString::number(timer.elapsed())));
+    QTest::qWait(2000);
+    QVERIFY2(recorder.ups.size() <= 7, qPrintable(QString::number(recorder.ups.size())));
 }
 
 QTEST_GUILESS_MAIN(tst_ExecSource)

@@ -17,6 +17,7 @@ class tst_Options : public QObject
 private Q_SLOTS:
     void aGoodCommandLineGivesTheseSettings_data();
     void aGoodCommandLineGivesTheseSettings();
+    void aRestartPolicyAppliesToCommands();
     void aSourceSpecSaysWhereTheConsoleIs_data();
     void aSourceSpecSaysWhereTheConsoleIs();
     void aBadCommandLineIsAnErrorWithOneLine_data();
@@ -164,6 +165,23 @@ void tst_Options::aSourceSpecSaysWhereTheConsoleIs_data()
                                        << "telnet:[::1]:4556";
 }
 
+void tst_Options::aRestartPolicyAppliesToCommands()
+{
+    const ParsedOptions parsed = parseOptions(
+        {QStringLiteral("cloud-console"), QStringLiteral("--exec"), QStringLiteral("bash -l"),
+         QStringLiteral("--restart"), QStringLiteral("on-failure")});
+    QVERIFY2(parsed.outcome == Outcome::Run, qPrintable(parsed.text));
+    QVERIFY(parsed.options.sourceSpec.restart == ExecSource::RestartPolicy::OnFailure);
+    const ParsedOptions spec
+        = parseOptions({QStringLiteral("cloud-console"), QStringLiteral("exec:top"),
+                        QStringLiteral("--restart"), QStringLiteral("always")});
+    QVERIFY2(spec.outcome == Outcome::Run, qPrintable(spec.text));
+    QVERIFY(spec.options.sourceSpec.restart == ExecSource::RestartPolicy::Always);
+    const ParsedOptions none = parseOptions(
+        {QStringLiteral("cloud-console"), QStringLiteral("--exec"), QStringLiteral("top")});
+    QVERIFY(none.options.sourceSpec.restart == ExecSource::RestartPolicy::Never);
+}
+
 void tst_Options::aSourceSpecSaysWhereTheConsoleIs()
 {
     QFETCH(QString, spec);
@@ -181,6 +199,10 @@ void tst_Options::aBadCommandLineIsAnErrorWithOneLine_data()
 
     QTest::newRow("nothing") << commandLine("") << "pty";
     QTest::newRow("two positionals") << commandLine("/dev/pts/1 127.0.0.1") << "2 arguments";
+    QTest::newRow("restart without a command")
+        << commandLine("/dev/pts/1 --restart always") << "--restart";
+    QTest::newRow("unknown restart policy")
+        << commandLine("--exec sh --restart sometimes") << "sometimes";
     QTest::newRow("unknown source type")
         << commandLine("serial:/dev/ttyS0") << "unknown console source type";
     QTest::newRow("tcp source without port") << commandLine("tcp:localhost") << "tcp:localhost";
