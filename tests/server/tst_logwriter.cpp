@@ -29,6 +29,7 @@ private Q_SLOTS:
     void reopenAfterARenameContinuesInANewFileWithNothingLostOrDuplicated();
     void aWriteErrorIsReportedOnceAndTheRingCatchesUpAfterReopen();
     void aLogThatCannotBeOpenedIsRetriedByItself();
+    void aFailedReopenIsRetriedAndNothingGoesToTheMovedFile();
     void bytesTheRingNoLongerHasAreCountedInAMarker();
 
 private:
@@ -295,6 +296,37 @@ void tst_LogWriter::aLogThatCannotBeOpenedIsRetriedByItself()
     // No call from the test: the retry timer must open the file and catch up.
     QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(path) && !writer.isFailing(), 10000);
     QCOMPARE(readFile(path), QByteArray("written while the directory is missing, still missing"));
+    QCOMPARE(g_warnings.size(), 1);
+}
+
+void tst_LogWriter::aFailedReopenIsRetriedAndNothingGoesToTheMovedFile()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString logs = dir.filePath(QStringLiteral("logs"));
+    const QString rotated = dir.filePath(QStringLiteral("rotated"));
+    QVERIFY(QDir().mkdir(logs));
+    const QString path = logs + QStringLiteral("/console.log");
+    HistoryRing ring(1024);
+    LogWriter writer(path, ring);
+    QString error;
+    QVERIFY2(writer.open(&error), qPrintable(error));
+    ring.append("before ");
+    writer.flush();
+
+    // The whole directory is moved away, so the reopen on SIGHUP cannot create the file.
+    QVERIFY(QDir().rename(logs, rotated));
+    writer.reopen();
+    QVERIFY(writer.isFailing());
+    ring.append("after");
+    writer.flush();
+    QCOMPARE(readFile(rotated + QStringLiteral("/console.log")), QByteArray("before "));
+
+    // The directory comes back: the writer's own retry opens the path and catches up.
+    QVERIFY(QDir().mkdir(logs));
+    QTRY_VERIFY_WITH_TIMEOUT(!writer.isFailing(), 10000);
+    QCOMPARE(readFile(path), QByteArray("after"));
+    QCOMPARE(readFile(rotated + QStringLiteral("/console.log")), QByteArray("before "));
     QCOMPARE(g_warnings.size(), 1);
 }
 

@@ -262,6 +262,7 @@ private Q_SLOTS:
     void inputBacksUpToTheClientsWhenTheGuestStopsReading();
     void framesSentWithTheHandshakeAreNotLost();
     void inputSentWhileTheGuestCatchesUpArrivesOnce();
+    void answersToAClientThatDoesNotReadAreBounded();
     void badControlMessagesGetErrorsAndTheSessionGoesOn();
     void anOversizedMessageClosesOnlyThatClient();
     void refusedUpgradesNeverBecomeClients_data();
@@ -675,6 +676,47 @@ void tst_Server::inputSentWhileTheGuestCatchesUpArrivesOnce()
                  qPrintable(QStringLiteral("message %1 is not whole").arg(n)));
         previous = n;
     }
+}
+
+void tst_Server::answersToAClientThatDoesNotReadAreBounded()
+{
+    TestPty pty;
+    TestServer server(pty.path());
+    QTRY_VERIFY(server.console->source().isUp());
+    StalledClient stalled(server.frontend->port());
+    QTRY_COMPARE(server.console->clientCount(), 1);
+
+    // 200 pings that each ask for 30 KiB back, from a client that reads none of it.
+    const QByteArray ping = "{\"type\":\"ping\",\"data\":\"" + QByteArray(30 * 1024, 'p') + "\"}";
+    for (int i = 0; i < 200; ++i)
+        stalled.socket.write(clientFrame(0x1, ping));
+    qint64 mostBuffered = 0;
+    QElapsedTimer timer;
+    timer.start();
+    while (timer.elapsed() < 2000) {
+        QTest::qWait(5);
+        mostBuffered = std::max(mostBuffered, server.console->clients().front()->bufferedBytes());
+    }
+    QVERIFY2(mostBuffered <= ClientSession::SendHighWater + 2 * ping.size(),
+             qPrintable(QStringLiteral("%1 bytes buffered for one client").arg(mostBuffered)));
+
+    // Once it reads again, the next answer that goes out is preceded by a count of those it
+    // missed (it pings now and then, as clients do), and the session goes on.
+    stalled.resume();
+    const auto toldOfDroppedAnswers = [&stalled] {
+        return std::any_of(stalled.messages.begin(), stalled.messages.end(),
+                           [](const ServerMessage &m) {
+                               const auto *error = std::get_if<Error>(&m);
+                               return error && error->message.contains(QLatin1String("answers"));
+                           });
+    };
+    timer.restart();
+    while (!toldOfDroppedAnswers() && timer.elapsed() < 10000) {
+        stalled.socket.write(clientFrame(0x1, "{\"type\":\"ping\"}"));
+        QTest::qWait(200);
+    }
+    QVERIFY2(toldOfDroppedAnswers(), "the client was never told that answers were dropped");
+    QCOMPARE(server.console->clientCount(), 1);
 }
 
 void tst_Server::badControlMessagesGetErrorsAndTheSessionGoesOn()
