@@ -12,7 +12,8 @@ command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)
 if [[ "${1:-}" == --test ]]; then
     packages+=(chromium nginx-light xvfb xauth xdotool imagemagick
-               fonts-dejavu-core fonts-noto-color-emoji)
+               fonts-dejavu-core fonts-noto-color-emoji
+               qemu-system-x86 linux-image-amd64 busybox-static cpio)
 fi
 
 missing=()
