@@ -1,5 +1,6 @@
 #include "console.h"
 
+#include <QDateTime>
 #include <QLoggingCategory>
 #include <QRandomGenerator>
 
@@ -198,6 +199,7 @@ void Console::reopenLog()
 void Console::onSourceUp(const QString &what)
 {
     qCInfo(lcConsole).noquote() << m_settings.name << "source up:" << what;
+    appendMarker(QStringLiteral("up"), what);
     broadcast(Protocol::SourceEvent {Protocol::SourceState::Up, what});
     drainInput();
 }
@@ -205,9 +207,27 @@ void Console::onSourceUp(const QString &what)
 void Console::onSourceDown(const QString &reason)
 {
     qCInfo(lcConsole).noquote() << m_settings.name << "source down:" << reason;
+    appendMarker(QStringLiteral("down"), reason);
     broadcast(Protocol::SourceEvent {Protocol::SourceState::Down, reason});
     for (ClientSession *session : m_clients)
         session->dropInput(reason);
+}
+
+void Console::appendMarker(const QString &event, const QString &detail)
+{
+    if (!m_settings.markers)
+        return;
+    // On a line of its own: after the guest's last line, or cutting into a partial one.
+    QByteArray marker;
+    if (m_history.endOffset() > m_history.startOffset()
+        && m_history.copy(m_history.endOffset() - 1, 1) != "\n")
+        marker += "\r\n";
+    const QString time = QTime::currentTime().toString(QStringLiteral("HH:mm:ss"));
+    // The detail comes from the source (a path, an error text): keep it on one line.
+    QString shown = detail;
+    shown.replace(QLatin1Char('\r'), QLatin1Char(' ')).replace(QLatin1Char('\n'), QLatin1Char(' '));
+    marker += QStringLiteral("-- console %1 %2: %3 --\r\n").arg(event, time, shown).toUtf8();
+    onData(marker);
 }
 
 void Console::broadcast(const Protocol::ServerMessage &message)

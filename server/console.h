@@ -27,6 +27,9 @@ struct ConsoleSettings
     QString name = QStringLiteral("default");
     qsizetype historySize = 1024 * 1024;
     QString logPath; // empty: no log
+    // Lines such as "-- console down 12:03:14: end of file --" in the stream and the log, so
+    // readers of either see when the source went and came back.
+    bool markers = true;
 };
 
 class Console : public QObject
@@ -72,6 +75,7 @@ private:
     void onData(QByteArrayView data);
     void onSourceUp(const QString &what);
     void onSourceDown(const QString &reason);
+    void appendMarker(const QString &event, const QString &detail);
     void removeClient(ClientSession *session);
     void broadcast(const Protocol::ServerMessage &message);
 

@@ -80,6 +80,7 @@ int main(int argc, char *argv[])
         settings.name = options.name;
         settings.historySize = options.historySize;
         settings.logPath = options.logPath;
+        settings.markers = options.markers;
         consoles.add(std::make_unique<Console>(settings, std::move(source)));
     }
 

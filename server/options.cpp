@@ -93,6 +93,8 @@ QString helpText()
         "  --history-size SIZE    bytes of history kept per console (default 1M; 4K to 1G;\n"
         "                         suffixes K, M, G, KiB, MiB, GiB)\n"
         "  --log FILE             append every byte of console output to FILE (SIGHUP reopens)\n"
+        "  --no-markers           do not write \"-- console up/down TIME: WHY --\" lines into\n"
+        "                         the stream and the log when the source comes and goes\n"
         "  --max-clients N        WebSocket clients allowed at once (default 1024)\n"
         "  --web-root DIR         serve the web page from DIR instead of the built-in copy\n"
         "  -h, --help             show this help\n"
@@ -117,8 +119,9 @@ ParsedOptions parseOptions(const QStringList &arguments)
                                         QStringLiteral("n"));
     const QCommandLineOption webRoot(QStringLiteral("web-root"), QString(), QStringLiteral("d"));
     const QCommandLineOption restart(QStringLiteral("restart"), QString(), QStringLiteral("p"));
+    const QCommandLineOption noMarkers(QStringLiteral("no-markers"), QString());
     parser.addOptions(
-        {help, version, listen, exec, name, history, log, maxClients, webRoot, restart});
+        {help, version, listen, exec, name, history, log, maxClients, webRoot, restart, noMarkers});
     if (!parser.parse(arguments))
         return error(parser.errorText());
 
@@ -241,6 +244,7 @@ ParsedOptions parseOptions(const QStringList &arguments)
                                         "or always")
                              .arg(policy));
     }
+    o.markers = !parser.isSet(noMarkers);
     if (parser.isSet(webRoot)) {
         o.webRoot = parser.value(webRoot);
         if (o.webRoot.isEmpty())

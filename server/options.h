@@ -26,6 +26,7 @@ struct ServerOptions
     QString logPath;
     QString webRoot;
     int maxClients = 1024;
+    bool markers = true; // --no-markers turns them off
 };
 
 struct ParsedOptions

@@ -1,20 +1,35 @@
 #include "ptysource.h"
 
 #include "fdchannel.h"
+#include "ptylocator.h"
 #include "ptyutil.h"
 
 #include <QFileInfo>
 #include <QLoggingCategory>
 
+#include <sys/ioctl.h>
+
+#include <cerrno>
+#include <cstring>
+
 Q_LOGGING_CATEGORY(lcPty, "cloudconsole.source.pty")
 
 namespace CloudConsole {
 
-PtySource::PtySource(const QString &path, QObject *parent)
-    : ConsoleSource(parent), m_path(path), m_reason(QStringLiteral("not opened yet"))
+PtySource::PtySource(const QString &path, Device device, QObject *parent)
+    : PtySource(std::make_unique<FixedPtyLocator>(path), device, parent)
+{ }
+
+PtySource::PtySource(std::unique_ptr<PtyLocator> locator, Device device, QObject *parent)
+    : ConsoleSource(parent)
+    , m_locator(std::move(locator))
+    , m_device(device)
+    , m_reason(QStringLiteral("not opened yet"))
 {
     m_retryTimer.setSingleShot(true);
-    connect(&m_retryTimer, &QTimer::timeout, this, &PtySource::tryOpen);
+    connect(&m_retryTimer, &QTimer::timeout, this, &PtySource::locate);
+    connect(m_locator.get(), &PtyLocator::located, this, &PtySource::onLocated);
+    connect(m_locator.get(), &PtyLocator::failed, this, &PtySource::onLocateFailed);
 }
 
 PtySource::~PtySource() = default;
@@ -35,7 +50,7 @@ bool PtySource::probe(const QString &path, QString *error)
 
 void PtySource::start()
 {
-    tryOpen();
+    locate();
 }
 
 bool PtySource::isUp() const
@@ -48,41 +63,47 @@ qsizetype PtySource::write(QByteArrayView data)
     return isUp() ? m_channel->write(data) : 0;
 }
 
-void PtySource::tryOpen()
+void PtySource::resize(int cols, int rows)
 {
+    if (!canResize())
+        return;
+    m_cols = cols;
+    m_rows = rows;
+    applySize();
+}
+
+bool PtySource::sendBreak()
+{
+    if (!canBreak() || !isUp())
+        return false;
+    const char prefix = VirtioSysRqPrefix;
+    return m_channel->write(QByteArrayView(&prefix, 1)) == 1;
+}
+
+void PtySource::locate()
+{
+    if (isUp())
+        return;
+    m_locating = true;
+    m_locator->locate();
+}
+
+void PtySource::onLocated(const QString &path)
+{
+    if (!m_locating || isUp())
+        return;
+    m_locating = false;
     QString error;
-    if (m_hungUp && !QFileInfo(m_path).isSymLink()
-        && m_path.startsWith(QLatin1String("/dev/pts/"))) {
-        // A bare /dev/pts/N that hung up is gone for good; the kernel hands its number to the
-        // next terminal made, which may be someone's ssh session. Attach again only to a pty
-        // that nobody else has open, as a VMM's new console is (the VMM holds the master).
-        const QList<qint64> holders = Pty::otherHolders(m_path);
-        if (!holders.isEmpty()) {
-            const QString failure = QStringLiteral("%1 is now another terminal (open in pid %2); "
-                                                   "not attaching to it")
-                                        .arg(m_path)
-                                        .arg(holders.first());
-            if (failure != m_lastFailure)
-                qCWarning(lcPty).noquote() << failure;
-            m_lastFailure = failure;
-            m_reason = failure;
-            scheduleRetry();
-            return;
-        }
-    }
-    UniqueFd fd = Pty::openTerminal(m_path, &error);
+    UniqueFd fd = Pty::openTerminal(path, &error);
     if (fd && !Pty::makeRaw(fd.get(), &error))
         fd.reset();
     if (!fd) {
-        if (error != m_lastFailure)
-            qCInfo(lcPty) << "cannot open" << m_path << ":" << error << "- retrying";
-        m_lastFailure = error;
-        scheduleRetry();
+        retryAfter(QStringLiteral("cannot open %1: %2").arg(path, error));
         return;
     }
     m_lastFailure.clear();
-    const QString target = QFileInfo(m_path).canonicalFilePath();
-    m_reason = target.isEmpty() ? m_path : target;
+    const QString target = QFileInfo(path).canonicalFilePath();
+    m_reason = target.isEmpty() ? path : target;
 
     auto *channel = new FdChannel(std::move(fd), this);
     connect(channel, &FdChannel::dataRead, this, [this](QByteArrayView data) {
@@ -93,8 +114,26 @@ void PtySource::tryOpen()
     connect(channel, &FdChannel::writable, this, &ConsoleSource::writable);
     connect(channel, &FdChannel::hangup, this, &PtySource::onHangup);
     m_channel = channel;
-    qCInfo(lcPty) << "attached to" << m_reason;
+    applySize();
+    qCInfo(lcPty).noquote() << "attached to" << m_reason << "from" << m_locator->describe();
     Q_EMIT up(m_reason);
+}
+
+void PtySource::onLocateFailed(const QString &reason)
+{
+    if (!m_locating || isUp())
+        return;
+    m_locating = false;
+    retryAfter(reason);
+}
+
+void PtySource::retryAfter(const QString &reason)
+{
+    if (reason != m_lastFailure)
+        qCInfo(lcPty).noquote() << m_locator->describe() << ":" << reason << "- retrying";
+    m_lastFailure = reason;
+    m_reason = reason;
+    scheduleRetry();
 }
 
 void PtySource::onHangup(const QString &reason)
@@ -104,10 +143,21 @@ void PtySource::onHangup(const QString &reason)
         m_channel->deleteLater();
     m_channel.clear();
     m_reason = reason;
-    m_hungUp = true;
-    qCInfo(lcPty) << m_path << "hung up:" << reason;
+    m_locator->noteHangup();
+    qCInfo(lcPty).noquote() << m_locator->describe() << "hung up:" << reason;
     Q_EMIT down(reason);
     scheduleRetry();
+}
+
+void PtySource::applySize()
+{
+    if (!isUp() || m_cols <= 0 || m_rows <= 0)
+        return;
+    winsize size {};
+    size.ws_col = static_cast<unsigned short>(m_cols);
+    size.ws_row = static_cast<unsigned short>(m_rows);
+    if (::ioctl(m_channel->fd(), TIOCSWINSZ, &size) != 0)
+        qCWarning(lcPty) << "cannot resize" << m_reason << ":" << std::strerror(errno);
 }
 
 void PtySource::scheduleRetry()

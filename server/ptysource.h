@@ -1,15 +1,20 @@
 #pragma once
 
 // PtySource attaches to a pty that a VMM created (Cloud-Hypervisor's or QEMU's serial or
-// virtio console), by path.
+// virtio console), at the path its PtyLocator names: a fixed path or symlink, or the path a VMM's
+// API reports.
 //
 // It opens the path O_RDWR|O_NOCTTY|O_NONBLOCK, makes it raw (in canonical mode a pty hands out
 // one line per read, and echo would send the guest's own output back to it), and does I/O
-// through an FdChannel. When the pty hangs up (the VMM exited or closed it) it reports down() and
-// opens the path again with a bounded backoff; a symlink is resolved anew on every attempt, so
-// a link that a VM manager points at the new pty is followed. A bare /dev/pts/N is attached
-// again only while no other process has it open, since the kernel reuses pty numbers. It owns
-// its channel and timer.
+// through an FdChannel. When the pty hangs up (the guest rebooted, the VMM exited or closed it)
+// it reports down() and asks the locator again with a bounded backoff (100 ms doubling to 5 s,
+// starting over once output arrives), so a new pty at a new path is attached without any client
+// noticing more than a source event.
+//
+// A virtio-console pty (hvc in the guest) has a size the guest can read, so resize() sets it
+// with TIOCSWINSZ; and since a pty carries no BREAK, sendBreak() sends the guest's hvc SysRq
+// prefix, Ctrl-O, after which the next key typed is the SysRq command. A serial pty has
+// neither. PtySource owns its locator, channel and timer.
 
 #include "backoff.h"
 #include "consolesource.h"
@@ -17,15 +22,24 @@
 #include <QPointer>
 #include <QTimer>
 
+#include <memory>
+
 namespace CloudConsole {
 
 class FdChannel;
+class PtyLocator;
 
 class PtySource : public ConsoleSource
 {
     Q_OBJECT
 public:
-    explicit PtySource(const QString &path, QObject *parent = nullptr);
+    enum class Device { Serial, VirtioConsole };
+    // hvc_console's SysRq prefix: Ctrl-O, then the SysRq key (Linux drivers/tty/hvc).
+    static constexpr char VirtioSysRqPrefix = '\x0f';
+
+    explicit PtySource(const QString &path, Device device = Device::Serial,
+                       QObject *parent = nullptr);
+    PtySource(std::unique_ptr<PtyLocator> locator, Device device, QObject *parent = nullptr);
     ~PtySource() override;
 
     // Checks that path can be opened as a terminal now, for a clear error at start-up.
@@ -36,18 +50,30 @@ public:
     QString stateReason() const override { return m_reason; }
     qsizetype write(QByteArrayView data) override;
 
+    bool canResize() const override { return m_device == Device::VirtioConsole; }
+    void resize(int cols, int rows) override;
+    bool canBreak() const override { return m_device == Device::VirtioConsole; }
+    bool sendBreak() override;
+
 private:
-    void tryOpen();
+    void locate();
+    void onLocated(const QString &path);
+    void onLocateFailed(const QString &reason);
+    void retryAfter(const QString &reason);
     void onHangup(const QString &reason);
+    void applySize();
     void scheduleRetry();
 
-    QString m_path;
+    std::unique_ptr<PtyLocator> m_locator;
+    Device m_device;
     QString m_reason;
     QPointer<FdChannel> m_channel;
     QTimer m_retryTimer;
     Backoff m_backoff;
     QString m_lastFailure; // reported once, not on every retry
-    bool m_hungUp = false; // the pty we had is gone: a bare /dev/pts path may be reused
+    bool m_locating = false;
+    int m_cols = 0;
+    int m_rows = 0;
 };
 
 } // namespace CloudConsole

@@ -273,7 +273,8 @@ void tst_Cli::portZeroPrintsAURLThatAnswers()
 {
     TestPty pty;
     QVERIFY(pty.isValid());
-    Server server({pty.path(), QStringLiteral("127.0.0.1"), QStringLiteral("0")});
+    Server server({QStringLiteral("--no-markers"), pty.path(), QStringLiteral("127.0.0.1"),
+                   QStringLiteral("0")});
     QTRY_VERIFY2_WITH_TIMEOUT(server.port() > 0, qPrintable(server.describe()), 20000);
     QVERIFY2(server.out.startsWith("cloud-console: serving console \"default\" at http://"
                                    "127.0.0.1:"),
@@ -292,7 +293,8 @@ void tst_Cli::theOldPositionalFormLogsWhatTheGuestPrints()
     QVERIFY(pty.isValid());
     QTemporaryDir dir;
     const QString log = dir.filePath(QStringLiteral("console.log"));
-    Server server({pty.path(), QStringLiteral("127.0.0.1"), QStringLiteral("0"), log});
+    Server server({QStringLiteral("--no-markers"), pty.path(), QStringLiteral("127.0.0.1"),
+                   QStringLiteral("0"), log});
     QTRY_VERIFY2_WITH_TIMEOUT(server.port() > 0, qPrintable(server.describe()), 20000);
     const QByteArray text = "Linux version 6.1.0 (guest)\r\nlogin: ";
     QVERIFY(pty.write(text));
@@ -310,7 +312,8 @@ void tst_Cli::sigtermExitsZeroWithEveryByteLogged()
     QVERIFY(pty.isValid());
     QTemporaryDir dir;
     const QString log = dir.filePath(QStringLiteral("console.log"));
-    Server server({pty.path(), QStringLiteral("127.0.0.1"), QStringLiteral("0"), log});
+    Server server({QStringLiteral("--no-markers"), pty.path(), QStringLiteral("127.0.0.1"),
+                   QStringLiteral("0"), log});
     QTRY_VERIFY2_WITH_TIMEOUT(server.port() > 0, qPrintable(server.describe()), 20000);
     // Random bytes of every value, far more than a pty buffer holds, written right up to the
     // signal.
@@ -343,7 +346,8 @@ void tst_Cli::sighupAfterARenameStartsANewLog()
     QTemporaryDir dir;
     const QString log = dir.filePath(QStringLiteral("console.log"));
     const QString rotated = log + QStringLiteral(".1");
-    Server server({pty.path(), QStringLiteral("127.0.0.1"), QStringLiteral("0"), log});
+    Server server({QStringLiteral("--no-markers"), pty.path(), QStringLiteral("127.0.0.1"),
+                   QStringLiteral("0"), log});
     QTRY_VERIFY2_WITH_TIMEOUT(server.port() > 0, qPrintable(server.describe()), 20000);
     QVERIFY(pty.write("before rotation\r\n"));
     QTRY_COMPARE_WITH_TIMEOUT(readFile(log), QByteArray("before rotation\r\n"), 10000);
@@ -368,9 +372,9 @@ void tst_Cli::anExecProgramIsServedAndEndedOnSigterm()
 {
     QTemporaryDir dir;
     const QString log = dir.filePath(QStringLiteral("exec.log"));
-    Server server({QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
-                   QStringLiteral("--exec"), QStringLiteral("printf hello; sleep 30"),
-                   QStringLiteral("--log"), log});
+    Server server({QStringLiteral("--no-markers"), QStringLiteral("--listen"),
+                   QStringLiteral("127.0.0.1:0"), QStringLiteral("--exec"),
+                   QStringLiteral("printf hello; sleep 30"), QStringLiteral("--log"), log});
     QTRY_VERIFY2_WITH_TIMEOUT(server.port() > 0, qPrintable(server.describe()), 20000);
     const QByteArray response = httpGet(server.port(), "/healthz");
     QVERIFY2(response.startsWith("HTTP/1.1 200") && bodyOf(response) == "ok", response.constData());
@@ -420,8 +424,19 @@ void tst_Cli::aUnixSocketSourceIsServedAndFollowedWhenItComesBack()
     QLocalSocket *console = vmm->nextPendingConnection();
     console->write("boot over a unix socket\r\n");
 
+    // Each coming and going of the source is marked on a line of its own, with the time and the
+    // reason, in the stream and in the log alike.
+    const QString up = QStringLiteral("-- console up \\d\\d:\\d\\d:\\d\\d: unix:%1 --\r\n")
+                           .arg(QRegularExpression::escape(path));
+    const QString down = QStringLiteral("-- console down \\d\\d:\\d\\d:\\d\\d: [^\r\n]+ --\r\n");
+    const auto matches = [](const QByteArray &text, const QString &pattern) {
+        return QRegularExpression(QStringLiteral("\\A") + pattern + QStringLiteral("\\z"))
+            .match(QString::fromUtf8(text))
+            .hasMatch();
+    };
     TestClient client(QUrl(QStringLiteral("ws://127.0.0.1:%1/ws").arg(server.port())));
-    QTRY_COMPARE_WITH_TIMEOUT(client.received, QByteArray("boot over a unix socket\r\n"), 10000);
+    const QString boot = up + QStringLiteral("boot over a unix socket\r\n");
+    QTRY_VERIFY2_WITH_TIMEOUT(matches(client.received, boot), client.received.constData(), 10000);
     QVERIFY(client.hello && client.hello->sourceReason.contains(path));
     client.socket.sendBinaryMessage("ls\r");
     QByteArray input;
@@ -438,11 +453,11 @@ void tst_Cli::aUnixSocketSourceIsServedAndFollowedWhenItComesBack()
     QTRY_VERIFY_WITH_TIMEOUT(vmm->hasPendingConnections(), 15000);
     console = vmm->nextPendingConnection();
     console->write("after the restart\r\n");
-    const QByteArray all("boot over a unix socket\r\nafter the restart\r\n");
-    QTRY_COMPARE_WITH_TIMEOUT(client.received, all, 10000);
+    const QString all = boot + down + up + QStringLiteral("after the restart\r\n");
+    QTRY_VERIFY2_WITH_TIMEOUT(matches(client.received, all), client.received.constData(), 10000);
     QVERIFY(client.sourceEvents.back().state == CloudConsole::Protocol::SourceState::Up);
     QVERIFY(!client.closed);
-    QTRY_COMPARE_WITH_TIMEOUT(readFile(log), all, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(readFile(log), client.received, 10000);
 }
 
 QTEST_GUILESS_MAIN(tst_Cli)

@@ -9,6 +9,7 @@
 
 #include <QCryptographicHash>
 #include <QFile>
+#include <QRegularExpression>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
@@ -27,10 +28,18 @@ namespace {
 
 constexpr int FloodTimeoutMs = 60000;
 
+// Settings whose stream holds the guest's bytes alone, for tests that count or compare them.
+ConsoleSettings plainSettings()
+{
+    ConsoleSettings settings;
+    settings.markers = false;
+    return settings;
+}
+
 // One console on a pty, served on an ephemeral loopback port.
 struct TestServer
 {
-    explicit TestServer(const QString &ptyPath, ConsoleSettings settings = {},
+    explicit TestServer(const QString &ptyPath, ConsoleSettings settings = plainSettings(),
                         FrontendSettings frontendSettings = {})
     {
         auto owned = std::make_unique<Console>(settings, std::make_unique<PtySource>(ptyPath));
@@ -257,6 +266,7 @@ private Q_SLOTS:
     void resumingBeforeTheHistoryReportsTheGap();
     void anOffsetFromAnotherEpochReplaysTheHistory();
     void theSourceGoingAwayAndComingBackKeepsClients();
+    void markersShowTheSourceComingAndGoingOnLinesOfTheirOwn();
     void theLogHoldsEveryByteRead();
     void inputFromEveryClientArrivesInOrder();
     void inputBacksUpToTheClientsWhenTheGuestStopsReading();
@@ -327,7 +337,7 @@ void tst_Server::rawModeClientsGetBytesOnlyAndTypeWithTextOrBinary()
 void tst_Server::aClientJoiningDuringAFloodGetsEveryByteOnce()
 {
     TestPty pty;
-    ConsoleSettings settings;
+    ConsoleSettings settings = plainSettings();
     settings.historySize = 16 * 1024 * 1024; // larger than the flood: no gap is possible
     TestServer server(pty.path(), settings);
     QTRY_VERIFY(server.console->source().isUp());
@@ -369,7 +379,7 @@ void tst_Server::everyByteReachesFiftyClientsInOrder()
 void tst_Server::aStalledClientHoldsBackNobodyAndGetsAGap()
 {
     TestPty pty;
-    ConsoleSettings settings;
+    ConsoleSettings settings = plainSettings();
     settings.historySize = 4 * 1024 * 1024;
     TestServer server(pty.path(), settings);
     QTRY_VERIFY(server.console->source().isUp());
@@ -440,7 +450,7 @@ void tst_Server::resumingInsideTheHistoryRepeatsNothing()
 void tst_Server::resumingBeforeTheHistoryReportsTheGap()
 {
     TestPty pty;
-    ConsoleSettings settings;
+    ConsoleSettings settings = plainSettings();
     settings.historySize = 4096;
     TestServer server(pty.path(), settings);
     QTRY_VERIFY(server.console->source().isUp());
@@ -510,11 +520,51 @@ void tst_Server::theSourceGoingAwayAndComingBackKeepsClients()
     QTRY_COMPARE((input += second.readAvailable()), QByteArray("x"));
 }
 
+void tst_Server::markersShowTheSourceComingAndGoingOnLinesOfTheirOwn()
+{
+    QTemporaryDir dir;
+    const QString link = dir.filePath(QStringLiteral("vm1.console"));
+    auto first = std::make_unique<TestPty>();
+    QVERIFY(QFile::link(first->path(), link));
+    ConsoleSettings settings; // markers on, as by default
+    settings.logPath = dir.filePath(QStringLiteral("console.log"));
+    TestServer server(link, settings);
+    QTRY_VERIFY(server.console->source().isUp());
+    TestClient client(server.url());
+    // The guest stops in the middle of a line (a prompt), then its pty goes away.
+    QVERIFY(first->write("login: "));
+    QTRY_VERIFY(client.received.endsWith("login: "));
+    first->hangup();
+    QTRY_COMPARE(client.sourceEvents.size(), size_t(1));
+    TestPty second;
+    QVERIFY(QFile::remove(link));
+    QVERIFY(QFile::link(second.path(), link));
+    QTRY_COMPARE_WITH_TIMEOUT(client.sourceEvents.size(), size_t(2), 10000);
+    QVERIFY(second.write("booted\r\n"));
+
+    // The first marker starts the stream (nothing to break), the down marker breaks the
+    // prompt's line, and the up marker follows a line end without adding an empty line.
+    const QString time = QStringLiteral("\\d\\d:\\d\\d:\\d\\d");
+    const QRegularExpression expected(
+        QStringLiteral("\\A-- console up %1: %2 --\r\nlogin: \r\n-- console down %1: "
+                       "%3 --\r\n-- console up %1: %4 --\r\nbooted\r\n\\z")
+            .arg(time, QRegularExpression::escape(first->path()),
+                 QRegularExpression::escape(client.sourceEvents[0].reason),
+                 QRegularExpression::escape(second.path())));
+    QTRY_VERIFY2(expected.match(QString::fromUtf8(client.received)).hasMatch(),
+                 client.received.constData());
+    // The log holds the same bytes: a reader of either sees when the console was away.
+    server.console->flushLog();
+    QFile log(settings.logPath);
+    QVERIFY(log.open(QIODevice::ReadOnly));
+    QCOMPARE(log.readAll(), client.received);
+}
+
 void tst_Server::theLogHoldsEveryByteRead()
 {
     TestPty pty;
     QTemporaryDir dir;
-    ConsoleSettings settings;
+    ConsoleSettings settings = plainSettings();
     settings.historySize = 64 * 1024; // much smaller than the output: the log must not need it
     settings.logPath = dir.filePath(QStringLiteral("console.log"));
     TestServer server(pty.path(), settings);
@@ -879,7 +929,7 @@ void tst_Server::aFloodOfSilentConnectionsIsBounded()
 void tst_Server::namedConsolesAreServedUnderTheirPath()
 {
     TestPty pty;
-    ConsoleSettings settings;
+    ConsoleSettings settings = plainSettings();
     settings.name = QStringLiteral("vm1");
     TestServer server(pty.path(), settings);
     QTRY_VERIFY(server.console->source().isUp());

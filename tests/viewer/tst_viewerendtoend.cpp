@@ -103,6 +103,8 @@ bool tst_ViewerEndToEnd::startServer(QStringList arguments)
 {
     m_server = std::make_unique<QProcess>();
     m_server->setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    // The tests compare the guest's bytes alone: no "-- console up --" lines.
+    arguments.prepend(QStringLiteral("--no-markers"));
     m_server->start(QStringLiteral(CLOUD_CONSOLE_SERVER), arguments);
     if (!m_server->waitForStarted(10'000))
         return false;

@@ -133,11 +133,14 @@ export function controlledSource({ history = '', banner = 'ready\r\n' } = {}) {
 // --- the server --------------------------------------------------------------------------------
 
 // Starts cloud-console; resolves once it printed its URL. Options: name, exec, historySize,
-// listen (default 127.0.0.1:0), extra (more arguments), cwd and env (for the server and so for
-// the command it runs).
+// listen (default 127.0.0.1:0), markers (default off, so tests compare the guest's bytes alone),
+// extra (more arguments), cwd and env (for the server and so for the command it runs).
 export async function startServer({ name = 'default', exec, historySize, listen = '127.0.0.1:0',
-                                    extra = [], cwd, env: extraEnv = {} } = {}) {
+                                    markers = false, extra = [], cwd,
+                                    env: extraEnv = {} } = {}) {
     const args = ['--listen', listen, '--name', name];
+    if (!markers)
+        args.push('--no-markers');
     if (exec)
         args.push('--exec', exec);
     if (historySize)
