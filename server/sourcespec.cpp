@@ -16,6 +16,8 @@ QString SourceSpec::toString() const
         return QStringLiteral("exec:") + target;
     case Kind::Socket:
         return endpoint.toString();
+    case Kind::Serial:
+        return serial.toString();
     }
     return {};
 }
@@ -61,8 +63,17 @@ std::optional<SourceSpec> parseSourceSpec(const QString &text, QString *error)
         spec.endpoint = *endpoint;
         return spec;
     }
+    if (type == QLatin1String("serial")) {
+        // The message names the spec, the key and the values it takes.
+        const auto serial = SerialSettings::parse(text, error);
+        if (!serial)
+            return std::nullopt;
+        spec.kind = SourceSpec::Kind::Serial;
+        spec.serial = *serial;
+        return spec;
+    }
     *error = QStringLiteral("unknown console source type \"%1\" (known: pty, exec, unix, tcp, "
-                            "telnet; a path means pty)")
+                            "telnet, serial; a path means pty)")
                  .arg(type.left(32));
     return std::nullopt;
 }
@@ -86,6 +97,8 @@ std::unique_ptr<ConsoleSource> createSource(const SourceSpec &spec)
     }
     case SourceSpec::Kind::Socket:
         return std::make_unique<StreamSocketSource>(spec.endpoint);
+    case SourceSpec::Kind::Serial:
+        return std::make_unique<SerialSource>(spec.serial);
     }
     return nullptr;
 }
