@@ -67,21 +67,19 @@ int main(int argc, char *argv[])
     const ServerOptions &options = parsed.options;
     raiseDescriptorLimit();
 
-    {
-        QString error;
-        if (!probeSource(options.sourceSpec, &error))
-            return fail(error);
-    }
-    std::unique_ptr<ConsoleSource> source = createSource(options.sourceSpec);
-
     ConsoleRegistry consoles;
-    {
+    for (const ConsoleOptions &console : options.consoles) {
+        QString error;
+        if (!probeSource(console.source, &error))
+            return fail(options.consoles.size() > 1
+                            ? QStringLiteral("console \"%1\": %2").arg(console.name, error)
+                            : error);
         ConsoleSettings settings;
-        settings.name = options.name;
-        settings.historySize = options.historySize;
-        settings.logPath = options.logPath;
-        settings.markers = options.markers;
-        consoles.add(std::make_unique<Console>(settings, std::move(source)));
+        settings.name = console.name;
+        settings.historySize = console.historySize;
+        settings.logPath = console.logPath;
+        settings.markers = console.markers;
+        consoles.add(std::make_unique<Console>(settings, createSource(console.source)));
     }
 
     FrontendSettings frontendSettings;
@@ -101,9 +99,15 @@ int main(int argc, char *argv[])
             return fail(error);
     }
 
-    std::printf("cloud-console: serving console \"%s\" at http://%s:%u/\n",
-                qPrintable(options.name), qPrintable(urlHost(options.address)),
-                unsigned(frontend.port()));
+    // One line per console; the default one (the first) is also at "/".
+    const QString base
+        = QStringLiteral("http://%1:%2/").arg(urlHost(options.address)).arg(frontend.port());
+    for (const ConsoleOptions &console : options.consoles) {
+        const bool isDefault = console.name == consoles.defaultConsole()->name();
+        std::printf(
+            "cloud-console: serving console \"%s\" at %s\n", qPrintable(console.name),
+            qPrintable(isDefault ? base : base + QStringLiteral("c/") + console.name + u'/'));
+    }
     std::fflush(stdout);
 
     SignalWatcher signalWatcher({SIGINT, SIGTERM, SIGHUP});

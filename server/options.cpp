@@ -1,5 +1,6 @@
 #include "options.h"
 
+#include "configfile.h"
 #include "consoleregistry.h"
 
 #include <QCommandLineParser>
@@ -67,11 +68,61 @@ qint64 parseSize(const QString &text)
     return value * multiplier;
 }
 
+QString parseListen(const QString &text, QHostAddress *address, quint16 *port)
+{
+    static const QRegularExpression form(QStringLiteral("^(\\[([^\\]]+)\\]|([^:]+)):([^:]+)$"));
+    const auto match = form.match(text);
+    if (!match.hasMatch())
+        return QStringLiteral("expected ADDR:PORT (IPv6 as [ADDR]:PORT), got \"%1\"").arg(text);
+    const QString host = match.captured(2).isEmpty() ? match.captured(3) : match.captured(2);
+    if (!parseAddress(host, address))
+        return QStringLiteral("invalid address %1").arg(host);
+    if (!parsePort(match.captured(4), port))
+        return QStringLiteral("invalid port %1 (expected 0 to 65535)").arg(match.captured(4));
+    return {};
+}
+
+QString parseHistorySize(const QString &text, qsizetype *size)
+{
+    const qint64 value = parseSize(text);
+    if (value < MinHistory || value > MaxHistory)
+        return QStringLiteral("\"%1\" is not a size from 4K to 1G").arg(text);
+    *size = qsizetype(value);
+    return {};
+}
+
+QString parseMaxClients(const QString &text, int *count)
+{
+    bool ok = false;
+    const int value = text.toInt(&ok);
+    if (!ok || value < 1 || value > 100000)
+        return QStringLiteral("\"%1\" is not a number from 1 to 100000").arg(text);
+    *count = value;
+    return {};
+}
+
+QString parseRestart(const QString &text, SourceSpec *spec)
+{
+    if (spec->kind != SourceSpec::Kind::Exec)
+        return QStringLiteral("applies to a command's console (exec:), not to %1")
+            .arg(spec->toString());
+    if (text == QLatin1String("never"))
+        spec->restart = ExecSource::RestartPolicy::Never;
+    else if (text == QLatin1String("on-failure"))
+        spec->restart = ExecSource::RestartPolicy::OnFailure;
+    else if (text == QLatin1String("always"))
+        spec->restart = ExecSource::RestartPolicy::Always;
+    else
+        return QStringLiteral("\"%1\" is not never, on-failure or always").arg(text);
+    return {};
+}
+
 QString helpText()
 {
     return QStringLiteral(
         "Usage: cloud-console [options] <source> [<bind_ip> <bind_port> [<log_file>]]\n"
         "       cloud-console [options] --exec COMMAND\n"
+        "       cloud-console [options] --config FILE\n"
         "\n"
         "Shares a VM console with any number of WebSocket clients and a web page, keeping its\n"
         "history and logging every byte.\n"
@@ -82,9 +133,15 @@ QString helpText()
         "  unix:PATH              a unix socket (e.g. a VMM's --serial socket=PATH)\n"
         "  tcp:HOST:PORT          a TCP connection carrying raw console bytes\n"
         "  telnet:HOST:PORT       a TCP connection speaking telnet\n"
+        "  serial:DEVICE?baud=N   a serial line (keys baud, parity, data, stop, flow)\n"
+        "  ch:API_SOCKET          the pty Cloud-Hypervisor's API names; followed across reboots\n"
+        "  qmp:QMP_SOCKET         the pty QEMU's QMP names (?chardev=NAME, default serial0)\n"
+        "pty:, ch: and qmp: take ?device=console for a virtio-console (hvc) pty.\n"
         "Sources that go away are connected to again, with a backoff of up to 5 s.\n"
         "\n"
         "Options:\n"
+        "  --config FILE          serve the consoles declared in FILE (see docs/config.md);\n"
+        "                         --listen, --max-clients, --web-root, --no-markers still apply\n"
         "  --listen ADDR:PORT     where to listen (default 127.0.0.1:8080; port 0 picks one;\n"
         "                         IPv6 as [::1]:8080)\n"
         "  --exec COMMAND         run COMMAND with /bin/sh in a new pty and serve that console\n"
@@ -120,8 +177,9 @@ ParsedOptions parseOptions(const QStringList &arguments)
     const QCommandLineOption webRoot(QStringLiteral("web-root"), QString(), QStringLiteral("d"));
     const QCommandLineOption restart(QStringLiteral("restart"), QString(), QStringLiteral("p"));
     const QCommandLineOption noMarkers(QStringLiteral("no-markers"), QString());
-    parser.addOptions(
-        {help, version, listen, exec, name, history, log, maxClients, webRoot, restart, noMarkers});
+    const QCommandLineOption config(QStringLiteral("config"), QString(), QStringLiteral("f"));
+    parser.addOptions({help, version, listen, exec, name, history, log, maxClients, webRoot,
+                       restart, noMarkers, config});
     if (!parser.parse(arguments))
         return error(parser.errorText());
 
@@ -137,18 +195,33 @@ ParsedOptions parseOptions(const QStringList &arguments)
         return parsed;
     }
     for (const QCommandLineOption &option :
-         {listen, exec, name, history, log, maxClients, webRoot}) {
+         {listen, exec, name, history, log, maxClients, webRoot, restart, config}) {
         if (parser.values(option).size() > 1)
             return error(QStringLiteral("--%1 given more than once").arg(option.names().first()));
     }
 
     ServerOptions &o = parsed.options;
     const QStringList positional = parser.positionalArguments();
-    if (positional.size() == 2 || positional.size() > 4)
+    if (parser.isSet(config)) {
+        // The file declares the consoles; the command line may only adjust the server.
+        if (!positional.isEmpty())
+            return error(QStringLiteral("give consoles either in --config or on the command "
+                                        "line, not both"));
+        for (const QCommandLineOption &option : {exec, name, history, log, restart}) {
+            if (parser.isSet(option))
+                return error(QStringLiteral("--%1 belongs in a [console NAME] section of the "
+                                            "--config file")
+                                 .arg(option.names().first()));
+        }
+        o.configPath = parser.value(config);
+        QString why;
+        if (!readConfigFile(o.configPath, &o, &why))
+            return error(why);
+    } else if (positional.size() == 2 || positional.size() > 4)
         return error(QStringLiteral("expected <source> [<bind_ip> <bind_port> [<log_file>]], got "
                                     "%1 arguments")
                          .arg(positional.size()));
-    if (!positional.isEmpty()) {
+    if (o.configPath.isEmpty() && !positional.isEmpty()) {
         o.source = positional[0];
         QString why;
         const auto spec = parseSourceSpec(o.source, &why);
@@ -181,25 +254,15 @@ ParsedOptions parseOptions(const QStringList &arguments)
             return error(QStringLiteral("--exec needs a command"));
         o.sourceSpec.kind = SourceSpec::Kind::Exec;
         o.sourceSpec.target = o.execCommand;
-    } else if (o.source.isEmpty()) {
-        return error(QStringLiteral("no console given: name a pty path or a source, or use "
-                                    "--exec COMMAND"));
+    } else if (o.source.isEmpty() && o.configPath.isEmpty()) {
+        return error(QStringLiteral("no console given: name a pty path or a source, use "
+                                    "--exec COMMAND, or --config FILE"));
     }
 
     if (parser.isSet(listen)) {
-        static const QRegularExpression form(QStringLiteral("^(\\[([^\\]]+)\\]|([^:]+)):([^:]+)$"));
-        const QString value = parser.value(listen);
-        const auto match = form.match(value);
-        if (!match.hasMatch())
-            return error(QStringLiteral("--listen expects ADDR:PORT (IPv6 as [ADDR]:PORT), got "
-                                        "\"%1\"")
-                             .arg(value));
-        const QString host = match.captured(2).isEmpty() ? match.captured(3) : match.captured(2);
-        if (!parseAddress(host, &o.address))
-            return error(QStringLiteral("invalid address in --listen: %1").arg(host));
-        if (!parsePort(match.captured(4), &o.port))
-            return error(QStringLiteral("invalid port in --listen: %1 (expected 0 to 65535)")
-                             .arg(match.captured(4)));
+        if (const QString why = parseListen(parser.value(listen), &o.address, &o.port);
+            !why.isEmpty())
+            return error(QStringLiteral("--listen: ") + why);
     }
     if (parser.isSet(name)) {
         o.name = parser.value(name);
@@ -209,11 +272,9 @@ ParsedOptions parseOptions(const QStringList &arguments)
                              .arg(o.name));
     }
     if (parser.isSet(history)) {
-        const qint64 size = parseSize(parser.value(history));
-        if (size < MinHistory || size > MaxHistory)
-            return error(QStringLiteral("invalid --history-size \"%1\": expected 4K to 1G")
-                             .arg(parser.value(history)));
-        o.historySize = qsizetype(size);
+        if (const QString why = parseHistorySize(parser.value(history), &o.historySize);
+            !why.isEmpty())
+            return error(QStringLiteral("invalid --history-size: ") + why);
     }
     if (parser.isSet(log)) {
         o.logPath = parser.value(log);
@@ -221,34 +282,29 @@ ParsedOptions parseOptions(const QStringList &arguments)
             return error(QStringLiteral("--log needs a file name"));
     }
     if (parser.isSet(maxClients)) {
-        bool ok = false;
-        o.maxClients = parser.value(maxClients).toInt(&ok);
-        if (!ok || o.maxClients < 1 || o.maxClients > 100000)
-            return error(QStringLiteral("invalid --max-clients \"%1\": expected 1 to 100000")
-                             .arg(parser.value(maxClients)));
+        if (const QString why = parseMaxClients(parser.value(maxClients), &o.maxClients);
+            !why.isEmpty())
+            return error(QStringLiteral("invalid --max-clients: ") + why);
     }
     if (parser.isSet(restart)) {
-        const QString policy = parser.value(restart);
-        if (o.sourceSpec.kind != SourceSpec::Kind::Exec)
-            return error(QStringLiteral("--restart applies to a command's console (--exec or "
-                                        "exec:), not to %1")
-                             .arg(o.sourceSpec.toString()));
-        if (policy == QLatin1String("never"))
-            o.sourceSpec.restart = ExecSource::RestartPolicy::Never;
-        else if (policy == QLatin1String("on-failure"))
-            o.sourceSpec.restart = ExecSource::RestartPolicy::OnFailure;
-        else if (policy == QLatin1String("always"))
-            o.sourceSpec.restart = ExecSource::RestartPolicy::Always;
-        else
-            return error(QStringLiteral("invalid --restart \"%1\": expected never, on-failure "
-                                        "or always")
-                             .arg(policy));
+        if (const QString why = parseRestart(parser.value(restart), &o.sourceSpec); !why.isEmpty())
+            return error(QStringLiteral("--restart: ") + why);
     }
-    o.markers = !parser.isSet(noMarkers);
+    if (parser.isSet(noMarkers))
+        o.markers = false;
     if (parser.isSet(webRoot)) {
         o.webRoot = parser.value(webRoot);
         if (o.webRoot.isEmpty())
             return error(QStringLiteral("--web-root needs a directory"));
+    }
+    if (o.configPath.isEmpty()) {
+        o.consoles = {ConsoleOptions {o.name, o.sourceSpec, o.historySize, o.logPath, o.markers}};
+    } else {
+        // Flags given with --config apply to every console of the file.
+        for (ConsoleOptions &console : o.consoles) {
+            if (parser.isSet(noMarkers))
+                console.markers = false;
+        }
     }
     return parsed;
 }

@@ -12,7 +12,19 @@
 #include <QString>
 #include <QStringList>
 
+#include <vector>
+
 namespace CloudConsole {
+
+// One console to serve, from the command line or a [console NAME] section.
+struct ConsoleOptions
+{
+    QString name = QStringLiteral("default");
+    SourceSpec source;
+    qsizetype historySize = 1024 * 1024;
+    QString logPath;
+    bool markers = true;
+};
 
 struct ServerOptions
 {
@@ -27,6 +39,9 @@ struct ServerOptions
     QString webRoot;
     int maxClients = 1024;
     bool markers = true; // --no-markers turns them off
+    QString configPath; // --config
+    // What to serve: the command line's one console, or the configuration's consoles.
+    std::vector<ConsoleOptions> consoles;
 };
 
 struct ParsedOptions
@@ -40,6 +55,12 @@ struct ParsedOptions
 ParsedOptions parseOptions(const QStringList &arguments);
 // "1M", "64KiB", "80000": a byte count, or -1.
 qint64 parseSize(const QString &text);
+// Value parsers shared by the command line and the configuration file: each returns what is
+// wrong with the value, or an empty string and the value stored.
+QString parseListen(const QString &text, QHostAddress *address, quint16 *port);
+QString parseHistorySize(const QString &text, qsizetype *size);
+QString parseMaxClients(const QString &text, int *count);
+QString parseRestart(const QString &text, SourceSpec *spec);
 QString helpText();
 
 } // namespace CloudConsole

@@ -1,17 +1,97 @@
 #include "sourcespec.h"
 
+#include "chapilocator.h"
 #include "execsource.h"
 #include "ptysource.h"
+#include "qmplocator.h"
 
 #include <QRegularExpression>
 
+#include <map>
+
 namespace CloudConsole {
+
+namespace {
+
+// Splits "PATH?key=value&key=value" for the pty-like specs; every key must be one it knows.
+bool splitQuery(const QString &text, const QString &rest, const QStringList &known, QString *path,
+                std::map<QString, QString> *query, QString *error)
+{
+    const qsizetype mark = rest.indexOf(u'?');
+    *path = mark < 0 ? rest : rest.left(mark);
+    if (path->trimmed().isEmpty()) {
+        *error = QStringLiteral("%1 needs a path").arg(text);
+        return false;
+    }
+    if (mark < 0)
+        return true;
+    for (const QString &pair : rest.sliced(mark + 1).split(u'&')) {
+        const qsizetype equals = pair.indexOf(u'=');
+        const QString key = equals < 0 ? pair : pair.left(equals);
+        if (!known.contains(key)) {
+            *error = QStringLiteral("%1: unknown key \"%2\" (known: %3)")
+                         .arg(text, key.left(32), known.join(u", "));
+            return false;
+        }
+        if (equals < 0 || equals == pair.size() - 1) {
+            *error = QStringLiteral("%1: %2 needs a value").arg(text, key);
+            return false;
+        }
+        if (query->count(key)) {
+            *error = QStringLiteral("%1: %2 given twice").arg(text, key);
+            return false;
+        }
+        (*query)[key] = pair.sliced(equals + 1);
+    }
+    return true;
+}
+
+bool parseDevice(const QString &text, const std::map<QString, QString> &query,
+                 PtySource::Device *device, QString *error)
+{
+    const auto it = query.find(QStringLiteral("device"));
+    if (it == query.end() || it->second == QLatin1String("serial")) {
+        *device = PtySource::Device::Serial;
+        return true;
+    }
+    if (it->second == QLatin1String("console")) {
+        *device = PtySource::Device::VirtioConsole;
+        return true;
+    }
+    *error = QStringLiteral("%1: device \"%2\" is not serial or console").arg(text, it->second);
+    return false;
+}
+
+QString deviceQuery(PtySource::Device device)
+{
+    return device == PtySource::Device::VirtioConsole ? QStringLiteral("device=console")
+                                                      : QString();
+}
+
+QString withQuery(const QString &base, const QStringList &pairs)
+{
+    QStringList present;
+    for (const QString &pair : pairs) {
+        if (!pair.isEmpty())
+            present.append(pair);
+    }
+    return present.isEmpty() ? base : base + u'?' + present.join(u'&');
+}
+
+} // namespace
 
 QString SourceSpec::toString() const
 {
     switch (kind) {
     case Kind::Pty:
-        return QStringLiteral("pty:") + target;
+        return withQuery(QStringLiteral("pty:") + target, {deviceQuery(device)});
+    case Kind::ChApi:
+        return withQuery(QStringLiteral("ch:") + target, {deviceQuery(device)});
+    case Kind::Qmp:
+        return withQuery(
+            QStringLiteral("qmp:") + target,
+            {chardev == QLatin1String("serial0") ? QString() : QStringLiteral("chardev=") + chardev,
+             deviceQuery(device)});
     case Kind::Exec:
         return QStringLiteral("exec:") + target;
     case Kind::Socket:
@@ -39,16 +119,30 @@ std::optional<SourceSpec> parseSourceSpec(const QString &text, QString *error)
     }
     const QString type = match.captured(1);
     const QString rest = match.captured(2);
-    if (type == QLatin1String("pty") || type == QLatin1String("exec")) {
+    if (type == QLatin1String("exec")) {
         if (rest.trimmed().isEmpty()) {
-            *error = QStringLiteral("%1: needs a %2")
-                         .arg(type,
-                              type == QLatin1String("pty") ? QStringLiteral("path")
-                                                           : QStringLiteral("command"));
+            *error = QStringLiteral("exec: needs a command");
             return std::nullopt;
         }
-        spec.kind = type == QLatin1String("pty") ? SourceSpec::Kind::Pty : SourceSpec::Kind::Exec;
+        spec.kind = SourceSpec::Kind::Exec;
         spec.target = rest;
+        return spec;
+    }
+    // A pty named by path or by a VMM's API.
+    static const std::map<QString, std::pair<SourceSpec::Kind, QStringList>> ptyTypes {
+        {QStringLiteral("pty"), {SourceSpec::Kind::Pty, {QStringLiteral("device")}}},
+        {QStringLiteral("ch"), {SourceSpec::Kind::ChApi, {QStringLiteral("device")}}},
+        {QStringLiteral("qmp"),
+         {SourceSpec::Kind::Qmp, {QStringLiteral("chardev"), QStringLiteral("device")}}},
+    };
+    if (const auto ptyType = ptyTypes.find(type); ptyType != ptyTypes.end()) {
+        std::map<QString, QString> query;
+        if (!splitQuery(text, rest, ptyType->second.second, &spec.target, &query, error)
+            || !parseDevice(text, query, &spec.device, error))
+            return std::nullopt;
+        spec.kind = ptyType->second.first;
+        if (const auto chardev = query.find(QStringLiteral("chardev")); chardev != query.end())
+            spec.chardev = chardev->second;
         return spec;
     }
     if (type == QLatin1String("unix") || type == QLatin1String("tcp")
@@ -73,7 +167,7 @@ std::optional<SourceSpec> parseSourceSpec(const QString &text, QString *error)
         return spec;
     }
     *error = QStringLiteral("unknown console source type \"%1\" (known: pty, exec, unix, tcp, "
-                            "telnet, serial; a path means pty)")
+                            "telnet, serial, ch, qmp; a path means pty)")
                  .arg(type.left(32));
     return std::nullopt;
 }
@@ -89,7 +183,17 @@ std::unique_ptr<ConsoleSource> createSource(const SourceSpec &spec)
 {
     switch (spec.kind) {
     case SourceSpec::Kind::Pty:
-        return std::make_unique<PtySource>(spec.target);
+        return std::make_unique<PtySource>(spec.target, spec.device);
+    case SourceSpec::Kind::ChApi:
+        return std::make_unique<PtySource>(
+            std::make_unique<ChApiLocator>(spec.target,
+                                           spec.device == PtySource::Device::VirtioConsole
+                                               ? ChApiLocator::Device::Console
+                                               : ChApiLocator::Device::Serial),
+            spec.device);
+    case SourceSpec::Kind::Qmp:
+        return std::make_unique<PtySource>(std::make_unique<QmpLocator>(spec.target, spec.chardev),
+                                           spec.device);
     case SourceSpec::Kind::Exec: {
         auto source = std::make_unique<ExecSource>(spec.target);
         source->setRestartPolicy(spec.restart);

@@ -9,12 +9,20 @@
 //   telnet:HOST:PORT               a TCP connection speaking telnet (BREAK supported)
 //   serial:/dev/ttyUSB0?baud=9600  a serial line; query keys baud, parity, data, stop, flow
 //                                  (defaults 115200, none, 8, 1, none; BREAK supported)
+//   ch:/run/vm1/api.sock           the pty Cloud-Hypervisor's API names (vm.info), asked again
+//                                  after every hang-up, so the console follows reboots
+//   qmp:/run/vm1.qmp               the pty QEMU's QMP names (query-chardev), likewise
+//
+// pty:, ch: and qmp: take ?device=serial (the default) or ?device=console, for a virtio-console
+// (hvc) pty, which has a size and takes BREAK as hvc's SysRq prefix; qmp: also takes
+// ?chardev=NAME (default serial0, the chardev of `-serial pty`). Keys join with &.
 //
 // Parsing is pure, so the command line can refuse a bad spec before anything starts; probe()
 // checks what can be checked at start-up, and createSource() makes the source.
 
 #include "consolesource.h"
 #include "execsource.h"
+#include "ptysource.h"
 #include "serialsource.h"
 #include "streamsocketsource.h"
 
@@ -27,9 +35,11 @@ namespace CloudConsole {
 
 struct SourceSpec
 {
-    enum class Kind { Pty, Exec, Socket, Serial };
+    enum class Kind { Pty, Exec, Socket, Serial, ChApi, Qmp };
     Kind kind = Kind::Pty;
-    QString target; // the pty path, or the command
+    QString target; // the pty path, the command, or the API socket's path
+    PtySource::Device device = PtySource::Device::Serial; // for Pty, ChApi, Qmp
+    QString chardev = QStringLiteral("serial0"); // for Qmp
     StreamSocketSource::Endpoint endpoint; // for Socket
     SerialSettings serial; // for Serial
     ExecSource::RestartPolicy restart = ExecSource::RestartPolicy::Never; // for Exec

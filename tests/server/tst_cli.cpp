@@ -40,6 +40,8 @@ private Q_SLOTS:
     void sighupAfterARenameStartsANewLog();
     void anExecProgramIsServedAndEndedOnSigterm();
     void aUnixSocketSourceIsServedAndFollowedWhenItComesBack();
+    void aConfigurationServesEveryConsoleUnderItsName();
+    void aBadConfigurationExitsTwoNamingTheLine();
 };
 
 namespace {
@@ -458,6 +460,55 @@ void tst_Cli::aUnixSocketSourceIsServedAndFollowedWhenItComesBack()
     QVERIFY(client.sourceEvents.back().state == CloudConsole::Protocol::SourceState::Up);
     QVERIFY(!client.closed);
     QTRY_COMPARE_WITH_TIMEOUT(readFile(log), client.received, 10000);
+}
+
+void tst_Cli::aConfigurationServesEveryConsoleUnderItsName()
+{
+    QTemporaryDir dir;
+    const QString config = dir.filePath(QStringLiteral("cloud-console.conf"));
+    QFile file(config);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("[server]\nmarkers = off\n\n"
+               "[console web]\nsource = exec:printf 'I am web\\n'; sleep 30\n\n"
+               "[console db]\nsource = exec:printf 'I am db\\n'; sleep 30\n"
+               "log = "
+               + QFile::encodeName(dir.filePath(QStringLiteral("db.log"))) + "\n");
+    file.close();
+    Server server({QStringLiteral("--config"), config, QStringLiteral("--listen"),
+                   QStringLiteral("127.0.0.1:0")});
+    QTRY_VERIFY2_WITH_TIMEOUT(server.port() > 0, qPrintable(server.describe()), 20000);
+    // One line per console; the first is also the default at "/".
+    QTRY_VERIFY2(server.out.contains(QStringLiteral("serving console \"db\" at "
+                                                    "http://127.0.0.1:%1/c/db/\n")
+                                         .arg(server.port())
+                                         .toUtf8()),
+                 qPrintable(server.describe()));
+    QVERIFY(server.out.contains(QStringLiteral("serving console \"web\" at http://127.0.0.1:%1/\n")
+                                    .arg(server.port())
+                                    .toUtf8()));
+
+    TestClient web(QUrl(QStringLiteral("ws://127.0.0.1:%1/c/web/ws").arg(server.port())));
+    TestClient db(QUrl(QStringLiteral("ws://127.0.0.1:%1/c/db/ws").arg(server.port())));
+    QTRY_COMPARE_WITH_TIMEOUT(web.received, QByteArray("I am web\r\n"), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(db.received, QByteArray("I am db\r\n"), 10000);
+    QCOMPARE(web.hello->console, QStringLiteral("web"));
+    QTRY_COMPARE(readFile(dir.filePath(QStringLiteral("db.log"))), QByteArray("I am db\r\n"));
+}
+
+void tst_Cli::aBadConfigurationExitsTwoNamingTheLine()
+{
+    QTemporaryDir dir;
+    const QString config = dir.filePath(QStringLiteral("bad.conf"));
+    QFile file(config);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("[console vm1]\nsource = ch:/run/vm1/api.sock\nhistory = 4M\n");
+    file.close();
+    const Finished f = runToEnd({QStringLiteral("--config"), config});
+    QCOMPARE(f.exitCode, 2);
+    QVERIFY2(
+        f.err.startsWith(
+            QStringLiteral("cloud-console: %1:3: unknown key \"history\"").arg(config).toUtf8()),
+        f.err.constData());
 }
 
 QTEST_GUILESS_MAIN(tst_Cli)

@@ -163,6 +163,21 @@ void tst_Options::aSourceSpecSaysWhereTheConsoleIs_data()
                           << "tcp:127.0.0.1:4555";
     QTest::newRow("telnet: with IPv6") << "telnet:[::1]:4556"
                                        << "telnet:[::1]:4556";
+    QTest::newRow("a virtio-console pty") << "pty:/dev/pts/4?device=console"
+                                          << "pty:/dev/pts/4?device=console";
+    QTest::newRow("device=serial is the default") << "pty:/dev/pts/4?device=serial"
+                                                  << "pty:/dev/pts/4";
+    QTest::newRow("ch:") << "ch:/run/vm1/api.sock"
+                         << "ch:/run/vm1/api.sock";
+    QTest::newRow("ch: virtio-console") << "ch:/run/vm1/api.sock?device=console"
+                                        << "ch:/run/vm1/api.sock?device=console";
+    QTest::newRow("qmp:") << "qmp:/run/vm1.qmp"
+                          << "qmp:/run/vm1.qmp";
+    QTest::newRow("qmp: chardev serial0 is the default") << "qmp:/run/vm1.qmp?chardev=serial0"
+                                                         << "qmp:/run/vm1.qmp";
+    QTest::newRow("qmp: a virtio-console chardev")
+        << "qmp:/run/vm1.qmp?device=console&chardev=con0"
+        << "qmp:/run/vm1.qmp?chardev=con0&device=console";
 }
 
 void tst_Options::aRestartPolicyAppliesToCommands()
@@ -204,10 +219,20 @@ void tst_Options::aBadCommandLineIsAnErrorWithOneLine_data()
     QTest::newRow("unknown restart policy")
         << commandLine("--exec sh --restart sometimes") << "sometimes";
     QTest::newRow("unknown source type")
-        << commandLine("serial:/dev/ttyS0") << "unknown console source type";
+        << commandLine("vnc:127.0.0.1:5900") << "unknown console source type";
     QTest::newRow("tcp source without port") << commandLine("tcp:localhost") << "tcp:localhost";
     QTest::newRow("pty source without path") << commandLine("pty:") << "path";
     QTest::newRow("exec source without command") << commandLine("exec:") << "command";
+    QTest::newRow("ch: without a path") << commandLine("ch:?device=console") << "needs a path";
+    QTest::newRow("ch: unknown key")
+        << commandLine("ch:/run/api.sock?chardev=x") << "unknown key \"chardev\" (known: device)";
+    QTest::newRow("ch: bad device")
+        << commandLine("ch:/run/api.sock?device=hvc0") << "\"hvc0\" is not serial or console";
+    QTest::newRow("qmp: empty chardev")
+        << commandLine("qmp:/run/vm1.qmp?chardev=") << "chardev needs a value";
+    QTest::newRow("qmp: repeated key")
+        << commandLine("qmp:/run/vm1.qmp?chardev=a&chardev=b") << "chardev given twice";
+    QTest::newRow("pty: unknown key") << commandLine("pty:/dev/pts/1?baud=9600") << "baud";
     QTest::newRow("five positionals")
         << commandLine("/dev/pts/1 127.0.0.1 80 /tmp/log extra") << "5 arguments";
     QTest::newRow("port 65536") << commandLine("/dev/pts/1 127.0.0.1 65536") << "65536";
