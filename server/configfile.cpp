@@ -1,6 +1,7 @@
 #include "configfile.h"
 
 #include "consoleregistry.h"
+#include "secrethash.h"
 
 #include <QFile>
 #include <QRegularExpression>
@@ -45,7 +46,108 @@ std::map<QString, Setter> serverKeys(ServerOptions *o)
              return v.isEmpty() ? QStringLiteral("needs a directory") : QString();
          }},
         {QStringLiteral("markers"), [o](const QString &v) { return parseBool(v, &o->markers); }},
+        {QStringLiteral("tls-cert"),
+         [o](const QString &v) {
+             o->tls.certificatePath = v;
+             return v.isEmpty() ? QStringLiteral("needs a PEM file") : QString();
+         }},
+        {QStringLiteral("tls-key"),
+         [o](const QString &v) {
+             o->tls.keyPath = v;
+             return v.isEmpty() ? QStringLiteral("needs a PEM file") : QString();
+         }},
+        {QStringLiteral("allowed-origins"),
+         [o](const QString &v) {
+             o->access.allowedOrigins.clear();
+             static const QRegularExpression origin(
+                 QStringLiteral("^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?://"
+                                "\\[[0-9a-fA-F:.]+\\](:[0-9]{1,5})?$"));
+             for (const QString &item : v.split(u',', Qt::SkipEmptyParts)) {
+                 const QString trimmed = item.trimmed();
+                 if (!origin.match(trimmed).hasMatch())
+                     return QStringLiteral("\"%1\" is not an origin like https://ops.example.com "
+                                           "(scheme, host and port only)")
+                         .arg(trimmed);
+                 o->access.allowedOrigins.append(trimmed);
+             }
+             return QString();
+         }},
+        {QStringLiteral("session-lifetime"),
+         [o](const QString &v) {
+             const QString why = parseDuration(v, &o->access.sessionLifetime);
+             if (why.isEmpty() && o->access.sessionLifetime.count() < 1)
+                 return QStringLiteral("must be at least 1s");
+             return why;
+         }},
+        {QStringLiteral("insecure"),
+         [o](const QString &v) { return parseBool(v, &o->access.insecure); }},
+        {QStringLiteral("max-clients-per-console"),
+         [o](const QString &v) { return parseMaxClients(v, &o->limits.maxClientsPerConsole); }},
+        {QStringLiteral("input-rate"),
+         [o](const QString &v) {
+             const qint64 rate = v == QLatin1String("0") ? 0 : parseSize(v);
+             if (rate < 0 || (rate > 0 && rate < 1024))
+                 return QStringLiteral("\"%1\" is not 0 (no limit) or a size of at least 1K per "
+                                       "second")
+                     .arg(v);
+             o->limits.inputBytesPerSecond = rate;
+             return QString();
+         }},
+        {QStringLiteral("ping-interval"),
+         [o](const QString &v) { return parseDuration(v, &o->limits.pingInterval); }},
+        {QStringLiteral("idle-timeout"),
+         [o](const QString &v) { return parseDuration(v, &o->limits.idleTimeout); }},
     };
+}
+
+// A [user NAME] or [token NAME] section: a credential, checked once the whole file is in.
+struct PendingCredential
+{
+    int line = 0;
+    Credential credential;
+    QStringList consoleNames; // as written, checked against the consoles at the end
+    bool hasRole = false;
+};
+
+std::map<QString, Setter> credentialKeys(PendingCredential *p)
+{
+    Credential *c = &p->credential;
+    QStringList *consoleNames = &p->consoleNames;
+    const bool user = c->kind == Credential::Kind::User;
+    std::map<QString, Setter> keys {
+        {QStringLiteral("role"),
+         [c, p](const QString &v) {
+             p->hasRole = true;
+             if (v == QLatin1String("operator"))
+                 c->role = Role::Operator;
+             else if (v == QLatin1String("viewer"))
+                 c->role = Role::Viewer;
+             else
+                 return QStringLiteral("\"%1\" is not operator or viewer").arg(v);
+             return QString();
+         }},
+        {QStringLiteral("consoles"),
+         [c, consoleNames](const QString &v) {
+             c->consoles.clear();
+             if (v == QLatin1String("*"))
+                 return QString();
+             for (const QString &item : v.split(u',', Qt::SkipEmptyParts))
+                 c->consoles.append(item.trimmed());
+             *consoleNames = c->consoles;
+             return c->consoles.isEmpty()
+                 ? QStringLiteral("name the consoles, or * for every console")
+                 : QString();
+         }},
+    };
+    keys[user ? QStringLiteral("password-hash") : QStringLiteral("token-hash")]
+        = [c, user](const QString &v) {
+              QString why;
+              if (user ? !SecretHash::isPasswordHash(v, &why) : !SecretHash::isTokenHash(v, &why))
+                  return why;
+              c->hash = v;
+              return QString();
+          };
+    return keys;
 }
 
 // A [console NAME] section as read, checked once the whole file is in.
@@ -89,6 +191,8 @@ std::map<QString, Setter> consoleKeys(PendingConsole *p)
              p->markers = on;
              return why;
          }},
+        {QStringLiteral("max-clients"),
+         [p](const QString &v) { return parseMaxClients(v, &p->options.maxClients); }},
     };
 }
 
@@ -114,6 +218,7 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
     // Consoles are collected apart so a console's defaults ([server] markers) apply whatever the
     // order of the sections.
     std::vector<std::unique_ptr<PendingConsole>> consoles;
+    std::vector<std::unique_ptr<PendingCredential>> credentials;
     std::optional<Section> section;
     bool seenServer = false;
     int lineNumber = 0;
@@ -162,9 +267,35 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
                 consoles.push_back(std::move(pending));
                 continue;
             }
+            if (kind == QLatin1String("user") || kind == QLatin1String("token")) {
+                static const QRegularExpression validName(
+                    QStringLiteral("^[A-Za-z0-9_][A-Za-z0-9._@-]{0,63}$"));
+                if (!validName.match(name).hasMatch())
+                    return fail(lineNumber,
+                                QStringLiteral("[%1 NAME] needs a name of 1 to 64 of "
+                                               "A-Z a-z 0-9 . _ @ -, got \"%2\"")
+                                    .arg(kind, name));
+                const auto credentialKind = kind == QLatin1String("user") ? Credential::Kind::User
+                                                                          : Credential::Kind::Token;
+                for (const auto &other : credentials) {
+                    if (other->credential.kind == credentialKind && other->credential.name == name)
+                        return fail(lineNumber,
+                                    QStringLiteral("%1 \"%2\" is already declared on "
+                                                   "line %3")
+                                        .arg(kind, name)
+                                        .arg(other->line));
+                }
+                auto pending = std::make_unique<PendingCredential>();
+                pending->line = lineNumber;
+                pending->credential.kind = credentialKind;
+                pending->credential.name = name;
+                section = Section {lineNumber, credentialKeys(pending.get()), {}};
+                credentials.push_back(std::move(pending));
+                continue;
+            }
             return fail(lineNumber,
-                        QStringLiteral("unknown section \"%1\" (expected [server] or "
-                                       "[console NAME])")
+                        QStringLiteral("unknown section \"%1\" (expected [server], [console "
+                                       "NAME], [user NAME] or [token NAME])")
                             .arg(line.left(64)));
         }
         const auto match = assignment.match(line);
@@ -210,6 +341,33 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
                     QStringLiteral("console \"%1\": restart: %2").arg(pending->options.name, why));
         }
         options->consoles.push_back(pending->options);
+    }
+    options->access.credentials.clear();
+    for (const auto &pending : credentials) {
+        const QString kind = pending->credential.kind == Credential::Kind::User
+            ? QStringLiteral("user")
+            : QStringLiteral("token");
+        if (pending->credential.hash.isEmpty())
+            return fail(pending->line,
+                        QStringLiteral("%1 \"%2\" has no %3")
+                            .arg(kind, pending->credential.name,
+                                 kind == QLatin1String("user") ? QStringLiteral("password-hash")
+                                                               : QStringLiteral("token-hash")));
+        if (!pending->hasRole)
+            return fail(pending->line,
+                        QStringLiteral("%1 \"%2\" has no role (operator or viewer)")
+                            .arg(kind, pending->credential.name));
+        for (const QString &console : pending->consoleNames) {
+            const bool known = std::any_of(consoles.begin(), consoles.end(), [&](const auto &c) {
+                return c->options.name == console;
+            });
+            if (!known)
+                return fail(pending->line,
+                            QStringLiteral("%1 \"%2\" names console \"%3\", which "
+                                           "is not declared")
+                                .arg(kind, pending->credential.name, console));
+        }
+        options->access.credentials.push_back(pending->credential);
     }
     return true;
 }

@@ -9,6 +9,7 @@
 // source is down and tells the clients when it goes and comes back. It owns the source, the ring,
 // the log writer and the sessions; it knows nothing about HTTP or where sockets come from.
 
+#include "accesssettings.h"
 #include "clientsession.h"
 #include "consolesource.h"
 #include "historyring.h"
@@ -30,6 +31,8 @@ struct ConsoleSettings
     // Lines such as "-- console down 12:03:14: end of file --" in the stream and the log, so
     // readers of either see when the source went and came back.
     bool markers = true;
+    int maxClients = 256; // clients of this console at once; HttpFrontend refuses more
+    LimitSettings limits; // per client: input rate, pings, idle timeout
 };
 
 class Console : public QObject
@@ -44,6 +47,7 @@ public:
     bool start(QString *error);
 
     QString name() const { return m_settings.name; }
+    const ConsoleSettings &settings() const { return m_settings; }
     QString epoch() const { return m_epoch; }
     const HistoryRing &history() const { return m_history; }
     ConsoleSource &source() const { return *m_source; }

@@ -13,6 +13,8 @@
 // It owns the listener, the HTTP server and the WebSocket server; the consoles stay the
 // registry's.
 
+#include "accesssettings.h"
+
 #include <QElapsedTimer>
 #include <QHostAddress>
 #include <QHttpServer>
@@ -35,6 +37,8 @@ struct FrontendSettings
 {
     int maxClients = 1024; // across all consoles; more are refused with 503
     QString webRoot; // serve the page from this directory instead of the embedded copy
+    AccessSettings access; // credentials, allowed origins, session lifetime
+    TlsSettings tls; // loaded: connections are TLS when enabled
 };
 
 class HttpFrontend : public QObject

@@ -79,6 +79,9 @@ int main(int argc, char *argv[])
         settings.historySize = console.historySize;
         settings.logPath = console.logPath;
         settings.markers = console.markers;
+        settings.maxClients
+            = console.maxClients > 0 ? console.maxClients : options.limits.maxClientsPerConsole;
+        settings.limits = options.limits;
         consoles.add(std::make_unique<Console>(settings, createSource(console.source)));
     }
 

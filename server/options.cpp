@@ -117,6 +117,22 @@ QString parseRestart(const QString &text, SourceSpec *spec)
     return {};
 }
 
+QString parseDuration(const QString &text, std::chrono::seconds *duration)
+{
+    static const QRegularExpression pattern(QStringLiteral("^([0-9]{1,9})\\s*(s|m|h|d|)$"));
+    const auto match = pattern.match(text.trimmed());
+    if (!match.hasMatch())
+        return QStringLiteral("\"%1\" is not a duration (like 90s, 30m, 8h, 2d)").arg(text);
+    const qint64 value = match.captured(1).toLongLong();
+    const QString unit = match.captured(2);
+    const qint64 scale = unit == QLatin1String("m") ? 60
+        : unit == QLatin1String("h")                ? 3600
+        : unit == QLatin1String("d")                ? 86400
+                                                    : 1;
+    *duration = std::chrono::seconds(value * scale);
+    return {};
+}
+
 QString helpText()
 {
     return QStringLiteral(

@@ -6,6 +6,7 @@
 // keeps working; flags add the rest. Parsing is pure (no I/O, no exit) so it can be tested; main
 // prints the outcome.
 
+#include "accesssettings.h"
 #include "sourcespec.h"
 
 #include <QHostAddress>
@@ -24,6 +25,7 @@ struct ConsoleOptions
     qsizetype historySize = 1024 * 1024;
     QString logPath;
     bool markers = true;
+    int maxClients = 0; // 0: the server's max-clients-per-console
 };
 
 struct ServerOptions
@@ -39,6 +41,9 @@ struct ServerOptions
     QString webRoot;
     int maxClients = 1024;
     bool markers = true; // --no-markers turns them off
+    AccessSettings access;
+    TlsSettings tls;
+    LimitSettings limits;
     QString configPath; // --config
     // What to serve: the command line's one console, or the configuration's consoles.
     std::vector<ConsoleOptions> consoles;
@@ -46,7 +51,7 @@ struct ServerOptions
 
 struct ParsedOptions
 {
-    enum class Outcome { Run, ShowText, Error };
+    enum class Outcome { Run, ShowText, Error, HashPassword, NewToken };
     Outcome outcome = Outcome::Run;
     ServerOptions options;
     QString text; // help or version for ShowText, one line for Error
@@ -61,6 +66,8 @@ QString parseListen(const QString &text, QHostAddress *address, quint16 *port);
 QString parseHistorySize(const QString &text, qsizetype *size);
 QString parseMaxClients(const QString &text, int *count);
 QString parseRestart(const QString &text, SourceSpec *spec);
+// "90s", "30m", "8h", "2d" or a number of seconds.
+QString parseDuration(const QString &text, std::chrono::seconds *duration);
 QString helpText();
 
 } // namespace CloudConsole

@@ -113,7 +113,7 @@ void tst_ConfigFile::mistakesAreRefusedWithTheirLine_data()
         << "test.conf:1: \"listen\" comes before any [server] or [console NAME] section";
     QTest::newRow("unknown section") << QStringLiteral("[consoles vm1]\n")
                                      << "test.conf:1: unknown section \"[consoles vm1]\" (expected "
-                                        "[server] or [console NAME])";
+                                        "[server], [console NAME], [user NAME] or [token NAME])";
     QTest::newRow("console without a name")
         << QStringLiteral("[console]\n")
         << "test.conf:1: [console NAME] needs a name of 1 to 64 of A-Z a-z 0-9 . _ -, not "
@@ -133,11 +133,14 @@ void tst_ConfigFile::mistakesAreRefusedWithTheirLine_data()
            "1.2.3.4:80\"";
     QTest::newRow("unknown server key")
         << QStringLiteral("[server]\nport = 80\n")
-        << "test.conf:2: unknown key \"port\" (known here: listen, markers, max-clients, web-root)";
-    QTest::newRow("unknown console key")
-        << QStringLiteral("[console a]\npath = /dev/pts/1\n")
-        << "test.conf:2: unknown key \"path\" (known here: history-size, log, markers, restart, "
-           "source)";
+        << "test.conf:2: unknown key \"port\" (known here: allowed-origins, idle-timeout, "
+           "input-rate, insecure, listen, markers, max-clients, max-clients-per-console, "
+           "ping-interval, "
+           "session-lifetime, tls-cert, tls-key, web-root)";
+    QTest::newRow("unknown console key") << QStringLiteral("[console a]\npath = /dev/pts/1\n")
+                                         << "test.conf:2: unknown key \"path\" (known here: "
+                                            "history-size, log, markers, max-clients, "
+                                            "restart, source)";
     QTest::newRow("a key twice") << QStringLiteral("[console a]\nsource = /dev/pts/1\nsource = "
                                                    "/dev/pts/2\n")
                                  << "test.conf:3: \"source\" is set twice in this section";

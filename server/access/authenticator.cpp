@@ -1,0 +1,150 @@
+#include "authenticator.h"
+
+#include "secrethash.h"
+
+#include <QCryptographicHash>
+
+#include <algorithm>
+
+namespace CloudConsole {
+
+namespace {
+
+QString ticketKey(const QString &ticket)
+{
+    return QString::fromLatin1(
+        QCryptographicHash::hash(ticket.toLatin1(), QCryptographicHash::Sha256).toHex());
+}
+
+} // namespace
+
+Authenticator::Authenticator(AccessSettings settings) : m_settings(std::move(settings))
+{ }
+
+const Credential *Authenticator::find(Credential::Kind kind, const QString &name) const
+{
+    for (const Credential &credential : m_settings.credentials) {
+        if (credential.kind == kind && credential.name == name)
+            return &credential;
+    }
+    return nullptr;
+}
+
+Principal Authenticator::principalOf(const Credential &credential)
+{
+    return {credential.name, credential.role, credential.consoles};
+}
+
+QString Authenticator::ticketFrom(QByteArrayView cookies)
+{
+    const QByteArray prefix = QByteArray(CookieName) + '=';
+    for (QByteArrayView part : QByteArray(cookies.toByteArray()).split(';')) {
+        const QByteArrayView trimmed = part.trimmed();
+        if (trimmed.startsWith(prefix))
+            return QString::fromLatin1(trimmed.sliced(prefix.size()));
+    }
+    return {};
+}
+
+Authenticator::Result Authenticator::authenticate(QByteArrayView authorization,
+                                                  QByteArrayView cookies)
+{
+    using Outcome = Result::Outcome;
+    Result result;
+    const QByteArray header = authorization.trimmed().toByteArray();
+    if (!header.isEmpty()) {
+        if (!header.startsWith("Bearer ")) {
+            result.outcome = Outcome::Invalid;
+            result.reason = QStringLiteral("only Bearer tokens are accepted in Authorization");
+            return result;
+        }
+        const QString token = QString::fromLatin1(header.sliced(7).trimmed());
+        for (const Credential &credential : m_settings.credentials) {
+            if (credential.kind == Credential::Kind::Token
+                && SecretHash::verifyToken(token, credential.hash)) {
+                result.outcome = Outcome::Allowed;
+                result.principal = principalOf(credential);
+                return result;
+            }
+        }
+        result.outcome = Outcome::Invalid;
+        result.reason = QStringLiteral("unknown token");
+        return result;
+    }
+    const QString ticket = ticketFrom(cookies);
+    if (ticket.isEmpty()) {
+        result.reason = QStringLiteral("log in, or send Authorization: Bearer TOKEN");
+        return result;
+    }
+    const auto session = m_sessions.constFind(ticketKey(ticket));
+    if (session == m_sessions.constEnd()) {
+        result.outcome = Outcome::Invalid;
+        result.reason = QStringLiteral("unknown session; log in again");
+        return result;
+    }
+    if (session->expires <= Clock::now()) {
+        m_sessions.erase(session);
+        result.outcome = Outcome::Expired;
+        result.reason = QStringLiteral("the session expired; log in again");
+        return result;
+    }
+    const Credential *user = find(Credential::Kind::User, session->user);
+    if (!user) {
+        result.outcome = Outcome::Invalid;
+        result.reason = QStringLiteral("the user is no longer configured");
+        return result;
+    }
+    result.outcome = Outcome::Allowed;
+    result.principal = principalOf(*user);
+    return result;
+}
+
+std::optional<QString> Authenticator::login(const QString &user, const QString &password)
+{
+    const Credential *credential = find(Credential::Kind::User, user);
+    // An unknown user costs as much as a wrong password, so timing does not tell users apart.
+    static const QString decoy = SecretHash::hashPassword(QStringLiteral("decoy"));
+    const bool ok
+        = SecretHash::verifyPassword(password, credential ? credential->hash : decoy) && credential;
+    if (!ok)
+        return std::nullopt;
+    purgeExpired();
+    if (m_sessions.size() >= MaxSessions) {
+        const auto oldest = std::min_element(
+            m_sessions.begin(), m_sessions.end(),
+            [](const Session &a, const Session &b) { return a.expires < b.expires; });
+        m_sessions.erase(oldest);
+    }
+    const QString ticket = SecretHash::newToken();
+    m_sessions.insert(ticketKey(ticket), {user, Clock::now() + m_settings.sessionLifetime});
+    return ticket;
+}
+
+void Authenticator::logout(QByteArrayView cookies)
+{
+    const QString ticket = ticketFrom(cookies);
+    if (!ticket.isEmpty())
+        m_sessions.remove(ticketKey(ticket));
+}
+
+void Authenticator::purgeExpired()
+{
+    const auto now = Clock::now();
+    m_sessions.removeIf([now](const auto &entry) { return entry.value().expires <= now; });
+}
+
+bool originAllowed(QByteArrayView origin, QByteArrayView host, bool tls,
+                   const QStringList &allowedOrigins)
+{
+    if (origin.isEmpty())
+        return true;
+    const QString text = QString::fromLatin1(origin).toLower();
+    const QString own
+        = QString::fromLatin1(tls ? "https://" : "http://") + QString::fromLatin1(host).toLower();
+    if (!host.isEmpty() && text == own)
+        return true;
+    return std::any_of(allowedOrigins.begin(), allowedOrigins.end(),
+                       [&](const QString &allowed) { return allowed.toLower() == text; });
+}
+
+} // namespace CloudConsole

@@ -1,0 +1,85 @@
+#pragma once
+
+// Authenticator decides who a request is, from its Authorization and Cookie headers, against the
+// configured credentials: a Bearer token (scripts, the viewer), or a session ticket that the
+// browser got as an HttpOnly cookie by logging in with a password. The ticket is random, lives
+// for AccessSettings::sessionLifetime, and names its user, whose role and consoles are looked up
+// again on every request, so a reloaded configuration applies to logged-in browsers at once.
+// It owns the sessions; it knows nothing about HTTP beyond header values.
+//
+// originAllowed() is the other check every WebSocket upgrade passes: a browser's page may open a
+// console's WebSocket only from the server's own origin or one the configuration allows.
+
+#include "accesssettings.h"
+
+#include <QByteArrayView>
+#include <QHash>
+
+#include <chrono>
+#include <optional>
+
+namespace CloudConsole {
+
+struct Principal
+{
+    QString name;
+    Role role = Role::Viewer;
+    QStringList consoles; // empty: every console
+
+    bool allows(const QString &console) const
+    {
+        return consoles.isEmpty() || consoles.contains(console);
+    }
+};
+
+class Authenticator
+{
+public:
+    using Clock = std::chrono::steady_clock;
+    static constexpr const char *CookieName = "cc_session";
+    // Sessions kept at once; the oldest goes first.
+    static constexpr int MaxSessions = 10000;
+
+    struct Result
+    {
+        enum class Outcome { Allowed, Missing, Invalid, Expired };
+        Outcome outcome = Outcome::Missing;
+        Principal principal; // when Allowed
+        QString reason; // when not
+    };
+
+    explicit Authenticator(AccessSettings settings = {});
+
+    void setSettings(AccessSettings settings) { m_settings = std::move(settings); }
+    const AccessSettings &settings() const { return m_settings; }
+    bool enabled() const { return m_settings.enabled(); }
+
+    Result authenticate(QByteArrayView authorization, QByteArrayView cookies);
+    // Checks a user's password; on success, a new session ticket for the cookie.
+    std::optional<QString> login(const QString &user, const QString &password);
+    void logout(QByteArrayView cookies);
+    int sessionCount() const { return int(m_sessions.size()); }
+
+    // The ticket in a Cookie header, or empty.
+    static QString ticketFrom(QByteArrayView cookies);
+
+private:
+    struct Session
+    {
+        QString user;
+        Clock::time_point expires;
+    };
+    const Credential *find(Credential::Kind kind, const QString &name) const;
+    static Principal principalOf(const Credential &credential);
+    void purgeExpired();
+
+    AccessSettings m_settings;
+    QHash<QString, Session> m_sessions; // by the ticket's SHA-256, so memory holds no ticket
+};
+
+// Whether a WebSocket upgrade with this Origin header may proceed on a server reached as host
+// (the Host header): no Origin (not a browser), the server's own origin, or an allowed one.
+bool originAllowed(QByteArrayView origin, QByteArrayView host, bool tls,
+                   const QStringList &allowedOrigins);
+
+} // namespace CloudConsole
