@@ -2,8 +2,10 @@
 // kernel's boot log reaches a WebSocket client through the server, a command the client types is
 // answered by the guest's shell, and a client that comes later gets the boot log from history.
 //
-// One guest boots once for all the test functions, which run in order. Skipped only when QEMU or
-// a kernel is not installed (qemu-system-x86, linux-image-amd64: scripts/install-deps.sh --test).
+// One guest boots once for the first test functions, which run in order. The last one boots two
+// guests of its own, one after the other on one QMP socket, as a VM whose QEMU restarted, and
+// checks that a console named by that QMP socket (qmp:) follows it. Skipped only when QEMU or a
+// kernel is not installed (qemu-system-x86, linux-image-amd64: scripts/install-deps.sh --test).
 
 #include "qemuguest.h"
 #include "testclient.h"
@@ -16,10 +18,16 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <fcntl.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <memory>
+#include <vector>
 
 using namespace CloudConsole::Test;
 
@@ -87,6 +95,44 @@ QByteArray readFile(const QString &path)
     return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
 }
 
+// Holds a file open, for as long as it lives.
+class HeldFile
+{
+public:
+    explicit HeldFile(const QString &path)
+        : m_fd(::open(QFile::encodeName(path).constData(), O_RDWR | O_NOCTTY | O_CLOEXEC))
+        , m_errno(errno)
+    { }
+    ~HeldFile()
+    {
+        if (m_fd >= 0)
+            ::close(m_fd);
+    }
+    HeldFile(const HeldFile &) = delete;
+    HeldFile &operator=(const HeldFile &) = delete;
+
+    bool isOpen() const { return m_fd >= 0; }
+    QString error() const { return QString::fromLocal8Bit(std::strerror(m_errno)); }
+
+private:
+    int m_fd;
+    int m_errno;
+};
+
+// The first lifecycle marker the server wrote into the stream at or after from, on a line of its
+// own: "-- console up 12:03:19: /dev/pts/7 --". An empty detail matches any (captured(1)).
+QRegularExpressionMatch findMarker(const QByteArray &bytes, const QString &event,
+                                   const QString &detail, qsizetype from = 0)
+{
+    const QRegularExpression marker(
+        QStringLiteral("(?:^|(?<=\n))-- console %1 [0-9]{2}:[0-9]{2}:[0-9]{2}: (%2) --\r\n")
+            .arg(event,
+                 detail.isEmpty() ? QStringLiteral("[^\r\n]*")
+                                  : QRegularExpression::escape(detail)));
+    // Latin-1 keeps one character per byte, so positions are byte offsets.
+    return marker.match(QString::fromLatin1(bytes), from);
+}
+
 } // namespace
 
 class tst_QemuGuest : public QObject
@@ -98,6 +144,7 @@ private Q_SLOTS:
     void theKernelBootLogArrivesThroughTheServer();
     void aCommandTypedByAClientIsAnsweredByTheGuest();
     void aClientThatConnectsAfterBootGetsTheBootLogFromHistory();
+    void aConsoleNamedByQmpFollowsQemuAcrossARestart();
     void cleanupTestCase();
 
 private:
@@ -232,6 +279,219 @@ void tst_QemuGuest::aClientThatConnectsAfterBootGetsTheBootLogFromHistory()
     QVERIFY(late.received.contains(QemuGuest::ReadyMarker));
     QVERIFY2(late.gaps.empty() && late.errors.empty(),
              qPrintable(late.texts.join(QLatin1Char(' '))));
+}
+
+void tst_QemuGuest::aConsoleNamedByQmpFollowsQemuAcrossARestart()
+{
+    using CloudConsole::Protocol::SourceState;
+    QVERIFY(m_dir);
+    // A VM of its own, named by its QMP socket; the shared guest idles meanwhile.
+    QemuGuest::Options options;
+    options.qmpSocketPath = m_dir->filePath(QStringLiteral("restarting-vm.qmp"));
+    const QString logPath = m_dir->filePath(QStringLiteral("restarting-vm.log"));
+    auto guestA = std::make_unique<QemuGuest>(m_dir->path(), options);
+    std::unique_ptr<QemuGuest> guestB;
+    QVERIFY2(guestA->start(), qPrintable(guestA->errorString()));
+    const qint64 pidA = guestA->processId();
+    const QString ptyA = guestA->ptyPath();
+
+    Server server({QStringLiteral("qmp:") + options.qmpSocketPath, QStringLiteral("--listen"),
+                   QStringLiteral("127.0.0.1:0"), QStringLiteral("--log"), logPath});
+    // Where in client->received each of client->sourceEvents came, for failure messages.
+    std::vector<qsizetype> eventAt;
+    std::unique_ptr<TestClient> client;
+    auto describe = [&] {
+        QString text;
+        if (client) {
+            QStringList events;
+            for (size_t i = 0; i < client->sourceEvents.size(); ++i)
+                events.append(
+                    QStringLiteral("%1 \"%2\" at %3")
+                        .arg(CloudConsole::Protocol::toString(client->sourceEvents[i].state),
+                             client->sourceEvents[i].reason)
+                        .arg(i < eventAt.size() ? eventAt[i] : -1));
+            text += QStringLiteral("client %1, hello \"%2\", events [%3], got %4 bytes, ending "
+                                   "\"%5\"; ")
+                        .arg(client->closed ? QStringLiteral("closed") : QStringLiteral("open"),
+                             client->texts.value(0), events.join(QStringLiteral(", ")))
+                        .arg(client->received.size())
+                        .arg(tail(client->received));
+        }
+        text += server.describe() + QStringLiteral("; guest A: ") + guestA->describe();
+        if (guestB)
+            text += QStringLiteral("; guest B: ") + guestB->describe();
+        return text;
+    };
+    QTRY_VERIFY2_WITH_TIMEOUT(server.port() > 0 || server.process.state() == QProcess::NotRunning,
+                              qPrintable(describe()), 30000);
+    QVERIFY2(server.port() > 0, qPrintable(describe()));
+
+    client = std::make_unique<TestClient>(
+        QUrl(QStringLiteral("ws://127.0.0.1:%1/ws").arg(server.port())));
+    QObject::connect(&client->socket, &QWebSocket::textMessageReceived, client.get(), [&] {
+        // Runs after the client's own handler has decoded the message.
+        while (eventAt.size() < client->sourceEvents.size())
+            eventAt.push_back(client->received.size());
+    });
+    // The index of the first "up" event at or after from that names pty, or -1.
+    auto upEvent = [&](const QString &pty, size_t from) {
+        for (size_t i = from; i < client->sourceEvents.size(); ++i) {
+            if (client->sourceEvents[i].state == SourceState::Up
+                && client->sourceEvents[i].reason == pty)
+                return qsizetype(i);
+        }
+        return qsizetype(-1);
+    };
+    // The server asks QMP on its own after it started: the client may come before or after.
+    auto toldUpOnA = [&] {
+        return (client->hello && client->hello->source == SourceState::Up
+                && client->hello->sourceReason == ptyA)
+            || upEvent(ptyA, 0) >= 0;
+    };
+    QTRY_VERIFY2_WITH_TIMEOUT(toldUpOnA() || client->closed, qPrintable(describe()), 30000);
+    QVERIFY2(toldUpOnA(), qPrintable(describe()));
+    QVERIFY2(client->hello && client->hello->offset == 0, qPrintable(describe()));
+    QTRY_VERIFY2_WITH_TIMEOUT(findMarker(client->received, QStringLiteral("up"), ptyA).hasMatch(),
+                              qPrintable(describe()), 10000);
+
+    // Attached: guest A's CPU may start. Its boot log and its shell come through.
+    QVERIFY2(guestA->resume(), qPrintable(guestA->errorString()));
+    QElapsedTimer sinceResume;
+    sinceResume.start();
+    const qsizetype bootA = findMarker(client->received, QStringLiteral("up"), ptyA).capturedEnd();
+    auto answered = [&](const char *answer, qsizetype from) {
+        return client->received.indexOf(answer, from) >= 0;
+    };
+    // The guest attached now boots (its output from position from on), and its shell answers
+    // command with answer. A failure is reported as the test's (QTest::currentTestFailed()).
+    auto bootAndAnswer = [&](QemuGuest &guest, qsizetype from, const QByteArray &command,
+                             const char *answer) {
+        QTRY_VERIFY2_WITH_TIMEOUT(answered("Linux version", from) || !guest.isRunning(),
+                                  qPrintable(describe()), BootTimeoutMs);
+        QVERIFY2(answered("Linux version", from), qPrintable(describe()));
+        QTRY_VERIFY2_WITH_TIMEOUT(answered(QemuGuest::ReadyMarker, from) || !guest.isRunning(),
+                                  qPrintable(describe()), BootTimeoutMs);
+        const qsizetype ready = client->received.indexOf(QemuGuest::ReadyMarker, from);
+        QVERIFY2(ready >= 0, qPrintable(describe()));
+        QTRY_VERIFY2_WITH_TIMEOUT(answered(QemuGuest::Prompt, ready), qPrintable(describe()),
+                                  30000);
+        const qsizetype typedAt = client->received.size();
+        client->socket.sendBinaryMessage(command + '\r');
+        QTRY_VERIFY2_WITH_TIMEOUT(answered(answer, typedAt) || !guest.isRunning(),
+                                  qPrintable(describe()), 60000);
+        QVERIFY2(answered(answer, typedAt), qPrintable(describe()));
+    };
+    bootAndAnswer(*guestA, bootA, "echo $((6*7))-first", "\n42-first\r\n");
+    if (QTest::currentTestFailed())
+        return;
+    qInfo("guest A (%s) booted and answered %lld ms after resume", qPrintable(ptyA),
+          sinceResume.elapsed());
+
+    // The VMM restarts: guest A's QEMU dies (its pty hangs up, its QMP socket stays behind,
+    // refusing connections), and guest B's QEMU takes over the socket with a new pty. The kernel
+    // gives a freed pty number to the next pty made, so guest B would usually get guest A's path
+    // back, and the test could not tell a server that asks QMP from one that opens the old path
+    // again: the test holds guest A's pty open (never reading it), which keeps its number taken.
+    auto heldPtyA = std::make_unique<HeldFile>(ptyA);
+    QVERIFY2(heldPtyA->isOpen(), qPrintable(ptyA + QStringLiteral(": ") + heldPtyA->error()));
+    const size_t eventsBeforeRestart = client->sourceEvents.size();
+    const qsizetype bytesBeforeRestart = client->received.size();
+    const qsizetype serverErrBeforeRestart = server.err.size();
+    QElapsedTimer restart;
+    restart.start();
+    guestA->stop();
+    QVERIFY2(processInfo(pid_t(pidA)).state == 0, qPrintable(describe()));
+    QTRY_VERIFY2_WITH_TIMEOUT(client->sourceEvents.size() > eventsBeforeRestart,
+                              qPrintable(describe()), 30000);
+    QVERIFY2(client->sourceEvents[eventsBeforeRestart].state == SourceState::Down,
+             qPrintable(describe()));
+    const qint64 downMs = restart.elapsed();
+    // Guest B comes only once the server has asked the dead QEMU's socket (retried at 100 ms
+    // after the hang-up): that is the way back it must take.
+    QTRY_VERIFY2_WITH_TIMEOUT(server.err.indexOf("Connection refused", serverErrBeforeRestart) >= 0,
+                              qPrintable(describe()), 30000);
+    const qint64 refusedMs = restart.elapsed();
+
+    guestB = std::make_unique<QemuGuest>(m_dir->path(), options);
+    QVERIFY2(guestB->start(), qPrintable(guestB->errorString()));
+    const qint64 startedBMs = restart.elapsed();
+    heldPtyA.reset();
+    const QString ptyB = guestB->ptyPath();
+    QVERIFY2(ptyB != ptyA, qPrintable(describe()));
+    QVERIFY2(guestB->qmpSocketPath() == options.qmpSocketPath, qPrintable(describe()));
+    QTRY_VERIFY2_WITH_TIMEOUT(upEvent(ptyB, eventsBeforeRestart) >= 0 || client->closed,
+                              qPrintable(describe()), 30000);
+    QVERIFY2(upEvent(ptyB, eventsBeforeRestart) >= 0, qPrintable(describe()));
+    const qint64 upMs = restart.elapsed();
+    qInfo("restart: source down %lld ms after guest A was killed, QMP refused at %lld ms; guest B "
+          "started at %lld ms on %s (guest A had %s); source up on it at %lld ms",
+          downMs, refusedMs, startedBMs, qPrintable(ptyB), qPrintable(ptyA), upMs);
+
+    // One down, then one up: the failed questions in between (no QMP there, then guest B's)
+    // are no events of their own.
+    QVERIFY2(client->sourceEvents.size() == eventsBeforeRestart + 2, qPrintable(describe()));
+    const QString downReason = client->sourceEvents[eventsBeforeRestart].reason;
+    QVERIFY2(!downReason.isEmpty(), qPrintable(describe()));
+    // The markers, in the stream after guest A's answer: down (with the event's reason), then
+    // up on guest B's pty.
+    QRegularExpressionMatch down;
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        (down = findMarker(client->received, QStringLiteral("down"), QString(), bytesBeforeRestart))
+            .hasMatch(),
+        qPrintable(describe()), 10000);
+    QVERIFY2(down.captured(1) == downReason,
+             qPrintable(QStringLiteral("down marker \"%1\", down event \"%2\"; %3")
+                            .arg(down.captured(1), downReason, describe())));
+    QRegularExpressionMatch upOnB;
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        (upOnB = findMarker(client->received, QStringLiteral("up"), ptyB, down.capturedEnd()))
+            .hasMatch(),
+        qPrintable(describe()), 10000);
+    qInfo("down reason: \"%s\"", qPrintable(downReason));
+
+    // Attached to guest B's pty: its CPU may start, and its boot log and shell come through to
+    // the same client.
+    QVERIFY2(guestB->resume(), qPrintable(guestB->errorString()));
+    sinceResume.start();
+    bootAndAnswer(*guestB, upOnB.capturedEnd(), "echo $((7*6))-second", "\n42-second\r\n");
+    if (QTest::currentTestFailed())
+        return;
+    qInfo("guest B (%s) booted and answered %lld ms after resume", qPrintable(ptyB),
+          sinceResume.elapsed());
+
+    // One connection all along: one hello, nothing missed, nothing refused.
+    const auto hellos = std::count_if(
+        client->messages.cbegin(), client->messages.cend(), [](const auto &message) {
+            return std::holds_alternative<CloudConsole::Protocol::Hello>(message);
+        });
+    QVERIFY2(hellos == 1 && !client->closed && client->gaps.empty() && client->errors.empty()
+                 && client->badTexts.empty(),
+             qPrintable(describe()));
+    // The first boot log after the restart is guest B's, after its up marker.
+    QVERIFY2(client->received.indexOf("Linux version", bytesBeforeRestart) > upOnB.capturedStart(),
+             qPrintable(describe()));
+
+    // The log has every byte the client got, markers included.
+    QTRY_VERIFY2_WITH_TIMEOUT(readFile(logPath) == client->received,
+                              qPrintable(QStringLiteral("log has %1 bytes, ending \"%2\"; %3")
+                                             .arg(readFile(logPath).size())
+                                             .arg(tail(readFile(logPath)), describe())),
+                              10000);
+
+    // Nothing is left behind: the server and both QEMUs are gone, not zombies.
+    const qint64 serverPid = server.process.processId();
+    const qint64 pidB = guestB->processId();
+    client.reset();
+    // Asked to stop (SIGTERM), the server ends cleanly: a sanitized one checks itself for leaks
+    // on the way out.
+    server.process.terminate();
+    QVERIFY2(server.process.waitForFinished(30000), qPrintable(describe()));
+    QVERIFY2(server.process.exitStatus() == QProcess::NormalExit && server.process.exitCode() == 0,
+             qPrintable(describe()));
+    guestB->stop();
+    for (const qint64 pid : {serverPid, pidA, pidB})
+        QVERIFY2(pid <= 0 || processInfo(pid_t(pid)).state == 0,
+                 qPrintable(QStringLiteral("pid %1 is still there").arg(pid)));
 }
 
 void tst_QemuGuest::cleanupTestCase()
