@@ -45,10 +45,24 @@ void ApiSocketLocator::locate()
             [this, socket](QLocalSocket::LocalSocketError error) {
                 if (socket != m_socket)
                     return;
-                // The peer closing is the protocol's business (onClosed); the rest is a failure.
-                if (error == QLocalSocket::PeerClosedError)
+                // The peer closing is the protocol's business (onClosed); the rest is a failure,
+                // said in words that point at the VMM (Qt says "Invalid name" for a missing
+                // socket).
+                switch (error) {
+                case QLocalSocket::PeerClosedError:
                     return;
-                fail(socket->errorString());
+                case QLocalSocket::ServerNotFoundError:
+                    fail(QStringLiteral("no socket there (is the VMM running?)"));
+                    return;
+                case QLocalSocket::ConnectionRefusedError:
+                    fail(QStringLiteral("connection refused (the VMM is not listening)"));
+                    return;
+                case QLocalSocket::SocketAccessError:
+                    fail(QStringLiteral("permission denied"));
+                    return;
+                default:
+                    fail(socket->errorString());
+                }
             });
     m_timeout.start(AnswerTimeout);
     socket->connectToServer(m_socketPath);
