@@ -47,6 +47,8 @@ void ClientSession::start(std::optional<qint64> resumeFrom)
             gap = Gap {*resumeFrom, history.startOffset()};
         // Beyond the end: an offset of an earlier epoch; everything kept is new to this client.
     }
+    if (gap)
+        m_console.countGap(gap->to - gap->from);
     if (m_mode == Mode::V1) {
         sendEvent(m_console.hello(m_offset, m_writable));
         if (gap)
@@ -79,6 +81,7 @@ void ClientSession::pump()
         const QByteArray frame = m_console.frameAt(m_offset, MaxOutputFrame);
         m_socket->sendBinaryMessage(frame);
         m_offset += frame.size();
+        m_console.countSent(frame.size());
         // QWebSocket queues a frame's header and payload as two pieces, and the socket writes
         // one piece per write notification: without this, output leaves at half the rate it
         // arrives and every client falls behind. (The bytesWritten() that flush() emits finds
@@ -91,6 +94,7 @@ void ClientSession::pump()
 void ClientSession::skipTo(qint64 offset)
 {
     const qint64 skipped = offset - m_offset;
+    m_console.countGap(skipped);
     // A client that cannot keep up may skip many times a second: one line per ten seconds.
     m_skippedSinceReport += skipped;
     ++m_gapsSinceReport;

@@ -49,6 +49,8 @@ public:
     void close(QWebSocketProtocol::CloseCode code, const QString &reason);
 
     Mode mode() const { return m_mode; }
+    // May type, resize and send BREAK: an operator; otherwise a viewer.
+    bool isWritable() const { return m_writable; }
     qint64 offset() const { return m_offset; }
     QString peer() const { return m_peer; }
     // Output waiting in this client's socket: bounded by SendHighWater plus one frame.

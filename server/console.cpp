@@ -13,6 +13,11 @@ namespace CloudConsole {
 namespace {
 // How much of one client's input goes to the source before the next client's turn.
 constexpr qsizetype InputTurn = 4096;
+
+QString clientsText(size_t count)
+{
+    return count == 1 ? QStringLiteral("1 client") : QStringLiteral("%1 clients").arg(count);
+}
 } // namespace
 
 Console::Console(ConsoleSettings settings, std::unique_ptr<ConsoleSource> source, QObject *parent)
@@ -23,7 +28,7 @@ Console::Console(ConsoleSettings settings, std::unique_ptr<ConsoleSource> source
     , m_history(m_settings.historySize)
     , m_source(std::move(source))
 {
-    connect(m_source.get(), &ConsoleSource::dataRead, this, &Console::onData);
+    connect(m_source.get(), &ConsoleSource::dataRead, this, &Console::onSourceData);
     connect(m_source.get(), &ConsoleSource::up, this, &Console::onSourceUp);
     connect(m_source.get(), &ConsoleSource::down, this, &Console::onSourceDown);
     connect(m_source.get(), &ConsoleSource::writable, this, &Console::drainInput);
@@ -65,8 +70,11 @@ ClientSession *Console::addClient(QWebSocket *socket, ClientSession::Mode mode,
     // Queued: a session may finish in the middle of a broadcast over m_clients.
     connect(session, &ClientSession::finished, this, &Console::removeClient, Qt::QueuedConnection);
     m_clients.push_back(session);
-    qCInfo(lcConsole).noquote() << m_settings.name << "client" << session->peer() << "joined ("
-                                << m_clients.size() << "clients)";
+    qCInfo(lcConsole).noquote() << m_settings.name << "client" << session->peer()
+                                << QStringLiteral("joined as %1 (%2)")
+                                       .arg(writable ? QStringLiteral("an operator")
+                                                     : QStringLiteral("a viewer"),
+                                            clientsText(m_clients.size()));
     session->start(resumeFrom);
     return session;
 }
@@ -77,8 +85,8 @@ void Console::removeClient(ClientSession *session)
     if (it == m_clients.end())
         return;
     m_clients.erase(it);
-    qCInfo(lcConsole).noquote() << m_settings.name << "client" << session->peer() << "left ("
-                                << m_clients.size() << "clients)";
+    qCInfo(lcConsole).noquote() << m_settings.name << "client" << session->peer()
+                                << QStringLiteral("left (%1)").arg(clientsText(m_clients.size()));
     session->deleteLater();
 }
 
@@ -115,6 +123,20 @@ QByteArray Console::frameAt(qint64 offset, qsizetype maxBytes)
         m_frameOffset = offset;
     }
     return m_frame;
+}
+
+std::optional<qint64> Console::lastOutputAgeMs() const
+{
+    if (!m_lastOutput.isValid())
+        return std::nullopt;
+    return m_lastOutput.elapsed();
+}
+
+void Console::onSourceData(QByteArrayView data)
+{
+    m_counters.sourceBytesRead += data.size();
+    m_lastOutput.start();
+    onData(data);
 }
 
 void Console::onData(QByteArrayView data)
@@ -169,6 +191,7 @@ void Console::drainInputOnce()
                 return;
             }
             session->consumeInput(taken);
+            m_counters.inputBytesWritten += taken;
             progress = true;
         }
     }
@@ -199,6 +222,7 @@ void Console::reopenLog()
 void Console::onSourceUp(const QString &what)
 {
     qCInfo(lcConsole).noquote() << m_settings.name << "source up:" << what;
+    ++m_counters.sourceUps;
     appendMarker(QStringLiteral("up"), what);
     broadcast(Protocol::SourceEvent {Protocol::SourceState::Up, what});
     drainInput();

@@ -15,8 +15,10 @@
 #include "historyring.h"
 #include "logwriter.h"
 
+#include <QElapsedTimer>
 #include <QObject>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -33,6 +35,18 @@ struct ConsoleSettings
     bool markers = true;
     int maxClients = 256; // clients of this console at once; HttpFrontend refuses more
     LimitSettings limits; // per client: input rate, pings, idle timeout
+};
+
+// Running totals for /metrics: plain integers, since everything runs on one thread. Sessions come
+// and go; what they did stays counted here.
+struct ConsoleCounters
+{
+    qint64 sourceBytesRead = 0; // the guest's output, without lifecycle markers
+    qint64 inputBytesWritten = 0; // clients' input taken by the source
+    qint64 sourceUps = 0; // every one after the first is a reconnect
+    qint64 clientBytesSent = 0; // output sent to clients, summed over clients
+    qint64 gaps = 0; // a client fell behind the history, or resumed from before it
+    qint64 gapBytes = 0; // bytes those clients never got
 };
 
 class Console : public QObject
@@ -55,6 +69,19 @@ public:
     int clientCount() const { return int(m_clients.size()); }
     const std::vector<ClientSession *> &clients() const { return m_clients; }
 
+    const ConsoleCounters &counters() const { return m_counters; }
+    // Times the source came up again after being down.
+    qint64 sourceReconnects() const { return std::max<qint64>(0, m_counters.sourceUps - 1); }
+    // Milliseconds since the source last sent output; nothing while it never has.
+    std::optional<qint64> lastOutputAgeMs() const;
+    // A session reports what it sent and what it skipped.
+    void countSent(qint64 bytes) { m_counters.clientBytesSent += bytes; }
+    void countGap(qint64 bytes)
+    {
+        ++m_counters.gaps;
+        m_counters.gapBytes += bytes;
+    }
+
     // Takes ownership of a connected WebSocket and makes it a client of this console.
     ClientSession *addClient(QWebSocket *socket, ClientSession::Mode mode,
                              std::optional<qint64> resumeFrom, bool writable = true);
@@ -76,6 +103,7 @@ public:
 
 private:
     void drainInputOnce();
+    void onSourceData(QByteArrayView data);
     void onData(QByteArrayView data);
     void onSourceUp(const QString &what);
     void onSourceDown(const QString &reason);
@@ -94,6 +122,8 @@ private:
     bool m_drainAgain = false;
     qint64 m_frameOffset = -1;
     QByteArray m_frame;
+    ConsoleCounters m_counters;
+    QElapsedTimer m_lastOutput; // invalid until the first output
 };
 
 } // namespace CloudConsole

@@ -1,6 +1,8 @@
 #include "httpfrontend.h"
 
 #include "consoleregistry.h"
+#include "consolestatus.h"
+#include "metrics.h"
 #include "protocol.h"
 #include "requesthead.h"
 
@@ -423,6 +425,7 @@ void HttpFrontend::refuse(QTcpSocket *socket, int status, const QString &reason,
 void HttpFrontend::setupRoutes()
 {
     m_http.route("/healthz", [] { return textResponse(QStringLiteral("ok"), StatusCode::Ok); });
+    setupStatusRoutes();
     m_http.route("/", [this] { return page(QString()); });
     m_http.route("/ws", [] { return notWebSocket(); });
     m_http.route("/c/<arg>/", [this](const QString &name) { return page(name); });
@@ -452,6 +455,9 @@ void HttpFrontend::setupRoutes()
 
 QHttpServerResponse HttpFrontend::page(const QString &consoleName) const
 {
+    // "/" is the default console's page while there is only one console, else the index.
+    if (consoleName.isNull() && m_consoles.consoles().size() > 1)
+        return indexPage();
     if (!consoleName.isNull() && !m_consoles.find(consoleName))
         return textResponse(QStringLiteral("no console named \"%1\"").arg(consoleName.left(64)),
                             StatusCode::NotFound);
@@ -474,6 +480,36 @@ QHttpServerResponse HttpFrontend::asset(const QString &name) const
     response.addHeader("Cache-Control", "no-cache");
     response.addHeader("X-Content-Type-Options", "nosniff");
     response.addHeader("Referrer-Policy", "no-referrer");
+    return response;
+}
+
+void HttpFrontend::setupStatusRoutes()
+{
+    m_http.route("/metrics", [this] {
+        QHttpServerResponse response(Metrics::ContentType, Metrics::render(m_consoles));
+        response.addHeader("Cache-Control", "no-store");
+        return response;
+    });
+    m_http.route("/consoles.json", [this] {
+        QHttpServerResponse response("application/json",
+                                     renderConsolesJson(consoleStatuses(m_consoles)));
+        response.addHeader("Cache-Control", "no-store");
+        response.addHeader("X-Content-Type-Options", "nosniff");
+        return response;
+    });
+}
+
+QHttpServerResponse HttpFrontend::indexPage() const
+{
+    QHttpServerResponse response("text/html; charset=utf-8",
+                                 renderIndexPage(consoleStatuses(m_consoles)));
+    response.addHeader("Cache-Control", "no-store");
+    response.addHeader("X-Content-Type-Options", "nosniff");
+    response.addHeader("Referrer-Policy", "no-referrer");
+    // Nothing but its own inline style and icon: no script, no frames, no forms.
+    response.addHeader("Content-Security-Policy",
+                       "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                       "frame-ancestors 'none'; form-action 'none'; base-uri 'none'");
     return response;
 }
 

@@ -88,6 +88,10 @@ private:
     // The handshake under a WebSocket that just connected, no longer in flight.
     Handshake takeHandshaking(const QWebSocket *socket);
     void setupRoutes();
+    // /metrics and /consoles.json, together so that an access check can wrap them.
+    void setupStatusRoutes();
+    // "/" when the registry has more than one console: a table of them.
+    QHttpServerResponse indexPage() const;
     QHttpServerResponse asset(const QString &name) const;
     QHttpServerResponse page(const QString &consoleName) const;
     static void refuse(QTcpSocket *socket, int status, const QString &reason,

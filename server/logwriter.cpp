@@ -107,9 +107,10 @@ qsizetype LogWriter::writeSome(QByteArrayView data)
 
 void LogWriter::setFailure(const QString &failure)
 {
+    ++m_errors;
     if (m_failure.isEmpty())
         qCWarning(lcLog).noquote()
-            << "cannot write" << m_path << ":" << failure << "- retrying every second";
+            << QStringLiteral("cannot write %1: %2; retrying every second").arg(m_path, failure);
     m_failure = failure;
     m_retryTimer.start();
 }

@@ -33,6 +33,8 @@ public:
     qint64 cursor() const { return m_cursor; }
     qint64 bytesLost() const { return m_lost; }
     bool isFailing() const { return !m_failure.isEmpty(); }
+    // Attempts to write or reopen the file that failed, since the start.
+    qint64 errorCount() const { return m_errors; }
 
 private:
     // Returns the bytes written; fewer than asked means an error, now being retried.
@@ -44,6 +46,7 @@ private:
     UniqueFd m_fd;
     qint64 m_cursor = 0;
     qint64 m_lost = 0;
+    qint64 m_errors = 0;
     QString m_failure; // the error being retried; empty while writing works
     QTimer m_retryTimer;
 };

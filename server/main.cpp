@@ -11,6 +11,8 @@
 #include <QTimer>
 
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -37,6 +39,21 @@ void raiseDescriptorLimit()
     }
 }
 
+// Whether stderr is the stream into the journal that systemd gave us: $JOURNAL_STREAM names it by
+// device and inode (a child of ours may inherit the variable with stderr sent elsewhere).
+bool stderrIsJournal()
+{
+    const QByteArray stream = qgetenv("JOURNAL_STREAM");
+    const qsizetype colon = stream.indexOf(':');
+    bool deviceOk = false;
+    bool inodeOk = false;
+    const qulonglong device = stream.left(colon).toULongLong(&deviceOk);
+    const qulonglong inode = stream.mid(colon + 1).toULongLong(&inodeOk);
+    struct stat info;
+    return colon > 0 && deviceOk && inodeOk && ::fstat(STDERR_FILENO, &info) == 0
+        && info.st_dev == device && info.st_ino == inode;
+}
+
 QString urlHost(const QHostAddress &address)
 {
     if (address.protocol() == QAbstractSocket::IPv6Protocol)
@@ -51,6 +68,14 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("cloud-console"));
     QCoreApplication::setApplicationVersion(QStringLiteral(CLOUD_CONSOLE_VERSION));
+    // In the journal, each line starts with its syslog priority, which journald takes off and
+    // keeps as the entry's priority: "<4>cloudconsole.log: cannot write ...". Elsewhere Qt's
+    // default, "cloudconsole.log: cannot write ...". QT_MESSAGE_PATTERN overrides either.
+    if (stderrIsJournal())
+        qSetMessagePattern(
+            QStringLiteral("%{if-debug}<7>%{endif}%{if-info}<6>%{endif}%{if-warning}<4>%{endif}"
+                           "%{if-critical}<3>%{endif}%{if-fatal}<2>%{endif}"
+                           "%{if-category}%{category}: %{endif}%{message}"));
     // A client that vanishes mid-write must not kill the server.
     ::signal(SIGPIPE, SIG_IGN);
 
@@ -102,15 +127,17 @@ int main(int argc, char *argv[])
             return fail(error);
     }
 
-    // One line per console; the default one (the first) is also at "/".
+    // One line per console. A single console is also at "/"; several have an index there.
+    const bool single = options.consoles.size() == 1;
     const QString base
         = QStringLiteral("http://%1:%2/").arg(urlHost(options.address)).arg(frontend.port());
     for (const ConsoleOptions &console : options.consoles) {
-        const bool isDefault = console.name == consoles.defaultConsole()->name();
-        std::printf(
-            "cloud-console: serving console \"%s\" at %s\n", qPrintable(console.name),
-            qPrintable(isDefault ? base : base + QStringLiteral("c/") + console.name + u'/'));
+        std::printf("cloud-console: serving console \"%s\" at %s\n", qPrintable(console.name),
+                    qPrintable(single ? base : base + QStringLiteral("c/") + console.name + u'/'));
     }
+    if (!single)
+        std::printf("cloud-console: index of %d consoles at %s\n", int(options.consoles.size()),
+                    qPrintable(base));
     std::fflush(stdout);
 
     SignalWatcher signalWatcher({SIGINT, SIGTERM, SIGHUP});

@@ -130,7 +130,7 @@ void PtySource::onLocateFailed(const QString &reason)
 void PtySource::retryAfter(const QString &reason)
 {
     if (reason != m_lastFailure)
-        qCInfo(lcPty).noquote() << m_locator->describe() << ":" << reason << "- retrying";
+        qCInfo(lcPty).noquote() << m_locator->describe() + u':' << reason << "- retrying";
     m_lastFailure = reason;
     m_reason = reason;
     scheduleRetry();
@@ -157,7 +157,7 @@ void PtySource::applySize()
     size.ws_col = static_cast<unsigned short>(m_cols);
     size.ws_row = static_cast<unsigned short>(m_rows);
     if (::ioctl(m_channel->fd(), TIOCSWINSZ, &size) != 0)
-        qCWarning(lcPty) << "cannot resize" << m_reason << ":" << std::strerror(errno);
+        qCWarning(lcPty).noquote() << "cannot resize" << m_reason + u':' << std::strerror(errno);
 }
 
 void PtySource::scheduleRetry()

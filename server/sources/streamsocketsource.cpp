@@ -155,7 +155,7 @@ void StreamSocketSource::onConnected(QIODevice *socket)
     m_up = true;
     m_lastFailure.clear();
     m_reason = peerName();
-    qCInfo(lcSocketSource) << "connected to" << m_reason;
+    qCInfo(lcSocketSource).noquote() << "connected to" << m_reason;
     Q_EMIT up(m_reason);
 }
 
@@ -261,11 +261,11 @@ void StreamSocketSource::onGone(QIODevice *socket, const QString &reason)
     m_wasFull = false;
     m_reason = reason;
     if (wasUp) {
-        qCInfo(lcSocketSource) << m_endpoint.toString() << "hung up:" << reason;
+        qCInfo(lcSocketSource).noquote() << m_endpoint.toString() << "hung up:" << reason;
         Q_EMIT down(reason);
     } else if (reason != m_lastFailure) {
-        qCInfo(lcSocketSource) << "cannot connect to" << m_endpoint.toString() << ":" << reason
-                               << "- retrying";
+        qCInfo(lcSocketSource).noquote()
+            << "cannot connect to" << m_endpoint.toString() + u':' << reason << "- retrying";
     }
     m_lastFailure = reason;
     scheduleRetry();

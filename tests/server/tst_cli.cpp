@@ -477,15 +477,19 @@ void tst_Cli::aConfigurationServesEveryConsoleUnderItsName()
     Server server({QStringLiteral("--config"), config, QStringLiteral("--listen"),
                    QStringLiteral("127.0.0.1:0")});
     QTRY_VERIFY2_WITH_TIMEOUT(server.port() > 0, qPrintable(server.describe()), 20000);
-    // One line per console; the first is also the default at "/".
-    QTRY_VERIFY2(server.out.contains(QStringLiteral("serving console \"db\" at "
-                                                    "http://127.0.0.1:%1/c/db/\n")
+    // One line per console, and one for the index of them at "/".
+    QTRY_VERIFY2(server.out.contains(QStringLiteral("index of 2 consoles at http://127.0.0.1:%1/\n")
                                          .arg(server.port())
                                          .toUtf8()),
                  qPrintable(server.describe()));
-    QVERIFY(server.out.contains(QStringLiteral("serving console \"web\" at http://127.0.0.1:%1/\n")
-                                    .arg(server.port())
-                                    .toUtf8()));
+    QVERIFY(
+        server.out.contains(QStringLiteral("serving console \"db\" at http://127.0.0.1:%1/c/db/\n")
+                                .arg(server.port())
+                                .toUtf8()));
+    QVERIFY(server.out.contains(
+        QStringLiteral("serving console \"web\" at http://127.0.0.1:%1/c/web/\n")
+            .arg(server.port())
+            .toUtf8()));
 
     TestClient web(QUrl(QStringLiteral("ws://127.0.0.1:%1/c/web/ws").arg(server.port())));
     TestClient db(QUrl(QStringLiteral("ws://127.0.0.1:%1/c/db/ws").arg(server.port())));

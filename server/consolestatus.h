@@ -1,0 +1,40 @@
+#pragma once
+
+// ConsoleStatus is what the index page ("/" when there are several consoles) and /consoles.json
+// tell about each console: whether its source is up and why, how many clients it has, and how
+// long ago its source last sent output. The functions here take a snapshot of a registry and
+// render it; they keep nothing. Every link they make is relative ("c/vm1/"), so the page works
+// at "/" and under any reverse-proxy prefix.
+
+#include <QByteArray>
+#include <QString>
+
+#include <optional>
+#include <vector>
+
+namespace CloudConsole {
+
+class ConsoleRegistry;
+
+struct ConsoleStatus
+{
+    QString name;
+    bool sourceUp = false;
+    QString reason; // what the source is attached to, or why it is down
+    int clients = 0;
+    std::optional<qint64> lastOutputAgeMs; // nothing: the source never sent output
+};
+
+std::vector<ConsoleStatus> consoleStatuses(const ConsoleRegistry &consoles);
+
+// "never", "12 s ago", "5 min ago", "3 h ago", "2 d ago".
+QString describeAge(std::optional<qint64> ageMs);
+
+// A complete HTML page: a table of the consoles, each name a link to its page.
+QByteArray renderIndexPage(const std::vector<ConsoleStatus> &consoles);
+
+// {"consoles": [{"name", "source": "up"|"down", "reason", "clients", "url",
+//                "lastOutputAgeSeconds": number or null}]}
+QByteArray renderConsolesJson(const std::vector<ConsoleStatus> &consoles);
+
+} // namespace CloudConsole

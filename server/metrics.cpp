@@ -1,0 +1,158 @@
+#include "metrics.h"
+
+#include "consoleregistry.h"
+
+#include <QDateTime>
+
+#include <initializer_list>
+#include <optional>
+
+namespace CloudConsole::Metrics {
+
+namespace {
+
+struct Label
+{
+    const char *name;
+    QString value;
+};
+
+// Appends families and their samples in the text format.
+class Exposition
+{
+public:
+    void family(const char *name, const char *type, const char *help)
+    {
+        m_name = QByteArray("cloud_console_") + name;
+        m_text += "# HELP " + m_name + ' ' + help + '\n';
+        m_text += "# TYPE " + m_name + ' ' + type + '\n';
+    }
+
+    void sample(std::initializer_list<Label> labels, const QByteArray &value)
+    {
+        m_text += m_name;
+        if (labels.size() > 0) {
+            m_text += '{';
+            bool first = true;
+            for (const Label &label : labels) {
+                if (!first)
+                    m_text += ',';
+                first = false;
+                m_text += QByteArray(label.name) + "=\"" + escapeLabelValue(label.value) + '"';
+            }
+            m_text += '}';
+        }
+        m_text += ' ' + value + '\n';
+    }
+    void sample(std::initializer_list<Label> labels, qint64 value)
+    {
+        sample(labels, QByteArray::number(value));
+    }
+
+    QByteArray text() const { return m_text; }
+
+private:
+    QByteArray m_name;
+    QByteArray m_text;
+};
+
+} // namespace
+
+QByteArray escapeLabelValue(QStringView value)
+{
+    QByteArray out;
+    const QByteArray utf8 = value.toUtf8();
+    out.reserve(utf8.size());
+    for (const char c : utf8) {
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '"')
+            out += "\\\"";
+        else if (c == '\n')
+            out += "\\n";
+        else
+            out += c;
+    }
+    return out;
+}
+
+QByteArray render(const ConsoleRegistry &registry)
+{
+    const std::vector<Console *> consoles = registry.consoles();
+    Exposition out;
+
+    out.family("build_info", "gauge", "The server's version, as a label; always 1.");
+    out.sample({{"version", QStringLiteral(CLOUD_CONSOLE_VERSION)}}, 1);
+
+    out.family("consoles", "gauge", "Consoles this server serves.");
+    out.sample({}, qint64(consoles.size()));
+
+    out.family("source_up", "gauge",
+               "1 while the console's source is attached, 0 while it is down.");
+    for (const Console *console : consoles)
+        out.sample({{"console", console->name()}}, console->source().isUp() ? 1 : 0);
+
+    out.family("clients", "gauge",
+               "WebSocket clients connected, by role: operators may type, viewers only watch.");
+    for (const Console *console : consoles) {
+        qint64 operators = 0;
+        for (const ClientSession *session : console->clients())
+            operators += session->isWritable() ? 1 : 0;
+        out.sample({{"console", console->name()}, {"role", QStringLiteral("operator")}}, operators);
+        out.sample({{"console", console->name()}, {"role", QStringLiteral("viewer")}},
+                   console->clientCount() - operators);
+    }
+
+    // One counter per console, read from its running totals.
+    const auto perConsole = [&](const char *name, const char *help, auto value) {
+        out.family(name, "counter", help);
+        for (const Console *console : consoles)
+            out.sample({{"console", console->name()}}, qint64(value(*console)));
+    };
+    perConsole("source_bytes_read_total",
+               "Bytes read from the console's source (the guest's output, without markers).",
+               [](const Console &c) { return c.counters().sourceBytesRead; });
+    perConsole("input_bytes_total", "Bytes of clients' input written to the console's source.",
+               [](const Console &c) { return c.counters().inputBytesWritten; });
+    perConsole("client_bytes_sent_total",
+               "Output bytes sent to clients, summed over clients (without framing).",
+               [](const Console &c) { return c.counters().clientBytesSent; });
+    perConsole("gaps_total", "Gaps: a client fell behind the history, or resumed from before it.",
+               [](const Console &c) { return c.counters().gaps; });
+    perConsole("gap_bytes_total", "Bytes that clients never got because of gaps.",
+               [](const Console &c) { return c.counters().gapBytes; });
+    perConsole("source_reconnects_total",
+               "Times the console's source came up again after being down.",
+               [](const Console &c) { return c.sourceReconnects(); });
+
+    out.family("last_output_timestamp_seconds", "gauge",
+               "When the source last sent output, in seconds since the epoch; absent before the "
+               "first output.");
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    for (const Console *console : consoles) {
+        if (const std::optional<qint64> age = console->lastOutputAgeMs())
+            out.sample({{"console", console->name()}},
+                       QByteArray::number(double(now - *age) / 1000.0, 'f', 3));
+    }
+
+    out.family("history_bytes", "gauge", "Bytes kept in the console's history.");
+    for (const Console *console : consoles)
+        out.sample({{"console", console->name()}}, qint64(console->history().size()));
+
+    out.family("log_errors_total", "counter",
+               "Failed attempts to write or reopen the console's log file (consoles with a log).");
+    for (const Console *console : consoles) {
+        if (const LogWriter *log = console->log())
+            out.sample({{"console", console->name()}}, log->errorCount());
+    }
+    out.family("log_bytes_lost_total", "counter",
+               "Bytes missing from the console's log because the history moved on while it could "
+               "not be written (consoles with a log).");
+    for (const Console *console : consoles) {
+        if (const LogWriter *log = console->log())
+            out.sample({{"console", console->name()}}, log->bytesLost());
+    }
+    return out.text();
+}
+
+} // namespace CloudConsole::Metrics
