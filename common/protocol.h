@@ -110,6 +110,8 @@ inline constexpr char InputOverflow[] = "input-overflow"; // input refused: the 
                                                           // reading and this client's queue is full
 inline constexpr char Unsupported[] = "unsupported"; // the source cannot do this (break, resize)
 inline constexpr char SourceDown[] = "source-down"; // input refused while the source is down
+inline constexpr char InputRate[] = "input-rate"; // input refused: this client sent faster than
+                                                  // its input rate allows
 } // namespace ErrorCode
 
 struct DecodeError

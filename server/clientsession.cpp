@@ -4,11 +4,22 @@
 
 #include <QLoggingCategory>
 
+#include <algorithm>
+#include <chrono>
+
 Q_LOGGING_CATEGORY(lcClient, "cloudconsole.client")
 
 namespace CloudConsole {
 
 using namespace Protocol;
+
+namespace {
+// QTimer counts milliseconds in an int: longer waits are taken a day at a time.
+int timerStep(qint64 ms)
+{
+    return int(std::clamp<qint64>(ms, 1, qint64(24) * 3600 * 1000));
+}
+} // namespace
 
 ClientSession::ClientSession(Console &console, QWebSocket *socket, Mode mode, bool writable,
                              QObject *parent)
@@ -27,6 +38,30 @@ ClientSession::ClientSession(Console &console, QWebSocket *socket, Mode mode, bo
     connect(socket, &QWebSocket::textMessageReceived, this, &ClientSession::onTextMessage);
     connect(socket, &QWebSocket::bytesWritten, this, &ClientSession::pump);
     connect(socket, &QWebSocket::disconnected, this, [this] { Q_EMIT finished(this); });
+
+    const LimitSettings &limits = m_console.settings().limits;
+    // The bucket starts full: a client may paste a burst's worth as soon as it connects.
+    m_inputTokens = double(limits.inputBytesPerSecond);
+    m_inputClock.start();
+    // Any frame proves the client alive, as a pong does; a message's frames count one by one.
+    connect(socket, &QWebSocket::pong, this, &ClientSession::noteHeard);
+    connect(socket, &QWebSocket::textFrameReceived, this, &ClientSession::noteHeard);
+    connect(socket, &QWebSocket::binaryFrameReceived, this, &ClientSession::noteHeard);
+    if (limits.pingInterval.count() > 0) {
+        connect(&m_pingTimer, &QTimer::timeout, this, &ClientSession::onPingTick);
+        m_pingTimer.start(timerStep(std::chrono::milliseconds(limits.pingInterval).count()));
+    }
+    m_lastActivity.start();
+    if (limits.idleTimeout.count() > 0) {
+        m_idleTimer.setSingleShot(true);
+        connect(&m_idleTimer, &QTimer::timeout, this, &ClientSession::onIdleCheck);
+        m_idleTimer.start(timerStep(std::chrono::milliseconds(limits.idleTimeout).count()));
+    }
+    m_closeDeadline.setSingleShot(true);
+    connect(&m_closeDeadline, &QTimer::timeout, this, [this] {
+        if (m_socket)
+            m_socket->abort();
+    });
 }
 
 ClientSession::~ClientSession()
@@ -154,6 +189,7 @@ void ClientSession::close(QWebSocketProtocol::CloseCode code, const QString &rea
 
 void ClientSession::onBinaryMessage(const QByteArray &message)
 {
+    noteActivity();
     queueInput(message);
 }
 
@@ -161,19 +197,24 @@ void ClientSession::onTextMessage(const QString &message)
 {
     if (m_mode == Mode::Raw) {
         // The earlier tool's pages send keystrokes as text frames.
+        noteActivity();
         queueInput(message.toUtf8());
         return;
     }
     const auto decoded = decodeClientMessage(message.toUtf8());
     if (const auto *error = std::get_if<DecodeError>(&decoded)) {
+        noteActivity();
         sendError(error->code.toLatin1().constData(), error->message);
         return;
     }
     const ClientMessage &request = std::get<ClientMessage>(decoded);
     if (const auto *ping = std::get_if<Ping>(&request)) {
+        // Pings keep a connection alive, not a session in use: the page sends them by itself
+        // while nobody types, so they do not hold off the idle timeout.
         sendEvent(Pong {ping->data});
         return;
     }
+    noteActivity();
     if (!m_writable) {
         sendError(ErrorCode::ReadOnly, QStringLiteral("this client may not change the console"));
         return;
@@ -209,8 +250,89 @@ void ClientSession::queueInput(QByteArrayView data)
                       .arg(m_input.size()));
         return;
     }
+    // A message passes whole or not at all: cutting it would hand the guest half a paste, or
+    // half of a key's escape sequence or of a UTF-8 character, and leave the client to work out
+    // which bytes went through.
+    if (!takeInputTokens(data.size())) {
+        const qint64 rate = m_console.settings().limits.inputBytesPerSecond;
+        sendError(ErrorCode::InputRate,
+                  QStringLiteral("%1 bytes of input refused: over this client's input rate of "
+                                 "%2 bytes per second (bursts up to %2 bytes); none of them "
+                                 "reached the console")
+                      .arg(data.size())
+                      .arg(rate));
+        return;
+    }
     m_input.append(data);
     m_console.drainInput();
+}
+
+bool ClientSession::takeInputTokens(qsizetype bytes)
+{
+    const qint64 rate = m_console.settings().limits.inputBytesPerSecond;
+    if (rate <= 0)
+        return true;
+    // Topped up at the rate since the last message, up to the burst (a second's worth).
+    const double burst = double(rate);
+    const qint64 elapsedNs = m_inputClock.nsecsElapsed();
+    m_inputClock.start();
+    m_inputTokens = std::min(burst, m_inputTokens + double(elapsedNs) * double(rate) / 1e9);
+    // A message larger than the burst (possible when the rate is below the 64 KiB message
+    // limit) passes when the bucket is full, and leaves it below zero: the rate still holds on
+    // average, and such a message is not refused forever.
+    if (m_inputTokens < std::min(double(bytes), burst))
+        return false;
+    m_inputTokens -= double(bytes);
+    return true;
+}
+
+void ClientSession::onPingTick()
+{
+    const qint64 interval = m_console.settings().limits.pingInterval.count();
+    if (interval <= 0) {
+        m_pingTimer.stop(); // turned off since (a reloaded configuration)
+        return;
+    }
+    if (!m_socket || m_socket->state() != QAbstractSocket::ConnectedState)
+        return;
+    // Nothing arrived in the two intervals since the first of the last two pings: the client,
+    // or the path to it, is gone.
+    if (m_unansweredPings >= 2) {
+        closeForLimit(QWebSocketProtocol::CloseCodeGoingAway,
+                      QStringLiteral("no answer to pings for %1 s").arg(2 * interval));
+        return;
+    }
+    ++m_unansweredPings;
+    m_socket->ping();
+}
+
+void ClientSession::onIdleCheck()
+{
+    const qint64 timeoutMs
+        = std::chrono::milliseconds(m_console.settings().limits.idleTimeout).count();
+    if (timeoutMs <= 0)
+        return; // turned off since (a reloaded configuration)
+    const qint64 leftMs = timeoutMs - m_lastActivity.elapsed();
+    if (leftMs > 0) {
+        m_idleTimer.start(timerStep(leftMs));
+        return;
+    }
+    // 1008 (policy violation) rather than a code of our own from 4000-4999: QWebSocket takes the
+    // code as an enum whose range ends at 1023, and the page does not reconnect after 1008.
+    closeForLimit(QWebSocketProtocol::CloseCodePolicyViolated,
+                  QStringLiteral("idle: nothing sent for %1 s (the server's idle timeout)")
+                      .arg(m_console.settings().limits.idleTimeout.count()));
+}
+
+void ClientSession::closeForLimit(QWebSocketProtocol::CloseCode code, const QString &reason)
+{
+    if (!m_socket || m_closeDeadline.isActive())
+        return;
+    qCInfo(lcClient).noquote() << m_peer << "closed:" << reason;
+    m_pingTimer.stop();
+    m_idleTimer.stop();
+    m_socket->close(code, reason);
+    m_closeDeadline.start(CloseGraceMs);
 }
 
 void ClientSession::dropInput(const QString &reason)

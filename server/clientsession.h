@@ -6,8 +6,10 @@
 // whenever its socket has room, so the data is never copied per client and a client that stops
 // reading holds back only itself: at most SendHighWater bytes wait in its socket, and if the
 // history moves past its cursor it gets a gap and goes on from the oldest byte kept. Input is
-// queued per client (bounded) and drained by the console in arrival order. It owns its
-// QWebSocket; it knows nothing about HTTP or where the console's bytes come from.
+// queued per client (bounded) and drained by the console in arrival order. It enforces the
+// console's per-client limits (LimitSettings): an input rate, WebSocket pings that close a client
+// which stopped answering, and an idle timeout. It owns its QWebSocket; it knows nothing about
+// HTTP or where the console's bytes come from.
 
 #include "protocol.h"
 
@@ -15,6 +17,7 @@
 #include <QElapsedTimer>
 #include <QObject>
 #include <QPointer>
+#include <QTimer>
 #include <QWebSocket>
 
 #include <optional>
@@ -35,6 +38,9 @@ public:
     static constexpr qint64 SendHighWater = 64 * 1024;
     // Input waiting per client while the console is not reading its input.
     static constexpr qsizetype InputQueueLimit = 64 * 1024;
+    // How long a client closed for a limit has to take the close frame before it is cut off: one
+    // that does not read would otherwise hold its connection open.
+    static constexpr int CloseGraceMs = 5000;
 
     // Takes ownership of socket, which must be connected.
     ClientSession(Console &console, QWebSocket *socket, Mode mode, bool writable,
@@ -69,6 +75,15 @@ private:
     void onBinaryMessage(const QByteArray &message);
     void onTextMessage(const QString &message);
     void queueInput(QByteArrayView data);
+    // The input rate's token bucket: whether a message of this size may pass now, taking it.
+    bool takeInputTokens(qsizetype bytes);
+    // Anything arrived from the client (a pong, a frame): it is alive.
+    void noteHeard() { m_unansweredPings = 0; }
+    // Input or a control message other than a ping: someone uses it.
+    void noteActivity() { m_lastActivity.start(); }
+    void onPingTick();
+    void onIdleCheck();
+    void closeForLimit(QWebSocketProtocol::CloseCode code, const QString &reason);
     void sendError(const char *code, const QString &message);
     void skipTo(qint64 offset);
 
@@ -85,6 +100,13 @@ private:
     qint64 m_skippedSinceReport = 0;
     int m_gapsSinceReport = 0;
     QElapsedTimer m_gapReport;
+    double m_inputTokens = 0; // bytes that may pass now; below 0 after a message over the burst
+    QElapsedTimer m_inputClock; // since the bucket was last topped up
+    QTimer m_pingTimer;
+    int m_unansweredPings = 0; // pings sent since anything last arrived from the client
+    QTimer m_idleTimer;
+    QElapsedTimer m_lastActivity;
+    QTimer m_closeDeadline;
 };
 
 } // namespace CloudConsole

@@ -332,6 +332,28 @@ void HttpFrontend::upgrade(QTcpSocket *socket, const RequestHead &head, qsizetyp
                    .arg(m_settings.maxClients));
         return;
     }
+    // Handshakes for this console in flight count against its limit as well; those that
+    // finished (now clients) or failed are forgotten.
+    const auto inFlight = [this](const QTcpSocket *socket) {
+        return socket
+            && std::any_of(m_handshaking.begin(), m_handshaking.end(),
+                           [socket](const Handshake &h) { return h.socket == socket; });
+    };
+    m_handshakeConsoles.erase(
+        std::remove_if(m_handshakeConsoles.begin(), m_handshakeConsoles.end(),
+                       [&inFlight](const auto &entry) { return !inFlight(entry.first); }),
+        m_handshakeConsoles.end());
+    const int consoleHandshakes = int(
+        std::count_if(m_handshakeConsoles.begin(), m_handshakeConsoles.end(),
+                      [&target](const auto &entry) { return entry.second == target.console; }));
+    if (target.console->clientCount() + consoleHandshakes
+        >= target.console->settings().maxClients) {
+        refuse(socket, 503,
+               QStringLiteral("console \"%1\" already has %2 clients, its limit")
+                   .arg(target.console->name())
+                   .arg(target.console->settings().maxClients));
+        return;
+    }
     // The WebSocket server completes the handshake from the buffered request by itself (it
     // looks at what is already buffered; a second readyRead here would make it read the
     // handshake twice and drop the frames behind it).
@@ -342,6 +364,7 @@ void HttpFrontend::upgrade(QTcpSocket *socket, const RequestHead &head, qsizetyp
     for (qsizetype i = std::min(headSize, buffered.size()) - 1; i >= 0; --i)
         socket->ungetChar(buffered.at(i));
     m_handshaking.push_back({socket, buffered.mid(headSize)});
+    m_handshakeConsoles.emplace_back(socket, target.console);
     m_webSockets.handleConnection(socket);
 }
 

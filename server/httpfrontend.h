@@ -105,6 +105,8 @@ private:
     int m_pendingRequests = 0;
     int m_httpConnections = 0; // handed to m_http and still open
     std::vector<Handshake> m_handshaking; // handed to m_webSockets, not yet clients
+    // The console each of those is for, counted against its client limit.
+    std::vector<std::pair<QPointer<QTcpSocket>, const Console *>> m_handshakeConsoles;
     int m_droppedConnections = 0; // since the last warning
     QElapsedTimer m_dropReport;
 };

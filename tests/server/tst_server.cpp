@@ -33,6 +33,8 @@ ConsoleSettings plainSettings()
 {
     ConsoleSettings settings;
     settings.markers = false;
+    // These tests type far faster than a person; tst_limits tests the input rate.
+    settings.limits.inputBytesPerSecond = 0;
     return settings;
 }
 

@@ -189,6 +189,7 @@ const connection = new Connection(location.href, {
             [ErrorCode.READ_ONLY]: 'Input refused: this page may not write to the console',
             [ErrorCode.SOURCE_DOWN]: 'Input refused: the console source is down',
             [ErrorCode.INPUT_OVERFLOW]: 'Input refused: the console is not reading its input',
+            [ErrorCode.INPUT_RATE]: 'Input refused: typed or pasted faster than this server accepts',
             [ErrorCode.UNSUPPORTED]: 'Not supported by this console',
         }[error.code] || `The server refused a message (${error.code})`;
         notice(error.message ? `${what}: ${error.message}` : what, 'error');

@@ -45,6 +45,7 @@ export const ErrorCode = Object.freeze({
     INPUT_OVERFLOW: 'input-overflow',
     UNSUPPORTED: 'unsupported',
     SOURCE_DOWN: 'source-down',
+    INPUT_RATE: 'input-rate',
 });
 
 // --- field checks ------------------------------------------------------------------------------
