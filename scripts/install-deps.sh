@@ -13,7 +13,7 @@ command -v npm >/dev/null || packages+=(npm)
 if [[ "${1:-}" == --test ]]; then
     packages+=(chromium nginx-light xvfb xauth xdotool imagemagick
                fonts-dejavu-core fonts-noto-color-emoji
-               qemu-system-x86 linux-image-amd64 busybox-static cpio groff-base file)
+               qemu-system-x86 linux-image-amd64 busybox-static cpio groff-base file openssl)
 fi
 
 missing=()

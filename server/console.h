@@ -33,6 +33,7 @@ struct ConsoleSettings
     // Lines such as "-- console down 12:03:14: end of file --" in the stream and the log, so
     // readers of either see when the source went and came back.
     bool markers = true;
+    QString sourceSpec; // what the source was made from, to tell a reconfigured console apart
     int maxClients = 256; // clients of this console at once; HttpFrontend refuses more
     LimitSettings limits; // per client: input rate, pings, idle timeout
 };
@@ -62,6 +63,13 @@ public:
 
     QString name() const { return m_settings.name; }
     const ConsoleSettings &settings() const { return m_settings; }
+    // Limits may change while clients stay (a reloaded configuration); the rest of the settings
+    // make a different console.
+    void setLimits(int maxClients, const LimitSettings &limits)
+    {
+        m_settings.maxClients = maxClients;
+        m_settings.limits = limits;
+    }
     QString epoch() const { return m_epoch; }
     const HistoryRing &history() const { return m_history; }
     ConsoleSource &source() const { return *m_source; }

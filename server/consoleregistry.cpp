@@ -31,6 +31,16 @@ Console *ConsoleRegistry::find(const QString &name) const
     return it == m_consoles.end() ? nullptr : it->second.get();
 }
 
+std::unique_ptr<Console> ConsoleRegistry::take(const QString &name)
+{
+    const auto it = m_consoles.find(name);
+    if (it == m_consoles.end())
+        return nullptr;
+    std::unique_ptr<Console> console = std::move(it->second);
+    m_consoles.erase(it);
+    return console;
+}
+
 int ConsoleRegistry::totalClients() const
 {
     int total = 0;

@@ -19,6 +19,9 @@ public:
     // Adds a console; the first one added is the default.
     void add(std::unique_ptr<Console> console);
     Console *find(const QString &name) const;
+    // Takes a console out (its clients are the caller's to close first); nullptr if unknown.
+    std::unique_ptr<Console> take(const QString &name);
+    void setDefault(const QString &name) { m_defaultName = name; }
     Console *defaultConsole() const { return find(m_defaultName); }
     int totalClients() const;
     std::vector<Console *> consoles() const;

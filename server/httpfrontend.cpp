@@ -2,6 +2,7 @@
 
 #include "consoleregistry.h"
 #include "consolestatus.h"
+#include "loginpage.h"
 #include "metrics.h"
 #include "protocol.h"
 #include "requesthead.h"
@@ -10,6 +11,7 @@
 #include <QFileInfo>
 #include <QLoggingCategory>
 #include <QRegularExpression>
+#include <QSslSocket>
 #include <QTcpSocket>
 #include <QTimer>
 #include <QUrl>
@@ -40,11 +42,23 @@ public:
 protected:
     void incomingConnection(qintptr descriptor) override
     {
-        auto *socket = new QTcpSocket(this);
+        const TlsSettings &tls = m_frontend.m_settings.tls;
+        // With TLS every connection is a QSslSocket; everything after reads decrypted bytes.
+        QTcpSocket *socket = tls.enabled() ? new QSslSocket(this) : new QTcpSocket(this);
         if (!socket->setSocketDescriptor(descriptor)) {
             ::close(int(descriptor));
             delete socket;
             return;
+        }
+        if (auto *ssl = qobject_cast<QSslSocket *>(socket)) {
+            ssl->setLocalCertificateChain(tls.certificateChain);
+            ssl->setPrivateKey(tls.key);
+            ssl->setProtocol(QSsl::TlsV1_2OrLater);
+            QObject::connect(ssl, &QSslSocket::sslErrors, ssl, [ssl](const QList<QSslError> &e) {
+                qCInfo(lcHttp) << "TLS handshake with" << ssl->peerAddress().toString()
+                               << "failed:" << e.value(0).errorString();
+            });
+            ssl->startServerEncryption();
         }
         m_frontend.accept(socket);
     }
@@ -74,6 +88,10 @@ QByteArray reasonPhrase(int status)
     switch (status) {
     case 400:
         return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
     case 404:
         return "Not Found";
     case 405:
@@ -132,8 +150,10 @@ HttpFrontend::HttpFrontend(ConsoleRegistry &consoles, FrontendSettings settings,
     : QObject(parent)
     , m_consoles(consoles)
     , m_settings(std::move(settings))
+    , m_auth(m_settings.access)
     , m_webSockets(QStringLiteral("cloud-console"), QWebSocketServer::NonSecureMode)
 {
+    m_loginWindow.start();
     m_webSockets.setSupportedSubprotocols({QString::fromLatin1(Protocol::Subprotocol)});
     m_webSockets.setHandshakeTimeout(RequestHeadTimeoutMs);
     connect(&m_webSockets, &QWebSocketServer::newConnection, this,
@@ -156,6 +176,13 @@ bool HttpFrontend::listen(const QHostAddress &address, quint16 port, QString *er
     m_http.bind(listener); // the HTTP server takes ownership
     m_listener = listener;
     return true;
+}
+
+void HttpFrontend::setAccess(AccessSettings access, TlsSettings tls)
+{
+    m_settings.access = access;
+    m_settings.tls = std::move(tls);
+    m_auth.setSettings(std::move(access));
 }
 
 quint16 HttpFrontend::port() const
@@ -221,9 +248,13 @@ void HttpFrontend::onHeadBytes(QTcpSocket *socket, PendingRequest *pending)
         upgrade(socket, head, headSize);
         return;
     }
-    // No route takes a body, and QHttpServer would hold any body in memory whole.
+    // Only the login form takes a body, and a small one: QHttpServer holds bodies in memory whole.
     const QByteArray length = head.value("Content-Length").trimmed();
-    if ((!length.isEmpty() && length != "0") || !head.value("Transfer-Encoding").isEmpty()) {
+    const bool loginForm = head.method == "POST"
+        && QUrl::fromEncoded(head.target).path() == u"/login" && length.size() <= 4
+        && length.toInt() <= 4096;
+    if (!loginForm
+        && ((!length.isEmpty() && length != "0") || !head.value("Transfer-Encoding").isEmpty())) {
         refuse(socket, 413, QStringLiteral("this server takes no request bodies"));
         return;
     }
@@ -309,9 +340,34 @@ void HttpFrontend::upgrade(QTcpSocket *socket, const RequestHead &head, qsizetyp
                "Sec-WebSocket-Version: 13\r\n");
         return;
     }
+    // Who it is comes first, so that console names are not told to strangers.
+    Principal principal;
+    if (m_auth.enabled()) {
+        const Authenticator::Result result
+            = m_auth.authenticate(head.value("Authorization"), head.value("Cookie"));
+        if (result.outcome != Authenticator::Result::Outcome::Allowed) {
+            refuse(socket, 401, result.reason,
+                   "WWW-Authenticate: Bearer realm=\"cloud-console\"\r\n");
+            return;
+        }
+        principal = result.principal;
+    }
+    if (!originAllowed(head.value("Origin"), head.value("Host"),
+                       m_settings.access.allowedOrigins)) {
+        refuse(socket, 403,
+               QStringLiteral("a page from %1 may not open consoles here (see allowed-origins)")
+                   .arg(QString::fromLatin1(head.value("Origin").left(128))));
+        return;
+    }
     const WebSocketTarget target = resolveWebSocketTarget(head.target);
     if (!target.console) {
         refuse(socket, target.status, target.error);
+        return;
+    }
+    if (m_auth.enabled() && !principal.allows(target.console->name())) {
+        refuse(socket, 403,
+               QStringLiteral("%1 may not use console \"%2\"")
+                   .arg(principal.name, target.console->name()));
         return;
     }
     if (!head.value("Sec-WebSocket-Protocol").isEmpty()
@@ -363,7 +419,8 @@ void HttpFrontend::upgrade(QTcpSocket *socket, const RequestHead &head, qsizetyp
     const QByteArray buffered = socket->readAll();
     for (qsizetype i = std::min(headSize, buffered.size()) - 1; i >= 0; --i)
         socket->ungetChar(buffered.at(i));
-    m_handshaking.push_back({socket, buffered.mid(headSize)});
+    const bool writable = !m_auth.enabled() || principal.role == Role::Operator;
+    m_handshaking.push_back({socket, buffered.mid(headSize), writable});
     m_handshakeConsoles.emplace_back(socket, target.console);
     m_webSockets.handleConnection(socket);
 }
@@ -381,7 +438,7 @@ void HttpFrontend::onWebSocketConnected()
             socket->deleteLater();
             continue;
         }
-        auto [tcp, early] = takeHandshaking(socket);
+        auto [tcp, early, writable] = takeHandshaking(socket);
         if (tcp) {
             // Keep the kernel's queue of unsent bytes as shallow as our own, so a keystroke's
             // echo does not wait behind megabytes of output; data in flight may still grow with
@@ -391,8 +448,9 @@ void HttpFrontend::onWebSocketConnected()
                          sizeof lowWater);
         }
         const bool v1 = socket->subprotocol() == QLatin1String(Protocol::Subprotocol);
+        // A handshake that cannot be matched to its check is served read-only.
         resolved.console->addClient(socket, v1 ? ClientSession::Mode::V1 : ClientSession::Mode::Raw,
-                                    resolved.resumeFrom);
+                                    resolved.resumeFrom, tcp && writable);
         // Frames the client sent right behind its handshake go back in front of whatever came
         // since, and need a readyRead of their own.
         if (tcp) {
@@ -423,7 +481,7 @@ HttpFrontend::Handshake HttpFrontend::takeHandshaking(const QWebSocket *socket)
 }
 
 void HttpFrontend::refuse(QTcpSocket *socket, int status, const QString &reason,
-                          const QByteArray &extraHeaders)
+                          const QByteArray &extraHeaders) const
 {
     qCInfo(lcHttp).noquote() << "refused a request from" << socket->peerAddress().toString()
                              << "with" << status << ":" << reason;
@@ -433,6 +491,8 @@ void HttpFrontend::refuse(QTcpSocket *socket, int status, const QString &reason,
         + QByteArray::number(body.size()) + "\r\nConnection: close\r\n";
     if (status == 503)
         response += "Retry-After: 5\r\n";
+    if (m_settings.tls.enabled())
+        response += "Strict-Transport-Security: max-age=31536000\r\n";
     response += extraHeaders;
     response += "\r\n" + body;
     socket->write(response);
@@ -447,11 +507,34 @@ void HttpFrontend::refuse(QTcpSocket *socket, int status, const QString &reason,
 
 void HttpFrontend::setupRoutes()
 {
+    using Method = QHttpServerRequest::Method;
     m_http.route("/healthz", [] { return textResponse(QStringLiteral("ok"), StatusCode::Ok); });
     setupStatusRoutes();
-    m_http.route("/", [this] { return page(QString()); });
+    m_http.route("/login", Method::Get, [this](const QHttpServerRequest &request) {
+        const QString next = QUrlQuery(request.url()).queryItemValue(QStringLiteral("next"));
+        return QHttpServerResponse("text/html; charset=utf-8", loginPage(next, QString()));
+    });
+    m_http.route("/login", Method::Post,
+                 [this](const QHttpServerRequest &request) { return login(request); });
+    m_http.route("/logout", Method::Post,
+                 [this](const QHttpServerRequest &request) { return logout(request); });
+    m_http.route("/", [this](const QHttpServerRequest &request) {
+        if (!authorized(request))
+            return loginRedirect(QString());
+        // The default console's page while there is only one console, else the index.
+        if (m_consoles.consoles().size() > 1)
+            return indexPage(request);
+        return page(QString());
+    });
     m_http.route("/ws", [] { return notWebSocket(); });
-    m_http.route("/c/<arg>/", [this](const QString &name) { return page(name); });
+    m_http.route("/c/<arg>/", [this](const QString &name, const QHttpServerRequest &request) {
+        if (!authorized(request))
+            return loginRedirect(QStringLiteral("c/%1/").arg(name));
+        if (!authorized(request, name))
+            return textResponse(QStringLiteral("you may not use console \"%1\"").arg(name.left(64)),
+                                StatusCode::Forbidden);
+        return page(name);
+    });
     m_http.route("/c/<arg>", [this](const QString &name) {
         if (!m_consoles.find(name))
             return textResponse(QStringLiteral("no console named \"%1\"").arg(name.left(64)),
@@ -474,13 +557,99 @@ void HttpFrontend::setupRoutes()
         return asset(file);
     });
     m_http.route("/<arg>", [this](const QString &file) { return asset(file); });
+    m_http.afterRequest([this](QHttpServerResponse &&response) {
+        // Browsers that reached this server over TLS must never come back without it.
+        if (m_settings.tls.enabled())
+            response.addHeader("Strict-Transport-Security", "max-age=31536000");
+        return std::move(response);
+    });
+}
+
+bool HttpFrontend::authorized(const QHttpServerRequest &request, const QString &console)
+{
+    if (!m_auth.enabled())
+        return true;
+    const Authenticator::Result result
+        = m_auth.authenticate(request.value("Authorization"), request.value("Cookie"));
+    return result.outcome == Authenticator::Result::Outcome::Allowed
+        && (console.isEmpty() || result.principal.allows(console));
+}
+
+QHttpServerResponse HttpFrontend::loginRedirect(const QString &next) const
+{
+    // Relative to where the browser is, so that a reverse proxy's sub-path is kept.
+    const QString up = next.isEmpty() ? QString() : QStringLiteral("../../");
+    QHttpServerResponse response(StatusCode::SeeOther);
+    response.addHeader("Location",
+                       (up + QStringLiteral("login")
+                        + (next.isEmpty() ? QString() : QStringLiteral("?next=") + next))
+                           .toUtf8());
+    response.addHeader("Cache-Control", "no-store");
+    return response;
+}
+
+QByteArray HttpFrontend::cookie(const QString &value, qint64 maxAgeSeconds) const
+{
+    QByteArray text = QByteArray(Authenticator::CookieName) + '=' + value.toLatin1()
+        + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + QByteArray::number(maxAgeSeconds);
+    if (m_settings.tls.enabled())
+        text += "; Secure";
+    return text;
+}
+
+QHttpServerResponse HttpFrontend::login(const QHttpServerRequest &request)
+{
+    QByteArray body = request.body();
+    body.replace('+', "%20"); // form encoding writes spaces as +
+    const QUrlQuery form(QString::fromLatin1(body));
+    const auto field = [&form](const char *name) {
+        return form.queryItemValue(QLatin1String(name), QUrl::FullyDecoded);
+    };
+    const QString next = safeNext(field("next"));
+    const auto again = [&](const QString &message, StatusCode status) {
+        QHttpServerResponse response("text/html; charset=utf-8", loginPage(next, message), status);
+        response.addHeader("Cache-Control", "no-store");
+        return response;
+    };
+    if (!m_auth.enabled())
+        return again(QStringLiteral("this server has no users; open the console directly"),
+                     StatusCode::NotFound);
+    // Each check costs tens of milliseconds of the event loop by design: a flood of guesses must
+    // not stall the consoles.
+    if (m_loginWindow.elapsed() > 1000) {
+        m_loginWindow.restart();
+        m_loginsInWindow = 0;
+    }
+    if (++m_loginsInWindow > MaxLoginsPerSecond)
+        return again(QStringLiteral("too many login attempts; try again in a moment"),
+                     StatusCode::TooManyRequests);
+    const QString user = field("user");
+    const std::optional<QString> ticket = m_auth.login(user, field("password"));
+    if (!ticket) {
+        qCInfo(lcHttp).noquote() << "failed login for" << user.left(64) << "from"
+                                 << request.remoteAddress().toString();
+        return again(QStringLiteral("wrong user or password"), StatusCode::Unauthorized);
+    }
+    qCInfo(lcHttp).noquote() << user << "logged in from" << request.remoteAddress().toString();
+    // The form is posted to "login" beside the root, so next is relative to the root too.
+    QHttpServerResponse response(StatusCode::SeeOther);
+    response.addHeader("Location", next.isEmpty() ? QByteArray("./") : next.toUtf8());
+    response.addHeader("Set-Cookie", cookie(*ticket, m_settings.access.sessionLifetime.count()));
+    response.addHeader("Cache-Control", "no-store");
+    return response;
+}
+
+QHttpServerResponse HttpFrontend::logout(const QHttpServerRequest &request)
+{
+    m_auth.logout(request.value("Cookie"));
+    QHttpServerResponse response(StatusCode::SeeOther);
+    response.addHeader("Location", "login");
+    response.addHeader("Set-Cookie", cookie(QString(), 0));
+    return response;
 }
 
 QHttpServerResponse HttpFrontend::page(const QString &consoleName) const
 {
-    // "/" is the default console's page while there is only one console, else the index.
-    if (consoleName.isNull() && m_consoles.consoles().size() > 1)
-        return indexPage();
     if (!consoleName.isNull() && !m_consoles.find(consoleName))
         return textResponse(QStringLiteral("no console named \"%1\"").arg(consoleName.left(64)),
                             StatusCode::NotFound);
@@ -508,24 +677,53 @@ QHttpServerResponse HttpFrontend::asset(const QString &name) const
 
 void HttpFrontend::setupStatusRoutes()
 {
-    m_http.route("/metrics", [this] {
+    // With access control, only a credential sees these (any role, any consoles: the figures
+    // are the server's); the index page shows each user the consoles it may open.
+    m_http.route("/metrics", [this](const QHttpServerRequest &request) {
+        if (!authorized(request))
+            return unauthorized();
         QHttpServerResponse response(Metrics::ContentType, Metrics::render(m_consoles));
         response.addHeader("Cache-Control", "no-store");
         return response;
     });
-    m_http.route("/consoles.json", [this] {
+    m_http.route("/consoles.json", [this](const QHttpServerRequest &request) {
+        if (!authorized(request))
+            return unauthorized();
         QHttpServerResponse response("application/json",
-                                     renderConsolesJson(consoleStatuses(m_consoles)));
+                                     renderConsolesJson(visibleStatuses(request)));
         response.addHeader("Cache-Control", "no-store");
         response.addHeader("X-Content-Type-Options", "nosniff");
         return response;
     });
 }
 
-QHttpServerResponse HttpFrontend::indexPage() const
+std::vector<ConsoleStatus> HttpFrontend::visibleStatuses(const QHttpServerRequest &request)
+{
+    std::vector<ConsoleStatus> statuses = consoleStatuses(m_consoles);
+    if (!m_auth.enabled())
+        return statuses;
+    const Authenticator::Result result
+        = m_auth.authenticate(request.value("Authorization"), request.value("Cookie"));
+    statuses.erase(std::remove_if(statuses.begin(), statuses.end(),
+                                  [&result](const ConsoleStatus &status) {
+                                      return !result.principal.allows(status.name);
+                                  }),
+                   statuses.end());
+    return statuses;
+}
+
+QHttpServerResponse HttpFrontend::unauthorized()
+{
+    QHttpServerResponse response = textResponse(
+        QStringLiteral("log in, or send Authorization: Bearer TOKEN"), StatusCode::Unauthorized);
+    response.addHeader("WWW-Authenticate", "Bearer realm=\"cloud-console\"");
+    return response;
+}
+
+QHttpServerResponse HttpFrontend::indexPage(const QHttpServerRequest &request)
 {
     QHttpServerResponse response("text/html; charset=utf-8",
-                                 renderIndexPage(consoleStatuses(m_consoles)));
+                                 renderIndexPage(visibleStatuses(request)));
     response.addHeader("Cache-Control", "no-store");
     response.addHeader("X-Content-Type-Options", "nosniff");
     response.addHeader("Referrer-Policy", "no-referrer");

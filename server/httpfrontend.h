@@ -14,6 +14,8 @@
 // registry's.
 
 #include "accesssettings.h"
+#include "authenticator.h"
+#include "consolestatus.h"
 
 #include <QElapsedTimer>
 #include <QHostAddress>
@@ -52,11 +54,17 @@ public:
     // Plain HTTP connections (the page, its assets) open at once, and how long one may idle.
     static constexpr int MaxHttpConnections = 512;
     static constexpr int HttpIdleTimeoutMs = 60'000;
+    // Password checks at most, per second, over all clients; more get 429.
+    static constexpr int MaxLoginsPerSecond = 5;
 
     HttpFrontend(ConsoleRegistry &consoles, FrontendSettings settings, QObject *parent = nullptr);
     ~HttpFrontend() override;
 
     bool listen(const QHostAddress &address, quint16 port, QString *error);
+    // New credentials, origins and certificates (a reloaded configuration); they apply to new
+    // connections and requests, and to logged-in browsers at their next request.
+    void setAccess(AccessSettings access, TlsSettings tls);
+    const Authenticator &authenticator() const { return m_auth; }
     quint16 port() const;
     // Connections whose request head is still arriving.
     int pendingRequests() const { return m_pendingRequests; }
@@ -84,6 +92,7 @@ private:
     {
         QPointer<QTcpSocket> socket;
         QByteArray early;
+        bool writable = false; // the client's role lets it type
     };
     // The handshake under a WebSocket that just connected, no longer in flight.
     Handshake takeHandshaking(const QWebSocket *socket);
@@ -91,14 +100,28 @@ private:
     // /metrics and /consoles.json, together so that an access check can wrap them.
     void setupStatusRoutes();
     // "/" when the registry has more than one console: a table of them.
-    QHttpServerResponse indexPage() const;
+    QHttpServerResponse indexPage(const QHttpServerRequest &request);
+    // The consoles a request may see: all without access control, else its credential's.
+    std::vector<ConsoleStatus> visibleStatuses(const QHttpServerRequest &request);
+    static QHttpServerResponse unauthorized();
     QHttpServerResponse asset(const QString &name) const;
     QHttpServerResponse page(const QString &consoleName) const;
-    static void refuse(QTcpSocket *socket, int status, const QString &reason,
-                       const QByteArray &extraHeaders = {});
+    void refuse(QTcpSocket *socket, int status, const QString &reason,
+                const QByteArray &extraHeaders = {}) const;
+    // For pages and other plain requests: whether the request may see them when access control
+    // is on (a session cookie or a Bearer token).
+    bool authorized(const QHttpServerRequest &request, const QString &console = QString());
+    QHttpServerResponse loginRedirect(const QString &next) const;
+    QHttpServerResponse login(const QHttpServerRequest &request);
+    QHttpServerResponse logout(const QHttpServerRequest &request);
+    QByteArray cookie(const QString &value, qint64 maxAgeSeconds) const;
 
     ConsoleRegistry &m_consoles;
     FrontendSettings m_settings;
+    Authenticator m_auth;
+    // Password checks are slow on purpose; bound how many run per second over all clients.
+    QElapsedTimer m_loginWindow;
+    int m_loginsInWindow = 0;
     QWebSocketServer m_webSockets;
     QHttpServer m_http;
     QPointer<Listener> m_listener; // a child of m_http once bound

@@ -170,8 +170,18 @@ QString helpText()
         "                         the stream and the log when the source comes and goes\n"
         "  --max-clients N        WebSocket clients allowed at once (default 1024)\n"
         "  --web-root DIR         serve the web page from DIR instead of the built-in copy\n"
+        "  --tls-cert FILE        serve HTTPS and WSS with this PEM certificate (chain)\n"
+        "  --tls-key FILE         the certificate's PEM private key (RSA or EC, unencrypted)\n"
+        "  --insecure             allow a non-loopback --listen without access control\n"
+        "  --hash-password        read a password on standard input and print the\n"
+        "                         password-hash line for a [user NAME] section\n"
+        "  --new-token            print a new random token and the token-hash line for a\n"
+        "                         [token NAME] section\n"
         "  -h, --help             show this help\n"
         "  -V, --version          show the version\n"
+        "\n"
+        "Without [user] or [token] sections in --config there is no access control: the server\n"
+        "then listens on loopback only, unless --insecure is given.\n"
         "\n"
         "The URL to open is printed on standard output once the server listens.\n");
 }
@@ -194,8 +204,14 @@ ParsedOptions parseOptions(const QStringList &arguments)
     const QCommandLineOption restart(QStringLiteral("restart"), QString(), QStringLiteral("p"));
     const QCommandLineOption noMarkers(QStringLiteral("no-markers"), QString());
     const QCommandLineOption config(QStringLiteral("config"), QString(), QStringLiteral("f"));
+    const QCommandLineOption tlsCert(QStringLiteral("tls-cert"), QString(), QStringLiteral("f"));
+    const QCommandLineOption tlsKey(QStringLiteral("tls-key"), QString(), QStringLiteral("f"));
+    const QCommandLineOption insecure(QStringLiteral("insecure"), QString());
+    const QCommandLineOption hashPassword(QStringLiteral("hash-password"), QString());
+    const QCommandLineOption newToken(QStringLiteral("new-token"), QString());
     parser.addOptions({help, version, listen, exec, name, history, log, maxClients, webRoot,
-                       restart, noMarkers, config});
+                       restart, noMarkers, config, tlsCert, tlsKey, insecure, hashPassword,
+                       newToken});
     if (!parser.parse(arguments))
         return error(parser.errorText());
 
@@ -210,8 +226,13 @@ ParsedOptions parseOptions(const QStringList &arguments)
         parsed.text = QStringLiteral("cloud-console " CLOUD_CONSOLE_VERSION "\n");
         return parsed;
     }
-    for (const QCommandLineOption &option :
-         {listen, exec, name, history, log, maxClients, webRoot, restart, config}) {
+    if (parser.isSet(hashPassword) || parser.isSet(newToken)) {
+        parsed.outcome = parser.isSet(hashPassword) ? ParsedOptions::Outcome::HashPassword
+                                                    : ParsedOptions::Outcome::NewToken;
+        return parsed;
+    }
+    for (const QCommandLineOption &option : {listen, exec, name, history, log, maxClients, webRoot,
+                                             restart, config, tlsCert, tlsKey}) {
         if (parser.values(option).size() > 1)
             return error(QStringLiteral("--%1 given more than once").arg(option.names().first()));
     }
@@ -308,6 +329,14 @@ ParsedOptions parseOptions(const QStringList &arguments)
     }
     if (parser.isSet(noMarkers))
         o.markers = false;
+    if (parser.isSet(tlsCert))
+        o.tls.certificatePath = parser.value(tlsCert);
+    if (parser.isSet(tlsKey))
+        o.tls.keyPath = parser.value(tlsKey);
+    if (o.tls.certificatePath.isEmpty() != o.tls.keyPath.isEmpty())
+        return error(QStringLiteral("TLS needs both --tls-cert and --tls-key"));
+    if (parser.isSet(insecure))
+        o.access.insecure = true;
     if (parser.isSet(webRoot)) {
         o.webRoot = parser.value(webRoot);
         if (o.webRoot.isEmpty())

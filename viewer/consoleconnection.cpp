@@ -164,7 +164,10 @@ void ConsoleConnection::startAttempt()
     qCInfo(lcConnection) << "connecting to" << url.toString();
     setState(State::Connecting);
     m_handshakeTimer.start();
-    socket->open(QNetworkRequest(url), options);
+    QNetworkRequest request(url);
+    if (!m_bearerToken.isEmpty())
+        request.setRawHeader("Authorization", "Bearer " + m_bearerToken.toUtf8());
+    socket->open(request, options);
 }
 
 void ConsoleConnection::dropSocket()

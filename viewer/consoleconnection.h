@@ -52,6 +52,9 @@ public:
     // (/c/vm1/) becomes its WebSocket URL (/c/vm1/ws). Returns nothing and sets `error` for
     // anything else.
     static std::optional<QUrl> normalizeUrl(const QString &text, QString *error = nullptr);
+    // Sent as "Authorization: Bearer TOKEN" with every connection attempt, for a server with
+    // access control; empty sends none.
+    void setBearerToken(const QString &token) { m_bearerToken = token; }
 
     // Connects to a console, forgetting the position in any previous one.
     void open(const QUrl &url);
@@ -131,6 +134,7 @@ private:
     int m_firstRetryDelay = 500;
     int m_maxRetryDelay = 10'000;
     int m_retryDelay = 500;
+    QString m_bearerToken;
 };
 
 } // namespace CloudConsole::Viewer

@@ -8,6 +8,7 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QFile>
 
 #include <algorithm>
 #include <cstdio>
@@ -25,6 +26,11 @@ struct Options
                                    QStringLiteral("lines")};
     QCommandLineOption fontSize {QStringLiteral("font-size"),
                                  QStringLiteral("Font size in points."), QStringLiteral("points")};
+    QCommandLineOption tokenFile {
+        QStringLiteral("token-file"),
+        QStringLiteral("Read a token for a server with access control from this file (it is "
+                       "sent as Authorization: Bearer). $CLOUD_CONSOLE_TOKEN works too."),
+        QStringLiteral("file")};
 };
 
 void setUp(QCommandLineParser &parser, const Options &options)
@@ -43,6 +49,7 @@ void setUp(QCommandLineParser &parser, const Options &options)
                                  QStringLiteral("[address]"));
     parser.addOption(options.scrollback);
     parser.addOption(options.fontSize);
+    parser.addOption(options.tokenFile);
 }
 
 int fail(const QString &message)
@@ -104,6 +111,19 @@ int main(int argc, char *argv[])
         font.setPointSizeF(points);
         window.view()->setTerminalFont(font);
     }
+
+    // A token file, not an argument: arguments are visible to every user in ps.
+    QString token = qEnvironmentVariable("CLOUD_CONSOLE_TOKEN");
+    if (parser.isSet(options.tokenFile)) {
+        QFile file(parser.value(options.tokenFile));
+        if (!file.open(QIODevice::ReadOnly))
+            return fail(QStringLiteral("cannot read the token file %1: %2")
+                            .arg(file.fileName(), file.errorString()));
+        token = QString::fromUtf8(file.readAll()).trimmed();
+        if (token.isEmpty())
+            return fail(QStringLiteral("the token file %1 is empty").arg(file.fileName()));
+    }
+    window.session()->connection()->setBearerToken(token);
 
     window.show();
     if (url)

@@ -3,6 +3,7 @@
 #include "secrethash.h"
 
 #include <QCryptographicHash>
+#include <QUrl>
 
 #include <algorithm>
 
@@ -133,18 +134,25 @@ void Authenticator::purgeExpired()
     m_sessions.removeIf([now](const auto &entry) { return entry.value().expires <= now; });
 }
 
-bool originAllowed(QByteArrayView origin, QByteArrayView host, bool tls,
-                   const QStringList &allowedOrigins)
+bool originAllowed(QByteArrayView origin, QByteArrayView host, const QStringList &allowedOrigins)
 {
     if (origin.isEmpty())
         return true;
     const QString text = QString::fromLatin1(origin).toLower();
-    const QString own
-        = QString::fromLatin1(tls ? "https://" : "http://") + QString::fromLatin1(host).toLower();
-    if (!host.isEmpty() && text == own)
+    if (std::any_of(allowedOrigins.begin(), allowedOrigins.end(),
+                    [&](const QString &allowed) { return allowed.toLower() == text; }))
         return true;
-    return std::any_of(allowedOrigins.begin(), allowedOrigins.end(),
-                       [&](const QString &allowed) { return allowed.toLower() == text; });
+    const QUrl url(text);
+    if (!url.isValid() || url.host().isEmpty() || host.isEmpty())
+        return false;
+    // Host is "name", "name:port", "[v6]" or "[v6]:port".
+    const QUrl own(QStringLiteral("//") + QString::fromLatin1(host).toLower());
+    if (!own.isValid() || own.host() != url.host())
+        return false;
+    if (own.port() < 0)
+        return true;
+    const int defaultPort = url.scheme() == QLatin1String("https") ? 443 : 80;
+    return url.port(defaultPort) == own.port();
 }
 
 } // namespace CloudConsole

@@ -78,8 +78,10 @@ private:
 };
 
 // Whether a WebSocket upgrade with this Origin header may proceed on a server reached as host
-// (the Host header): no Origin (not a browser), the server's own origin, or an allowed one.
-bool originAllowed(QByteArrayView origin, QByteArrayView host, bool tls,
-                   const QStringList &allowedOrigins);
+// (the Host header): no Origin (not a browser), an allowed origin, or the server's own: the
+// origin's host and port are the Host header's. The scheme is not compared, since TLS may end
+// at a reverse proxy; and a Host without a port (nginx's `proxy_set_header Host $host`) is
+// compared by name alone (`$http_host` keeps the port, and so the stricter check).
+bool originAllowed(QByteArrayView origin, QByteArrayView host, const QStringList &allowedOrigins);
 
 } // namespace CloudConsole

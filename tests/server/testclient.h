@@ -23,6 +23,10 @@ public:
     enum class Mode { V1, Raw };
 
     explicit TestClient(const QUrl &url, Mode mode = Mode::V1)
+        : TestClient(QNetworkRequest(url), mode)
+    { }
+    // A request with headers of its own: Authorization, Cookie, Origin.
+    explicit TestClient(const QNetworkRequest &request, Mode mode = Mode::V1)
     {
         connect(&socket, &QWebSocket::connected, this, [this] { connected = true; });
         connect(&socket, &QWebSocket::disconnected, this, [this] {
@@ -59,7 +63,7 @@ public:
         QWebSocketHandshakeOptions options;
         if (mode == Mode::V1)
             options.setSubprotocols({QString::fromLatin1(Protocol::Subprotocol)});
-        socket.open(QNetworkRequest(url), options);
+        socket.open(request, options);
     }
 
     void sendText(const QByteArray &json) { socket.sendTextMessage(QString::fromUtf8(json)); }

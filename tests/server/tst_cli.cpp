@@ -42,6 +42,8 @@ private Q_SLOTS:
     void aUnixSocketSourceIsServedAndFollowedWhenItComesBack();
     void aConfigurationServesEveryConsoleUnderItsName();
     void aBadConfigurationExitsTwoNamingTheLine();
+    void aNonLoopbackAddressNeedsAccessControlOrInsecure();
+    void sighupReloadsTheConfigurationKeepingUnchangedConsoles();
 };
 
 namespace {
@@ -513,6 +515,78 @@ void tst_Cli::aBadConfigurationExitsTwoNamingTheLine()
         f.err.startsWith(
             QStringLiteral("cloud-console: %1:3: unknown key \"history\"").arg(config).toUtf8()),
         f.err.constData());
+}
+
+void tst_Cli::aNonLoopbackAddressNeedsAccessControlOrInsecure()
+{
+    const Finished refused = runToEnd({QStringLiteral("--exec"), QStringLiteral("sleep 30"),
+                                       QStringLiteral("--listen"), QStringLiteral("0.0.0.0:0")});
+    QCOMPARE(refused.exitCode, 1);
+    QVERIFY2(refused.err.startsWith("cloud-console: refusing to listen on 0.0.0.0 without access "
+                                    "control"),
+             refused.err.constData());
+
+    Server insecure({QStringLiteral("--exec"), QStringLiteral("sleep 30"),
+                     QStringLiteral("--listen"), QStringLiteral("0.0.0.0:0"),
+                     QStringLiteral("--insecure")});
+    QTRY_VERIFY2_WITH_TIMEOUT(insecure.port() > 0, qPrintable(insecure.describe()), 20000);
+    QTRY_VERIFY(insecure.err.contains("anyone who can reach this address can use the consoles"));
+
+    Server loopback({QStringLiteral("--exec"), QStringLiteral("sleep 30"),
+                     QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0")});
+    QTRY_VERIFY2_WITH_TIMEOUT(loopback.port() > 0, qPrintable(loopback.describe()), 20000);
+    QTRY_VERIFY(loopback.err.contains("no access control configured: listening on loopback only"));
+}
+
+void tst_Cli::sighupReloadsTheConfigurationKeepingUnchangedConsoles()
+{
+    QTemporaryDir dir;
+    const QString config = dir.filePath(QStringLiteral("cloud-console.conf"));
+    const auto write = [&config](const QByteArray &text) {
+        QFile file(config);
+        return file.open(QIODevice::WriteOnly | QIODevice::Truncate) && file.write(text) > 0;
+    };
+    QVERIFY(write("[server]\nmarkers = off\n"
+                  "[console keep]\nsource = exec:cat\n"
+                  "[console drop]\nsource = exec:sleep 60\n"));
+    Server server({QStringLiteral("--config"), config, QStringLiteral("--listen"),
+                   QStringLiteral("127.0.0.1:0")});
+    QTRY_VERIFY2_WITH_TIMEOUT(server.port() > 0, qPrintable(server.describe()), 20000);
+    const auto url = [&server](const char *name) {
+        return QUrl(QStringLiteral("ws://127.0.0.1:%1/c/%2/ws").arg(server.port()).arg(name));
+    };
+    TestClient keep(url("keep"));
+    TestClient drop(url("drop"));
+    QTRY_VERIFY(keep.hello.has_value() && drop.hello.has_value());
+    keep.socket.sendBinaryMessage("before\n");
+    QTRY_VERIFY(keep.received.contains("before"));
+
+    // keep stays as it is, drop goes, add comes.
+    QVERIFY(write("[server]\nmarkers = off\n"
+                  "[console keep]\nsource = exec:cat\n"
+                  "[console add]\nsource = exec:printf 'I am new\\n'; sleep 60\n"));
+    QVERIFY(server.signal(SIGHUP));
+    QTRY_VERIFY_WITH_TIMEOUT(drop.closed, 10000);
+    QCOMPARE(drop.closeCode, QWebSocketProtocol::CloseCodeGoingAway);
+    QCOMPARE(drop.socket.closeReason(), QStringLiteral("console removed"));
+    TestClient added(url("add"));
+    QTRY_COMPARE_WITH_TIMEOUT(added.received, QByteArray("I am new\r\n"), 10000);
+    QVERIFY(!keep.closed);
+    keep.socket.sendBinaryMessage("after\n");
+    QTRY_VERIFY(keep.received.contains("after"));
+    // The epoch is the same: the console, its history and its program were kept.
+    TestClient again(url("keep"));
+    QTRY_VERIFY(again.hello.has_value());
+    QCOMPARE(again.hello->epoch, keep.hello->epoch);
+    QVERIFY(again.received.contains("before"));
+
+    // A configuration with a mistake changes nothing.
+    QVERIFY(write("[console keep]\nsource = vnc:nope\n"));
+    QVERIFY(server.signal(SIGHUP));
+    QTRY_VERIFY(server.err.contains("keeping the running configuration"));
+    TestClient still(url("add"));
+    QTRY_VERIFY(still.hello.has_value());
+    QVERIFY(!keep.closed);
 }
 
 QTEST_GUILESS_MAIN(tst_Cli)
