@@ -129,8 +129,12 @@ void PtySource::onLocateFailed(const QString &reason)
 
 void PtySource::retryAfter(const QString &reason)
 {
+    // A locator's own reasons already say where they come from.
     if (reason != m_lastFailure)
-        qCInfo(lcPty).noquote() << m_locator->describe() + u':' << reason << "- retrying";
+        qCInfo(lcPty).noquote() << (reason.startsWith(m_locator->describe())
+                                        ? reason
+                                        : m_locator->describe() + QStringLiteral(": ") + reason)
+                                << "- retrying";
     m_lastFailure = reason;
     m_reason = reason;
     scheduleRetry();
@@ -142,10 +146,11 @@ void PtySource::onHangup(const QString &reason)
     if (m_channel)
         m_channel->deleteLater();
     m_channel.clear();
-    m_reason = reason;
+    // "end of file" alone does not say what ended: name the pty (the VMM closed it).
+    m_reason = QStringLiteral("%1 hung up (%2)").arg(m_reason, reason);
     m_locator->noteHangup();
-    qCInfo(lcPty).noquote() << m_locator->describe() << "hung up:" << reason;
-    Q_EMIT down(reason);
+    qCInfo(lcPty).noquote() << m_reason;
+    Q_EMIT down(m_reason);
     scheduleRetry();
 }
 
