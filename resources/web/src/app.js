@@ -151,6 +151,7 @@ const connection = new Connection(location.href, {
         view.transitions.push({ state, reason, at: Date.now() });
         if (view.transitions.length > 200)
             view.transitions.shift();
+        watchSession(state);
         renderStatus();
         // The connection takes messages only from here on (it counts as connected after
         // onHello), so the size goes now: also after every reconnect.
@@ -202,6 +203,109 @@ const connection = new Connection(location.href, {
     pongTimeout: numberOption('pongTimeoutMs', 10000),
 });
 
+// --- logins ------------------------------------------------------------------------------------
+
+// With access control on, the server sends a browser without a valid session to its login form
+// (the page at .../c/NAME/ to ../../login?next=c/NAME/, the root to login), and refuses its
+// WebSocket with a 401 that a page cannot see. So when a connection fails or closes, the page
+// asks for itself over HTTP, without following redirects: a redirect (or 401/403) means the
+// session is gone, and retrying cannot help until the person logs in again.
+const login = {
+    // Whether this server asks for a login: the page asked for itself without its cookie (which
+    // it cannot read: it is HttpOnly) and was sent to log in. null until known.
+    uses: null,
+    needed: null, // null, 'expired' (no valid session) or 'forbidden' (this user may not)
+    checking: false,
+    stopRequested: false, // the person (or a tool) disconnected: nothing to explain
+};
+const rootPrefix = pathConsoleName() === null ? '' : '../../';
+const loginHref = pathConsoleName() === null
+    ? 'login' : `../../login?next=c/${encodeURIComponent(pathConsoleName())}/`;
+
+// How the server answers this page's own URL: 'ok', 'login', 'forbidden', 'other' or
+// 'unreachable'.
+async function pageAnswer(credentials) {
+    try {
+        const response = await fetch(location.href,
+                                      { redirect: 'manual', cache: 'no-store', credentials });
+        response.body?.cancel().catch(() => {});
+        if (response.type === 'opaqueredirect' || response.status === 401)
+            return 'login';
+        if (response.status === 403)
+            return 'forbidden';
+        return response.ok ? 'ok' : 'other';
+    } catch (e) {
+        return 'unreachable';
+    }
+}
+
+async function checkSession() {
+    if (login.checking || login.needed)
+        return;
+    login.checking = true;
+    const answer = await pageAnswer('same-origin');
+    login.checking = false;
+    if ((answer !== 'login' && answer !== 'forbidden') || connection.state === 'connected')
+        return;
+    login.uses = true;
+    login.needed = answer === 'login' ? 'expired' : 'forbidden';
+    showLogout();
+    log(`the server wants a login (${login.needed}): no more attempts`);
+    connection.stop(answer === 'login' ? 'the session has expired'
+                                       : 'this login may not use this console');
+}
+
+function watchSession(state) {
+    if (state === 'connecting' || state === 'connected') {
+        login.needed = null;
+        login.stopRequested = false;
+    } else if (state === 'reconnecting' || (state === 'closed' && !login.stopRequested)) {
+        checkSession();
+    }
+}
+
+// The link shown in the status region when the session is gone: a real link, so it is focusable
+// and a screen reader announces it with the status.
+function addLoginLink() {
+    const link = document.createElement('a');
+    link.id = 'login-link';
+    link.setAttribute('href', loginHref);
+    link.hidden = true;
+    link.style.color = 'var(--bar-fg)';
+    link.style.textDecoration = 'underline';
+    $('status-text').after(link);
+}
+
+// "Log out" posts to the server's logout, which ends the session and answers with the login form.
+// It is shown only when the server uses logins.
+function addLogoutControl() {
+    const form = document.createElement('form');
+    form.id = 'logout-form';
+    form.method = 'post';
+    form.setAttribute('action', `${rootPrefix}logout`);
+    form.hidden = true;
+    const button = document.createElement('button');
+    button.type = 'submit';
+    button.id = 'logout-button';
+    button.textContent = 'Log out';
+    button.title = 'End this login session';
+    form.append(button);
+    $('settings-button').after(form);
+}
+
+function showLogout() {
+    $('logout-form').hidden = !login.uses;
+}
+
+async function detectLogins() {
+    const answer = await pageAnswer('omit');
+    if (answer === 'login')
+        login.uses = true;
+    else if (answer === 'ok' && login.uses === null)
+        login.uses = false;
+    showLogout();
+}
+
 let infoTimer = null;
 function infoSoon() {
     if (infoTimer === null)
@@ -244,15 +348,30 @@ function renderStatus() {
     default:
         text = `Closed${c.reason ? `: ${c.reason}` : ''}`;
     }
+    // A gone session ends the attempts; the way on is the login form, as a link in the status.
+    const loginLink = $('login-link');
+    const needLogin = c.state === 'closed' && login.needed !== null;
+    if (needLogin) {
+        text = login.needed === 'expired' ? 'Your session has expired —'
+                                          : 'Your login may not use this console —';
+        loginLink.textContent = login.needed === 'expired' ? 'Log in again'
+                                                           : 'Log in as someone else';
+    }
+    loginLink.hidden = !needLogin;
     const box = $('status');
     box.dataset.state = state;
-    if (view.lastStatus !== text) {
+    if (needLogin)
+        box.dataset.login = login.needed;
+    else
+        delete box.dataset.login;
+    const full = needLogin ? `${text} ${loginLink.textContent}` : text;
+    if (view.lastStatus !== full) {
         $('status-text').textContent = oneLine(text);
-        box.title = text;
-        view.lastStatus = text;
+        box.title = full;
+        view.lastStatus = full;
     }
     const button = $('reconnect-button');
-    button.hidden = !(c.state === 'reconnecting' || c.state === 'closed');
+    button.hidden = needLogin || !(c.state === 'reconnecting' || c.state === 'closed');
     button.textContent = c.state === 'closed' ? 'Connect' : 'Reconnect now';
     document.body.dataset.connection = c.state;
     updateActions();
@@ -286,8 +405,9 @@ function sendBytes(bytes) {
     if (typeof result === 'number')
         return;
     view.refusedBytes += bytes.length;
-    const why = result === 'read-only' ? 'this page is read-only'
-                                       : 'not connected to the console';
+    let why = result === 'read-only' ? 'this page is read-only' : 'not connected to the console';
+    if (login.needed === 'expired')
+        why = 'the session has expired, log in again';
     notice(`Input not sent (${bytes.length} byte${bytes.length === 1 ? '' : 's'}): ${why}. `
            + `${view.refusedBytes} byte${view.refusedBytes === 1 ? '' : 's'} refused so far.`);
 }
@@ -773,9 +893,15 @@ window.cloudConsole = Object.freeze({
         return lines(0, term.buffer.active.length);
     },
     send(text) { sendBytes(encoder.encode(text)); },
+    get login() {
+        return { uses: login.uses, needed: login.needed, url: $('login-link').href };
+    },
     reconnect() { connection.reconnectNow(); },
     drop(reason) { connection.drop(reason); },
-    disconnect() { connection.stop(); },
+    disconnect() {
+        login.stopRequested = true;
+        connection.stop();
+    },
     connect() { connection.start(); },
     terminal: term,
 });
@@ -786,7 +912,10 @@ document.documentElement.dataset.theme = settings.get('theme');
 setName(pathConsoleName() || 'console');
 document.title = `${view.name} — cloud-console`;
 fit.fit();
+addLoginLink();
+addLogoutControl();
 renderStatus();
 connection.start();
+detectLogins();
 if (query.get('focus') !== '0')
     term.focus();

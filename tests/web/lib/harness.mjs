@@ -135,15 +135,25 @@ export function controlledSource({ history = '', banner = 'ready\r\n' } = {}) {
 // Starts cloud-console; resolves once it printed its URL. Options: name, exec, historySize,
 // listen (default 127.0.0.1:0), markers (default off, so tests compare the guest's bytes alone),
 // extra (more arguments), cwd and env (for the server and so for the command it runs).
+// `config` (the text of a configuration file) serves the consoles it declares instead: it is
+// written to a file for --config, and name, exec and historySize do not apply. server.url is
+// then the first console's URL (the root with one console), server.base the root.
 export async function startServer({ name = 'default', exec, historySize, listen = '127.0.0.1:0',
-                                    markers = false, extra = [], cwd,
+                                    markers = false, extra = [], cwd, config,
                                     env: extraEnv = {} } = {}) {
-    const args = ['--listen', listen, '--name', name];
+    const args = ['--listen', listen];
+    if (config !== undefined) {
+        const file = path.join(tempDir('cc-config-'), 'cloud-console.conf');
+        fs.writeFileSync(file, config);
+        args.push('--config', file);
+    } else {
+        args.push('--name', name);
+    }
     if (!markers)
         args.push('--no-markers');
-    if (exec)
+    if (exec && config === undefined)
         args.push('--exec', exec);
-    if (historySize)
+    if (historySize && config === undefined)
         args.push('--history-size', String(historySize));
     if (env.CLOUD_CONSOLE_WEB_ROOT)
         args.push('--web-root', env.CLOUD_CONSOLE_WEB_ROOT);
@@ -183,6 +193,7 @@ export async function startServer({ name = 'default', exec, historySize, listen 
     }, `cloud-console ${args.join(' ')} to print its URL`);
     server.url = match[2];
     server.port = Number(new URL(server.url).port);
+    server.base = new URL('/', server.url).href;
     return server;
 }
 
