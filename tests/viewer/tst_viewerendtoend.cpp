@@ -8,9 +8,11 @@
 #include "terminalview.h"
 #include "uniquefd.h"
 
+#include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <fcntl.h>
@@ -90,6 +92,7 @@ private Q_SLOTS:
     void typingInTheViewReachesThePty();
     void aReconnectResumesWithoutDuplicatesOrLosses();
     void aResizeBurstInTheViewResizesAnExecConsole();
+    void aTokenOpensAConsoleWithAccessControl();
 
 private:
     bool startServer(QStringList arguments);
@@ -269,6 +272,47 @@ void tst_ViewerEndToEnd::aResizeBurstInTheViewResizesAnExecConsole()
         session.model()->allText().contains(expected),
         qPrintable(
             QStringLiteral("expected \"%1\" in:\n%2").arg(expected, session.model()->allText())));
+}
+
+void tst_ViewerEndToEnd::aTokenOpensAConsoleWithAccessControl()
+{
+    // The server makes the token and its hash, as an operator would.
+    QProcess newToken;
+    newToken.start(QStringLiteral(CLOUD_CONSOLE_SERVER), {QStringLiteral("--new-token")});
+    QVERIFY(newToken.waitForFinished(10'000));
+    const QStringList lines = QString::fromUtf8(newToken.readAllStandardOutput()).split(u'\n');
+    QVERIFY2(lines.size() >= 2 && lines[0].startsWith(QStringLiteral("token: ")),
+             qPrintable(lines.join(u'|')));
+    const QString token = lines[0].mid(7);
+    // A server with access control in place of the one init() started.
+    cleanup();
+    m_pty = openRawPty();
+    QVERIFY(m_pty);
+    QTemporaryDir dir;
+    QFile config(dir.filePath(QStringLiteral("cc.conf")));
+    QVERIFY(config.open(QIODevice::WriteOnly));
+    config.write(QStringLiteral("[console vm1]\nsource = %1\n[token viewer]\n%2\nrole = operator\n")
+                     .arg(m_pty->path, lines[1])
+                     .toUtf8());
+    config.close();
+    QVERIFY2(startServer({QStringLiteral("--config"), config.fileName(), QStringLiteral("--listen"),
+                          QStringLiteral("127.0.0.1:0")}),
+             "the server did not start");
+
+    // Without the token the upgrade is refused, and the connection says why.
+    ConsoleSession stranger;
+    stranger.open(m_url);
+    QTRY_COMPARE(stranger.connection()->lastFailure(), ConsoleConnection::Failure::Unauthorized);
+    stranger.connection()->close();
+
+    ConsoleSession session;
+    session.connection()->setBearerToken(token);
+    session.open(m_url);
+    QTRY_COMPARE(session.connection()->state(), ConsoleConnection::State::Connected);
+    QVERIFY(session.connection()->hello()->writable);
+    QVERIFY(writeAll(m_pty->master.get(), "with a token\r\n"));
+    QTRY_COMPARE(session.model()->lineText(session.model()->scrollbackLines()),
+                 QStringLiteral("with a token"));
 }
 
 QTEST_MAIN(tst_ViewerEndToEnd)
