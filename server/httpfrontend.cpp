@@ -607,7 +607,8 @@ QHttpServerResponse HttpFrontend::login(const QHttpServerRequest &request)
     };
     const QString next = safeNext(field("next"));
     const auto again = [&](const QString &message, StatusCode status) {
-        QHttpServerResponse response("text/html; charset=utf-8", loginPage(next, message), status);
+        QHttpServerResponse response("text/html; charset=utf-8",
+                                     loginPage(next, message, field("user")), status);
         response.addHeader("Cache-Control", "no-store");
         return response;
     };

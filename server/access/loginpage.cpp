@@ -13,7 +13,7 @@ QString safeNext(const QString &next)
     return safe.match(next).hasMatch() ? next : QString();
 }
 
-QByteArray loginPage(const QString &next, const QString &message)
+QByteArray loginPage(const QString &next, const QString &message, const QString &user)
 {
     const QString page = QStringLiteral(R"(<!doctype html>
 <html lang="en">
@@ -38,12 +38,12 @@ QByteArray loginPage(const QString &next, const QString &message)
 </head>
 <body>
 <form method="post" action="login">
-<h1>cloud-console</h1>
+<h1>cloud-console%3</h1>
 %1
 <label for="user">User</label>
-<input id="user" name="user" autocomplete="username" required autofocus>
+<input id="user" name="user" autocomplete="username" required %4value="%5">
 <label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
+<input id="password" name="password" type="password" autocomplete="current-password" required%6>
 <input type="hidden" name="next" value="%2">
 <button type="submit">Log in</button>
 </form>
@@ -54,7 +54,14 @@ QByteArray loginPage(const QString &next, const QString &message)
                                                     : QStringLiteral("<p class=\"message\" "
                                                                      "role=\"alert\">%1</p>")
                                                           .arg(message.toHtmlEscaped()),
-                                  safeNext(next).toHtmlEscaped());
+                                  safeNext(next).toHtmlEscaped(),
+                                  // Which console the login is for, when it is for one.
+                                  safeNext(next).isEmpty() ? QString()
+                                                           : QStringLiteral(": ")
+                                          + safeNext(next).mid(2).chopped(1).toHtmlEscaped(),
+                                  user.isEmpty() ? QStringLiteral("autofocus ") : QString(),
+                                  user.left(64).toHtmlEscaped(),
+                                  user.isEmpty() ? QString() : QStringLiteral(" autofocus"));
     return page.toUtf8();
 }
 

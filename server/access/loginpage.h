@@ -9,7 +9,8 @@
 
 namespace CloudConsole {
 
-QByteArray loginPage(const QString &next, const QString &message);
+// user fills the user field again after a wrong password.
+QByteArray loginPage(const QString &next, const QString &message, const QString &user = {});
 // A path to return to after logging in, if it is a safe relative one ("c/vm1/"); else "".
 QString safeNext(const QString &next);
 
