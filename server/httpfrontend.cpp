@@ -6,6 +6,7 @@
 #include "metrics.h"
 #include "protocol.h"
 #include "requesthead.h"
+#include "secrethash.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -17,6 +18,7 @@
 #include <QUrl>
 #include <QUrlQuery>
 #include <QWebSocket>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -597,7 +599,7 @@ QByteArray HttpFrontend::cookie(const QString &value, qint64 maxAgeSeconds) cons
     return text;
 }
 
-QHttpServerResponse HttpFrontend::login(const QHttpServerRequest &request)
+QFuture<QHttpServerResponse> HttpFrontend::login(const QHttpServerRequest &request)
 {
     QByteArray body = request.body();
     body.replace('+', "%20"); // form encoding writes spaces as +
@@ -606,38 +608,48 @@ QHttpServerResponse HttpFrontend::login(const QHttpServerRequest &request)
         return form.queryItemValue(QLatin1String(name), QUrl::FullyDecoded);
     };
     const QString next = safeNext(field("next"));
-    const auto again = [&](const QString &message, StatusCode status) {
-        QHttpServerResponse response("text/html; charset=utf-8",
-                                     loginPage(next, message, field("user")), status);
+    const QString user = field("user");
+    const auto again = [next, user](const QString &message, StatusCode status) {
+        QHttpServerResponse response("text/html; charset=utf-8", loginPage(next, message, user),
+                                     status);
         response.addHeader("Cache-Control", "no-store");
         return response;
     };
     if (!m_auth.enabled())
-        return again(QStringLiteral("this server has no users; open the console directly"),
-                     StatusCode::NotFound);
-    // Each check costs tens of milliseconds of the event loop by design: a flood of guesses must
-    // not stall the consoles.
+        return QtFuture::makeReadyFuture(
+            again(QStringLiteral("this server has no users; open the console directly"),
+                  StatusCode::NotFound));
+    // A check costs a worker thread tens of milliseconds by design; bound how many a flood of
+    // guesses may start.
     if (m_loginWindow.elapsed() > 1000) {
         m_loginWindow.restart();
         m_loginsInWindow = 0;
     }
     if (++m_loginsInWindow > MaxLoginsPerSecond)
-        return again(QStringLiteral("too many login attempts; try again in a moment"),
-                     StatusCode::TooManyRequests);
-    const QString user = field("user");
-    const std::optional<QString> ticket = m_auth.login(user, field("password"));
-    if (!ticket) {
-        qCInfo(lcHttp).noquote() << "failed login for" << user.left(64) << "from"
-                                 << request.remoteAddress().toString();
-        return again(QStringLiteral("wrong user or password"), StatusCode::Unauthorized);
-    }
-    qCInfo(lcHttp).noquote() << user << "logged in from" << request.remoteAddress().toString();
-    // The form is posted to "login" beside the root, so next is relative to the root too.
-    QHttpServerResponse response(StatusCode::SeeOther);
-    response.addHeader("Location", next.isEmpty() ? QByteArray("./") : next.toUtf8());
-    response.addHeader("Set-Cookie", cookie(*ticket, m_settings.access.sessionLifetime.count()));
-    response.addHeader("Cache-Control", "no-store");
-    return response;
+        return QtFuture::makeReadyFuture(
+            again(QStringLiteral("too many login attempts; try again in a moment"),
+                  StatusCode::TooManyRequests));
+    const QString peer = request.remoteAddress().toString();
+    // The hash is checked on a worker thread, so consoles do not wait for it (the authenticator
+    // is thread-safe; the cookie is made from values taken now).
+    const QByteArray cookieTail
+        = cookie(QStringLiteral("%1"), m_settings.access.sessionLifetime.count());
+    return QtConcurrent::run([this, again, next, user, peer, cookieTail,
+                              password = field("password"), hash = m_auth.passwordHashFor(user)] {
+        const std::optional<QString> ticket
+            = SecretHash::verifyPassword(password, hash) ? m_auth.startSession(user) : std::nullopt;
+        if (!ticket) {
+            qCInfo(lcHttp).noquote() << "failed login for" << user.left(64) << "from" << peer;
+            return again(QStringLiteral("wrong user or password"), StatusCode::Unauthorized);
+        }
+        qCInfo(lcHttp).noquote() << user << "logged in from" << peer;
+        // The form is posted to "login" beside the root, so next is relative to the root.
+        QHttpServerResponse response(StatusCode::SeeOther);
+        response.addHeader("Location", next.isEmpty() ? QByteArray("./") : next.toUtf8());
+        response.addHeader("Set-Cookie", QString::fromLatin1(cookieTail).arg(*ticket).toLatin1());
+        response.addHeader("Cache-Control", "no-store");
+        return response;
+    });
 }
 
 QHttpServerResponse HttpFrontend::logout(const QHttpServerRequest &request)

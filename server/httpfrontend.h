@@ -18,6 +18,7 @@
 #include "consolestatus.h"
 
 #include <QElapsedTimer>
+#include <QFuture>
 #include <QHostAddress>
 #include <QHttpServer>
 #include <QObject>
@@ -112,7 +113,7 @@ private:
     // is on (a session cookie or a Bearer token).
     bool authorized(const QHttpServerRequest &request, const QString &console = QString());
     QHttpServerResponse loginRedirect(const QString &next) const;
-    QHttpServerResponse login(const QHttpServerRequest &request);
+    QFuture<QHttpServerResponse> login(const QHttpServerRequest &request);
     QHttpServerResponse logout(const QHttpServerRequest &request);
     QByteArray cookie(const QString &value, qint64 maxAgeSeconds) const;
 

@@ -50,6 +50,7 @@ QString Authenticator::ticketFrom(QByteArrayView cookies)
 Authenticator::Result Authenticator::authenticate(QByteArrayView authorization,
                                                   QByteArrayView cookies)
 {
+    const QMutexLocker lock(&m_mutex);
     using Outcome = Result::Outcome;
     Result result;
     const QByteArray header = authorization.trimmed().toByteArray();
@@ -100,14 +101,18 @@ Authenticator::Result Authenticator::authenticate(QByteArrayView authorization,
     return result;
 }
 
-std::optional<QString> Authenticator::login(const QString &user, const QString &password)
+QString Authenticator::passwordHashFor(const QString &user) const
 {
-    const Credential *credential = find(Credential::Kind::User, user);
-    // An unknown user costs as much as a wrong password, so timing does not tell users apart.
+    const QMutexLocker lock(&m_mutex);
     static const QString decoy = SecretHash::hashPassword(QStringLiteral("decoy"));
-    const bool ok
-        = SecretHash::verifyPassword(password, credential ? credential->hash : decoy) && credential;
-    if (!ok)
+    const Credential *credential = find(Credential::Kind::User, user);
+    return credential ? credential->hash : decoy;
+}
+
+std::optional<QString> Authenticator::startSession(const QString &user)
+{
+    const QMutexLocker lock(&m_mutex);
+    if (!find(Credential::Kind::User, user))
         return std::nullopt;
     purgeExpired();
     if (m_sessions.size() >= MaxSessions) {
@@ -121,8 +126,17 @@ std::optional<QString> Authenticator::login(const QString &user, const QString &
     return ticket;
 }
 
+std::optional<QString> Authenticator::login(const QString &user, const QString &password)
+{
+    // startSession() refuses a user that is not configured, whatever the decoy check said.
+    if (!SecretHash::verifyPassword(password, passwordHashFor(user)))
+        return std::nullopt;
+    return startSession(user);
+}
+
 void Authenticator::logout(QByteArrayView cookies)
 {
+    const QMutexLocker lock(&m_mutex);
     const QString ticket = ticketFrom(cookies);
     if (!ticket.isEmpty())
         m_sessions.remove(ticketKey(ticket));

@@ -14,6 +14,7 @@
 
 #include <QByteArrayView>
 #include <QHash>
+#include <QMutex>
 
 #include <chrono>
 #include <optional>
@@ -50,15 +51,35 @@ public:
 
     explicit Authenticator(AccessSettings settings = {});
 
-    void setSettings(AccessSettings settings) { m_settings = std::move(settings); }
-    const AccessSettings &settings() const { return m_settings; }
-    bool enabled() const { return m_settings.enabled(); }
+    // Every member may be called from any thread: a login's password is checked on a worker.
+    void setSettings(AccessSettings settings)
+    {
+        const QMutexLocker lock(&m_mutex);
+        m_settings = std::move(settings);
+    }
+    bool enabled() const
+    {
+        const QMutexLocker lock(&m_mutex);
+        return m_settings.enabled();
+    }
 
     Result authenticate(QByteArrayView authorization, QByteArrayView cookies);
-    // Checks a user's password; on success, a new session ticket for the cookie.
+    // Checks a user's password; on success, a new session ticket for the cookie. The check is
+    // slow on purpose: callers on the event loop use passwordHashFor() and startSession()
+    // around SecretHash::verifyPassword() on a worker thread instead.
     std::optional<QString> login(const QString &user, const QString &password);
+    // The hash a user's password is checked against; for an unknown user a decoy, so that the
+    // check costs the same and timing does not tell users apart.
+    QString passwordHashFor(const QString &user) const;
+    // A new session for a user whose password was just checked, if the user still exists (the
+    // configuration may have been reloaded meanwhile).
+    std::optional<QString> startSession(const QString &user);
     void logout(QByteArrayView cookies);
-    int sessionCount() const { return int(m_sessions.size()); }
+    int sessionCount() const
+    {
+        const QMutexLocker lock(&m_mutex);
+        return int(m_sessions.size());
+    }
 
     // The ticket in a Cookie header, or empty.
     static QString ticketFrom(QByteArrayView cookies);
@@ -73,6 +94,7 @@ private:
     static Principal principalOf(const Credential &credential);
     void purgeExpired();
 
+    mutable QMutex m_mutex; // guards the settings and the sessions
     AccessSettings m_settings;
     QHash<QString, Session> m_sessions; // by the ticket's SHA-256, so memory holds no ticket
 };
