@@ -408,8 +408,10 @@ void tst_QemuGuest::aConsoleNamedByQmpFollowsQemuAcrossARestart()
     const qint64 downMs = restart.elapsed();
     // Guest B comes only once the server has asked the dead QEMU's socket (retried at 100 ms
     // after the hang-up): that is the way back it must take.
-    QTRY_VERIFY2_WITH_TIMEOUT(server.err.indexOf("Connection refused", serverErrBeforeRestart) >= 0,
-                              qPrintable(describe()), 30000);
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        server.err.indexOf("connection refused (the VMM is not listening)", serverErrBeforeRestart)
+            >= 0,
+        qPrintable(describe()), 30000);
     const qint64 refusedMs = restart.elapsed();
 
     guestB = std::make_unique<QemuGuest>(m_dir->path(), options);
