@@ -316,8 +316,9 @@ void ConsoleConnection::endAttempt(Failure failure, const QString &message)
     m_lastFailure = failure;
     m_lastError = message;
     // Once the console was reached, any drop is retried: the server restarting, a network
-    // blip or a 503 are all worth waiting out. Before that, the user has to decide.
-    const bool retry = m_reachedOnce;
+    // blip or a 503 are all worth waiting out. Before that, the user has to decide; and a refused
+    // credential (401, 403) does not get better by asking again.
+    const bool retry = m_reachedOnce && failure != Failure::Unauthorized;
     qCInfo(lcConnection) << "connection ended:" << failure << message
                          << (retry ? "(retrying)" : "");
     if (retry) {
