@@ -163,7 +163,22 @@ HttpFrontend::HttpFrontend(ConsoleRegistry &consoles, FrontendSettings settings,
     setupRoutes();
 }
 
-HttpFrontend::~HttpFrontend() = default;
+HttpFrontend::~HttpFrontend()
+{
+    // Password checks refer to the authenticator: none may outlive it.
+    m_passwordChecks.clear();
+    m_passwordChecks.waitForDone();
+}
+
+bool HttpFrontend::hostAllowedWithoutAccessControl(QByteArrayView host)
+{
+    QString name = QString::fromLatin1(host).trimmed().toLower();
+    if (name.startsWith(u'[')) // [v6]:port
+        name = name.mid(1, name.indexOf(u']') - 1);
+    else if (name.count(u':') == 1)
+        name = name.left(name.indexOf(u':'));
+    return name == QLatin1String("localhost") || !QHostAddress(name).isNull();
+}
 
 bool HttpFrontend::listen(const QHostAddress &address, quint16 port, QString *error)
 {
@@ -246,6 +261,15 @@ void HttpFrontend::onHeadBytes(QTcpSocket *socket, PendingRequest *pending)
     default:
         break;
     }
+    if (!m_auth.enabled() && !hostAllowedWithoutAccessControl(head.value("Host"))) {
+        // A page on an attacker's name that resolves to this server (DNS rebinding) is its own
+        // origin: without credentials, only names that cannot be rebound are served.
+        refuse(socket, 403,
+               QStringLiteral("without access control this server answers only to an IP address "
+                              "or localhost, not to \"%1\"")
+                   .arg(QString::fromLatin1(head.value("Host").left(128))));
+        return;
+    }
     if (head.isWebSocketUpgrade()) {
         upgrade(socket, head, headSize);
         return;
@@ -254,7 +278,7 @@ void HttpFrontend::onHeadBytes(QTcpSocket *socket, PendingRequest *pending)
     const QByteArray length = head.value("Content-Length").trimmed();
     const bool loginForm = head.method == "POST"
         && QUrl::fromEncoded(head.target).path() == u"/login" && length.size() <= 4
-        && length.toInt() <= 4096;
+        && length.toInt() <= 4096 && head.value("Transfer-Encoding").isEmpty();
     if (!loginForm
         && ((!length.isEmpty() && length != "0") || !head.value("Transfer-Encoding").isEmpty())) {
         refuse(socket, 413, QStringLiteral("this server takes no request bodies"));
@@ -264,11 +288,24 @@ void HttpFrontend::onHeadBytes(QTcpSocket *socket, PendingRequest *pending)
         refuse(socket, 503, QStringLiteral("too many open HTTP connections"));
         return;
     }
-    handOverToHttp(socket);
+    handOverToHttp(socket, headSize + length.toLongLong());
 }
 
-void HttpFrontend::handOverToHttp(QTcpSocket *socket)
+void HttpFrontend::handOverToHttp(QTcpSocket *socket, qint64 requestSize)
 {
+    // One request per connection: QHttpServer 6.4 would take any later request on it, body and
+    // all, past every check here (and answers pipelined requests out of order). Bytes beyond the
+    // first request close the connection; the answer closes it too.
+    auto received = std::make_shared<qint64>(0);
+    connect(socket, &QTcpSocket::readyRead, socket, [socket, received, requestSize] {
+        *received += socket->bytesAvailable();
+        if (*received > requestSize + MaxBytesAfterRequest)
+            socket->abort();
+    });
+    connect(socket, &QTcpSocket::bytesWritten, socket, [socket] {
+        if (socket->bytesToWrite() == 0)
+            socket->disconnectFromHost();
+    });
     // QHttpServer 6.4 keeps connections alive without a limit or a timeout: count them, and
     // close one that has been idle for a minute.
     ++m_httpConnections;
@@ -330,6 +367,10 @@ void HttpFrontend::upgrade(QTcpSocket *socket, const RequestHead &head, qsizetyp
 {
     if (head.method != "GET") {
         refuse(socket, 405, QStringLiteral("a WebSocket upgrade must be a GET"));
+        return;
+    }
+    if (head.version != "HTTP/1.1") {
+        refuse(socket, 400, QStringLiteral("a WebSocket upgrade needs HTTP/1.1"));
         return;
     }
     // QWebSocketServer drops a bad handshake without an answer; say what is wrong instead.
@@ -537,7 +578,9 @@ void HttpFrontend::setupRoutes()
                                 StatusCode::Forbidden);
         return page(name);
     });
-    m_http.route("/c/<arg>", [this](const QString &name) {
+    m_http.route("/c/<arg>", [this](const QString &name, const QHttpServerRequest &request) {
+        if (!authorized(request))
+            return unauthorized();
         if (!m_consoles.find(name))
             return textResponse(QStringLiteral("no console named \"%1\"").arg(name.left(64)),
                                 StatusCode::NotFound);
@@ -546,23 +589,30 @@ void HttpFrontend::setupRoutes()
         response.addHeader("Location", QUrl::toPercentEncoding(name) + '/');
         return response;
     });
-    m_http.route("/c/<arg>/ws", [this](const QString &name) {
+    m_http.route("/c/<arg>/ws", [this](const QString &name, const QHttpServerRequest &request) {
+        if (!authorized(request))
+            return unauthorized();
         if (!m_consoles.find(name))
             return textResponse(QStringLiteral("no console named \"%1\"").arg(name.left(64)),
                                 StatusCode::NotFound);
         return notWebSocket();
     });
-    m_http.route("/c/<arg>/<arg>", [this](const QString &name, const QString &file) {
-        if (!m_consoles.find(name))
-            return textResponse(QStringLiteral("no console named \"%1\"").arg(name.left(64)),
-                                StatusCode::NotFound);
-        return asset(file);
-    });
+    m_http.route(
+        "/c/<arg>/<arg>",
+        [this](const QString &name, const QString &file, const QHttpServerRequest &request) {
+            if (!authorized(request))
+                return unauthorized();
+            if (!m_consoles.find(name))
+                return textResponse(QStringLiteral("no console named \"%1\"").arg(name.left(64)),
+                                    StatusCode::NotFound);
+            return asset(file);
+        });
     m_http.route("/<arg>", [this](const QString &file) { return asset(file); });
     m_http.afterRequest([this](QHttpServerResponse &&response) {
         // Browsers that reached this server over TLS must never come back without it.
         if (m_settings.tls.enabled())
             response.addHeader("Strict-Transport-Security", "max-age=31536000");
+        response.addHeader("Connection", "close");
         return std::move(response);
     });
 }
@@ -579,12 +629,14 @@ bool HttpFrontend::authorized(const QHttpServerRequest &request, const QString &
 
 QHttpServerResponse HttpFrontend::loginRedirect(const QString &next) const
 {
-    // Relative to where the browser is, so that a reverse proxy's sub-path is kept.
+    // Relative to where the browser is, so that a reverse proxy's sub-path is kept. next comes
+    // from the request's path: only a plain console path goes into the header.
+    const QString safe = safeNext(next);
     const QString up = next.isEmpty() ? QString() : QStringLiteral("../../");
     QHttpServerResponse response(StatusCode::SeeOther);
     response.addHeader("Location",
                        (up + QStringLiteral("login")
-                        + (next.isEmpty() ? QString() : QStringLiteral("?next=") + next))
+                        + (safe.isEmpty() ? QString() : QStringLiteral("?next=") + safe))
                            .toUtf8());
     response.addHeader("Cache-Control", "no-store");
     return response;
@@ -615,6 +667,9 @@ QFuture<QHttpServerResponse> HttpFrontend::login(const QHttpServerRequest &reque
         response.addHeader("Cache-Control", "no-store");
         return response;
     };
+    if (!formFromOwnPage(request))
+        return QtFuture::makeReadyFuture(
+            again(QStringLiteral("log in from this server's own page"), StatusCode::Forbidden));
     if (!m_auth.enabled())
         return QtFuture::makeReadyFuture(
             again(QStringLiteral("this server has no users; open the console directly"),
@@ -625,7 +680,8 @@ QFuture<QHttpServerResponse> HttpFrontend::login(const QHttpServerRequest &reque
         m_loginWindow.restart();
         m_loginsInWindow = 0;
     }
-    if (++m_loginsInWindow > MaxLoginsPerSecond)
+    if (++m_loginsInWindow > MaxLoginsPerSecond
+        || m_passwordChecks.activeThreadCount() + m_queuedChecks >= MaxPasswordChecksInFlight)
         return QtFuture::makeReadyFuture(
             again(QStringLiteral("too many login attempts; try again in a moment"),
                   StatusCode::TooManyRequests));
@@ -634,26 +690,47 @@ QFuture<QHttpServerResponse> HttpFrontend::login(const QHttpServerRequest &reque
     // is thread-safe; the cookie is made from values taken now).
     const QByteArray cookieTail
         = cookie(QStringLiteral("%1"), m_settings.access.sessionLifetime.count());
-    return QtConcurrent::run([this, again, next, user, peer, cookieTail,
-                              password = field("password"), hash = m_auth.passwordHashFor(user)] {
-        const std::optional<QString> ticket
-            = SecretHash::verifyPassword(password, hash) ? m_auth.startSession(user) : std::nullopt;
-        if (!ticket) {
-            qCInfo(lcHttp).noquote() << "failed login for" << user.left(64) << "from" << peer;
-            return again(QStringLiteral("wrong user or password"), StatusCode::Unauthorized);
-        }
-        qCInfo(lcHttp).noquote() << user << "logged in from" << peer;
-        // The form is posted to "login" beside the root, so next is relative to the root.
-        QHttpServerResponse response(StatusCode::SeeOther);
-        response.addHeader("Location", next.isEmpty() ? QByteArray("./") : next.toUtf8());
-        response.addHeader("Set-Cookie", QString::fromLatin1(cookieTail).arg(*ticket).toLatin1());
-        response.addHeader("Cache-Control", "no-store");
-        return response;
-    });
+    ++m_queuedChecks;
+    return QtConcurrent::run(
+        &m_passwordChecks,
+        [this, again, next, user, peer, cookieTail, password = field("password"),
+         hash = m_auth.passwordHashFor(user)] {
+            const std::optional<QString> ticket = SecretHash::verifyPassword(password, hash)
+                ? m_auth.startSession(user)
+                : std::nullopt;
+            if (!ticket) {
+                qCInfo(lcHttp).noquote() << "failed login for" << user.left(64) << "from" << peer;
+                return again(QStringLiteral("wrong user or password"), StatusCode::Unauthorized);
+            }
+            qCInfo(lcHttp).noquote() << user << "logged in from" << peer;
+            // The form is posted to "login" beside the root, so next is relative to the root.
+            QHttpServerResponse response(StatusCode::SeeOther);
+            response.addHeader("Location", next.isEmpty() ? QByteArray("./") : next.toUtf8());
+            response.addHeader("Set-Cookie",
+                               QString::fromLatin1(cookieTail).arg(*ticket).toLatin1());
+            response.addHeader("Cache-Control", "no-store");
+            return response;
+        });
+}
+
+bool HttpFrontend::formFromOwnPage(const QHttpServerRequest &request) const
+{
+    // Browsers say where a form was posted from: Sec-Fetch-Site, and Origin (which is "null"
+    // under the pages' no-referrer policy, so it alone cannot vouch for them).
+    const QByteArray site = request.value("Sec-Fetch-Site");
+    const QByteArray origin = request.value("Origin");
+    if (site == "same-origin" || site == "none")
+        return true;
+    if (!site.isEmpty() || (!origin.isEmpty() && origin != "null"))
+        return originAllowed(origin, request.value("Host"), m_settings.access.allowedOrigins);
+    return true;
 }
 
 QHttpServerResponse HttpFrontend::logout(const QHttpServerRequest &request)
 {
+    if (!formFromOwnPage(request))
+        return textResponse(QStringLiteral("log out from this server's own page"),
+                            StatusCode::Forbidden);
     m_auth.logout(request.value("Cookie"));
     QHttpServerResponse response(StatusCode::SeeOther);
     response.addHeader("Location", "login");

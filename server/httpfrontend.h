@@ -24,8 +24,10 @@
 #include <QObject>
 #include <QPointer>
 #include <QTcpServer>
+#include <QThreadPool>
 #include <QWebSocketServer>
 
+#include <atomic>
 #include <optional>
 #include <vector>
 
@@ -55,8 +57,11 @@ public:
     // Plain HTTP connections (the page, its assets) open at once, and how long one may idle.
     static constexpr int MaxHttpConnections = 512;
     static constexpr int HttpIdleTimeoutMs = 60'000;
-    // Password checks at most, per second, over all clients; more get 429.
+    // Password checks at most, per second and at once, over all clients; more get 429.
     static constexpr int MaxLoginsPerSecond = 5;
+    static constexpr int MaxPasswordChecksInFlight = 4;
+    // What a plain HTTP connection may send beyond its one request before it is cut.
+    static constexpr qint64 MaxBytesAfterRequest = 8 * 1024;
 
     HttpFrontend(ConsoleRegistry &consoles, FrontendSettings settings, QObject *parent = nullptr);
     ~HttpFrontend() override;
@@ -86,7 +91,10 @@ private:
     void accept(QTcpSocket *socket);
     void onHeadBytes(QTcpSocket *socket, PendingRequest *pending);
     void upgrade(QTcpSocket *socket, const RequestHead &head, qsizetype headSize);
-    void handOverToHttp(QTcpSocket *socket);
+    void handOverToHttp(QTcpSocket *socket, qint64 requestSize);
+    // Without access control, only hosts a DNS-rebinding page cannot pose as: IP literals and
+    // localhost.
+    static bool hostAllowedWithoutAccessControl(QByteArrayView host);
     void onWebSocketConnected();
     // A socket handed to m_webSockets, with the frames its client sent behind the handshake.
     struct Handshake
@@ -115,6 +123,8 @@ private:
     QHttpServerResponse loginRedirect(const QString &next) const;
     QFuture<QHttpServerResponse> login(const QHttpServerRequest &request);
     QHttpServerResponse logout(const QHttpServerRequest &request);
+    // Whether a login or logout form comes from this server's own page (against CSRF).
+    bool formFromOwnPage(const QHttpServerRequest &request) const;
     QByteArray cookie(const QString &value, qint64 maxAgeSeconds) const;
 
     ConsoleRegistry &m_consoles;
@@ -123,6 +133,9 @@ private:
     // Password checks are slow on purpose; bound how many run per second over all clients.
     QElapsedTimer m_loginWindow;
     int m_loginsInWindow = 0;
+    std::atomic<int> m_queuedChecks {0};
+    // Declared after the authenticator, which its jobs use, and drained before it goes.
+    QThreadPool m_passwordChecks;
     QWebSocketServer m_webSockets;
     QHttpServer m_http;
     QPointer<Listener> m_listener; // a child of m_http once bound

@@ -214,6 +214,10 @@ int main(int argc, char *argv[])
             return;
         const ParsedOptions again = parseOptions(QCoreApplication::arguments());
         ServerOptions next = again.options;
+        // The socket stays where it is: check access against the address actually served.
+        const bool listenChanged = next.address != options.address || next.port != options.port;
+        next.address = options.address;
+        next.port = options.port;
         QString why;
         if (again.outcome != ParsedOptions::Outcome::Run || !checkAccess(next, &why)
             || !next.tls.load(&why)) {
@@ -221,7 +225,7 @@ int main(int argc, char *argv[])
                 << "keeping the running configuration:" << (why.isEmpty() ? again.text : why);
             return;
         }
-        if (next.address != options.address || next.port != options.port)
+        if (listenChanged)
             qCWarning(lcMain) << "a new listen address applies at the next start";
         for (Console *running : consoles.consoles()) {
             const auto declared

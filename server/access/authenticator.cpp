@@ -91,9 +91,10 @@ Authenticator::Result Authenticator::authenticate(QByteArrayView authorization,
         return result;
     }
     const Credential *user = find(Credential::Kind::User, session->user);
-    if (!user) {
+    if (!user || user->hash != session->hash) {
         result.outcome = Outcome::Invalid;
-        result.reason = QStringLiteral("the user is no longer configured");
+        result.reason = QStringLiteral("the user's password changed or the user is gone; log in "
+                                       "again");
         return result;
     }
     result.outcome = Outcome::Allowed;
@@ -112,7 +113,8 @@ QString Authenticator::passwordHashFor(const QString &user) const
 std::optional<QString> Authenticator::startSession(const QString &user)
 {
     const QMutexLocker lock(&m_mutex);
-    if (!find(Credential::Kind::User, user))
+    const Credential *credential = find(Credential::Kind::User, user);
+    if (!credential)
         return std::nullopt;
     purgeExpired();
     if (m_sessions.size() >= MaxSessions) {
@@ -122,7 +124,8 @@ std::optional<QString> Authenticator::startSession(const QString &user)
         m_sessions.erase(oldest);
     }
     const QString ticket = SecretHash::newToken();
-    m_sessions.insert(ticketKey(ticket), {user, Clock::now() + m_settings.sessionLifetime});
+    m_sessions.insert(ticketKey(ticket),
+                      {user, credential->hash, Clock::now() + m_settings.sessionLifetime});
     return ticket;
 }
 

@@ -88,6 +88,7 @@ private:
     struct Session
     {
         QString user;
+        QString hash; // the password hash it was opened with: a new password ends it
         Clock::time_point expires;
     };
     const Credential *find(Credential::Kind kind, const QString &name) const;

@@ -12,7 +12,7 @@ namespace {
 constexpr int KeyBytes = 32;
 constexpr int SaltBytes = 16;
 constexpr int MinIterations = 10'000;
-constexpr int MaxIterations = 10'000'000;
+constexpr int MaxIterations = 1'000'000;
 
 QByteArray randomBytes(int count)
 {

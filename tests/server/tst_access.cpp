@@ -42,6 +42,11 @@ private Q_SLOTS:
     void loggingOutEndsTheSession();
     void pagesNeedALoginButAssetsDoNot();
     void tlsServesWssAndHttpsWithHsts();
+    void requestBodiesAndLaterRequestsAreBounded();
+    void withoutAccessControlOnlyUnrebindableHostsAreServed_data();
+    void withoutAccessControlOnlyUnrebindableHostsAreServed();
+    void consoleNamesAndRedirectsTellStrangersNothing();
+    void aChangedPasswordEndsItsSessions();
 
 private:
     QString m_operatorToken;
@@ -580,6 +585,144 @@ void tst_Access::tlsServesWssAndHttpsWithHsts()
     const QByteArray plain = exchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     QVERIFY2(!plain.startsWith("HTTP/1.1 200"), plain.constData());
     QCOMPARE(server.clients(), 1);
+}
+
+void tst_Access::requestBodiesAndLaterRequestsAreBounded()
+{
+    TestPty vm1;
+    TestPty vm2;
+    FrontendSettings settings;
+    settings.access = m_access;
+    TestServer server(vm1, vm2, settings);
+    const quint16 port = server.frontend->port();
+    // Another site's page cannot post the login form (to log a visitor into its account).
+    const QByteArray form = "user=alice&password=x";
+    QByteArray answer = exchange(port,
+                                 "POST /login HTTP/1.1\r\nHost: x\r\nOrigin: "
+                                 "http://evil.example\r\nSec-Fetch-Site: cross-site\r\n"
+                                 "Content-Length: "
+                                     + QByteArray::number(form.size()) + "\r\n\r\n" + form);
+    QVERIFY2(answer.startsWith("HTTP/1.1 403"), answer.constData());
+    // A chunked login body is not taken, whatever its size.
+    answer = exchange(port,
+                      "POST /login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                      "chunked\r\n\r\n5\r\nuser=\r\n0\r\n\r\n");
+    QVERIFY2(answer.startsWith("HTTP/1.1 413"), answer.constData());
+    answer = exchange(port, "POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n");
+    QVERIFY2(answer.startsWith("HTTP/1.1 413"), answer.constData());
+
+    // One request per connection: the server closes it after answering.
+    {
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, port);
+        QTRY_VERIFY(socket.state() == QAbstractSocket::ConnectedState);
+        socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        QByteArray reply;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (reply += socket.readAll(), socket.state() == QAbstractSocket::UnconnectedState),
+            10000);
+        reply += socket.readAll();
+        QVERIFY2(reply.startsWith("HTTP/1.1 200"), reply.constData());
+        QCOMPARE(headerOf(reply, "Connection"), QByteArray("close"));
+    }
+    // A second request pipelined behind the first, with a huge body, is cut off at once, not
+    // read into memory.
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, port);
+    QTRY_VERIFY(socket.state() == QAbstractSocket::ConnectedState);
+    socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nPOST /healthz HTTP/1.1\r\nHost: "
+                 "x\r\nContent-Length: 999999999\r\n\r\n");
+    const QByteArray chunk(64 * 1024, 'x');
+    int sent = 0;
+    for (; sent < 256 && socket.state() == QAbstractSocket::ConnectedState; ++sent) {
+        socket.write(chunk);
+        QTest::qWait(2);
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(socket.state() == QAbstractSocket::UnconnectedState, 10000);
+    QVERIFY2(sent < 256, "16 MiB went in without the connection being cut");
+    QVERIFY(socket.readAll().count("HTTP/1.1 ") <= 1);
+}
+
+void tst_Access::withoutAccessControlOnlyUnrebindableHostsAreServed_data()
+{
+    QTest::addColumn<QByteArray>("host");
+    QTest::addColumn<bool>("served");
+    QTest::newRow("IPv4") << QByteArray("127.0.0.1:8080") << true;
+    QTest::newRow("IPv6") << QByteArray("[::1]:8080") << true;
+    QTest::newRow("localhost") << QByteArray("localhost:8080") << true;
+    QTest::newRow("a name that could be rebound")
+        << QByteArray("rebind.attacker.example:8080") << false;
+    QTest::newRow("a name without a port") << QByteArray("console.example") << false;
+    QTest::newRow("no host") << QByteArray() << false;
+}
+
+void tst_Access::withoutAccessControlOnlyUnrebindableHostsAreServed()
+{
+    QFETCH(QByteArray, host);
+    QFETCH(bool, served);
+    TestPty vm1;
+    TestPty vm2;
+    TestServer server(vm1, vm2, FrontendSettings {});
+    const QByteArray hostLine = host.isEmpty() ? QByteArray() : "Host: " + host + "\r\n";
+    const QByteArray page
+        = exchange(server.frontend->port(), "GET /healthz HTTP/1.1\r\n" + hostLine + "\r\n");
+    QVERIFY2(page.startsWith(served ? "HTTP/1.1 200" : "HTTP/1.1 403"), page.constData());
+    // The attacker's page is its own origin: the upgrade would pass the origin check.
+    const QByteArray upgrade
+        = exchange(server.frontend->port(),
+                   "GET /c/vm1/ws HTTP/1.1\r\n" + hostLine + "Origin: http://" + host
+                       + "\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: "
+                         "13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+    QVERIFY2(upgrade.startsWith(served ? "HTTP/1.1 101" : "HTTP/1.1 403"), upgrade.constData());
+    QTRY_COMPARE(server.clients(), served ? 1 : 0);
+}
+
+void tst_Access::consoleNamesAndRedirectsTellStrangersNothing()
+{
+    TestPty vm1;
+    TestPty vm2;
+    FrontendSettings settings;
+    settings.access = m_access;
+    TestServer server(vm1, vm2, settings);
+    const quint16 port = server.frontend->port();
+    const auto get = [port](const QByteArray &path) {
+        return exchange(port, "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    };
+    // An existing and a missing console answer alike.
+    for (const QByteArray &name : {QByteArray("vm1"), QByteArray("missing")}) {
+        for (const QByteArray &path :
+             {"/c/" + name, "/c/" + name + "/ws", "/c/" + name + "/x.js"}) {
+            const QByteArray answer = get(path);
+            QVERIFY2(answer.startsWith("HTTP/1.1 401"), (path + ": " + answer).constData());
+        }
+    }
+    // A path with a line break does not reach the redirect's header.
+    const QByteArray answer = get("/c/a%0d%0aX-Injected:%201/");
+    QVERIFY2(!answer.contains("\r\nX-Injected"), answer.constData());
+    QVERIFY2(answer.startsWith("HTTP/1.1 303"), answer.constData());
+    QCOMPARE(headerOf(answer, "Location"), QByteArray("../../login"));
+}
+
+void tst_Access::aChangedPasswordEndsItsSessions()
+{
+    TestPty vm1;
+    TestPty vm2;
+    FrontendSettings settings;
+    settings.access = m_access;
+    TestServer server(vm1, vm2, settings);
+    const quint16 port = server.frontend->port();
+    const QByteArray cookie = logIn(port, QStringLiteral("alice"), Password);
+    QVERIFY(!cookie.isEmpty());
+    const QByteArray upgrade = upgradeRequest("/c/vm1/ws", "Cookie: " + cookie + "\r\n");
+    QVERIFY(exchange(port, upgrade).startsWith("HTTP/1.1 101"));
+
+    // The same configuration with a new password for alice (a reload).
+    AccessSettings changed = m_access;
+    changed.credentials[0].hash = SecretHash::hashPassword(QStringLiteral("new"), 10000);
+    server.frontend->setAccess(changed, TlsSettings {});
+    const QByteArray answer = exchange(port, upgrade);
+    QVERIFY2(answer.startsWith("HTTP/1.1 401"), answer.constData());
+    QVERIFY(answer.contains("log in again"));
 }
 
 QTEST_GUILESS_MAIN(tst_Access)

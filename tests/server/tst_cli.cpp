@@ -44,6 +44,7 @@ private Q_SLOTS:
     void aBadConfigurationExitsTwoNamingTheLine();
     void aNonLoopbackAddressNeedsAccessControlOrInsecure();
     void sighupReloadsTheConfigurationKeepingUnchangedConsoles();
+    void aReloadCannotDropAccessControlFromAnOpenAddress();
 };
 
 namespace {
@@ -587,6 +588,32 @@ void tst_Cli::sighupReloadsTheConfigurationKeepingUnchangedConsoles()
     TestClient still(url("add"));
     QTRY_VERIFY(still.hello.has_value());
     QVERIFY(!keep.closed);
+}
+
+void tst_Cli::aReloadCannotDropAccessControlFromAnOpenAddress()
+{
+    const Finished token = runToEnd({QStringLiteral("--new-token")});
+    const QByteArray hashLine = token.out.split('\n').value(1);
+    QVERIFY2(hashLine.startsWith("token-hash = sha256$"), token.out.constData());
+    QTemporaryDir dir;
+    const QString config = dir.filePath(QStringLiteral("cloud-console.conf"));
+    const auto write = [&config](const QByteArray &text) {
+        QFile file(config);
+        return file.open(QIODevice::WriteOnly | QIODevice::Truncate) && file.write(text) > 0;
+    };
+    QVERIFY(write("[server]\nlisten = 0.0.0.0:0\n[console vm1]\nsource = exec:sleep 60\n"
+                  "[token ops]\n"
+                  + hashLine + "\nrole = operator\n"));
+    Server server({QStringLiteral("--config"), config});
+    QTRY_VERIFY2_WITH_TIMEOUT(server.port() > 0, qPrintable(server.describe()), 20000);
+    // The new file would be fine on loopback, but the socket stays on 0.0.0.0 until a restart.
+    QVERIFY(write("[server]\nlisten = 127.0.0.1:0\n[console vm1]\nsource = exec:sleep 60\n"));
+    QVERIFY(server.signal(SIGHUP));
+    QTRY_VERIFY2(server.err.contains("keeping the running configuration: refusing to listen on "
+                                     "0.0.0.0 without access control"),
+                 qPrintable(server.describe()));
+    const QByteArray refused = httpGet(server.port(), "/metrics");
+    QVERIFY2(refused.startsWith("HTTP/1.1 401"), refused.constData());
 }
 
 QTEST_GUILESS_MAIN(tst_Cli)

@@ -848,25 +848,25 @@ void tst_Server::refusedUpgradesNeverBecomeClients_data()
     QTest::newRow("huge head") << upgradeRequest("/ws", "X-Pad: " + QByteArray(20000, 'p') + "\r\n")
                                << QByteArray("431");
     QTest::newRow("no key") << QByteArray(
-        "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
         "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n")
                             << QByteArray("400");
-    QTest::newRow("bad key") << QByteArray("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+    QTest::newRow("bad key") << QByteArray("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                                            "Connection: Upgrade\r\nSec-WebSocket-Key: abc\r\n"
                                            "Sec-WebSocket-Version: 13\r\n\r\n")
                              << QByteArray("400");
     QTest::newRow("old WebSocket version") << QByteArray(
-        "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n")
                                            << QByteArray("426");
     QTest::newRow("a request with a body")
-        << QByteArray("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
+        << QByteArray("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello")
         << QByteArray("413");
     QTest::newRow("a chunked request")
-        << QByteArray("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+        << QByteArray("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
         << QByteArray("413");
     QTest::newRow("plain GET of the endpoint")
-        << QByteArray("GET /ws HTTP/1.1\r\nHost: x\r\n\r\n") << QByteArray("426");
+        << QByteArray("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n") << QByteArray("426");
 }
 
 void tst_Server::refusedUpgradesNeverBecomeClients()
@@ -942,10 +942,10 @@ void tst_Server::namedConsolesAreServedUnderTheirPath()
     QTRY_COMPARE(byDefault.received, QByteArray("vm1 says hi"));
     QCOMPARE(named.hello->console, QStringLiteral("vm1"));
     const QByteArray page
-        = statusLineFor(server.frontend->port(), "GET /c/vm1/ HTTP/1.1\r\nHost: x\r\n\r\n");
+        = statusLineFor(server.frontend->port(), "GET /c/vm1/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     QVERIFY2(page.startsWith("HTTP/1.1 200"), page.constData());
     const QByteArray missing
-        = statusLineFor(server.frontend->port(), "GET /c/vm2/ HTTP/1.1\r\nHost: x\r\n\r\n");
+        = statusLineFor(server.frontend->port(), "GET /c/vm2/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     QVERIFY2(missing.startsWith("HTTP/1.1 404"), missing.constData());
 }
 
