@@ -56,8 +56,10 @@ ConsoleSettings consoleSettings(const ServerOptions &options, const ConsoleOptio
     settings.historySize = console.historySize;
     settings.logPath = console.logPath;
     settings.markers = console.markers;
-    settings.maxClients
-        = console.maxClients > 0 ? console.maxClients : options.limits.maxClientsPerConsole;
+    // The command line's one console may have every client the server takes (--max-clients).
+    settings.maxClients = console.maxClients > 0 ? console.maxClients
+        : options.configPath.isEmpty()           ? options.maxClients
+                                                 : options.limits.maxClientsPerConsole;
     settings.limits = options.limits;
     return settings;
 }
