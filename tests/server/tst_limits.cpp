@@ -5,6 +5,7 @@
 #include "consoleregistry.h"
 #include "httpfrontend.h"
 #include "ptysource.h"
+#include "rawframe.h"
 #include "testclient.h"
 #include "testpty.h"
 
@@ -172,25 +173,9 @@ private:
             m_buffer.remove(0, end + 4);
             handshakeDone = true;
         }
-        // The server's frames: unmasked, and small here (no output is flowing).
-        for (;;) {
-            if (m_buffer.size() < 2)
-                return;
-            const int opcode = m_buffer[0] & 0x0f;
-            qint64 length = m_buffer[1] & 0x7f;
-            qsizetype header = 2;
-            if (length == 126) {
-                if (m_buffer.size() < 4)
-                    return;
-                length = (quint8(m_buffer[2]) << 8) | quint8(m_buffer[3]);
-                header = 4;
-            } else if (length == 127) {
-                return; // nothing this large is sent in these tests
-            }
-            if (m_buffer.size() < header + length)
-                return;
-            const QByteArray payload = m_buffer.mid(header, length);
-            m_buffer.remove(0, header + length);
+        while (const std::optional<RawFrame> frame = takeServerFrame(m_buffer)) {
+            const int opcode = frame->opcode;
+            const QByteArray &payload = frame->payload;
             if (opcode == 0x9) {
                 pingTimes.push_back(clock.elapsed());
                 if (answerPings)

@@ -4,6 +4,7 @@
 #include "consoleregistry.h"
 #include "httpfrontend.h"
 #include "ptysource.h"
+#include "rawframe.h"
 #include "testclient.h"
 #include "testpty.h"
 
@@ -154,29 +155,9 @@ private:
             buffer.remove(0, end + 4);
             handshakeDone = true;
         }
-        for (;;) {
-            if (buffer.size() < 2)
-                return;
-            const int opcode = buffer[0] & 0x0f;
-            qint64 length = buffer[1] & 0x7f;
-            qsizetype header = 2;
-            if (length == 126) {
-                if (buffer.size() < 4)
-                    return;
-                length = (quint8(buffer[2]) << 8) | quint8(buffer[3]);
-                header = 4;
-            } else if (length == 127) {
-                if (buffer.size() < 10)
-                    return;
-                length = 0;
-                for (int i = 2; i < 10; ++i)
-                    length = (length << 8) | quint8(buffer[i]);
-                header = 10;
-            }
-            if (buffer.size() < header + length)
-                return;
-            const QByteArray payload = buffer.mid(header, length);
-            buffer.remove(0, header + length);
+        while (const std::optional<RawFrame> frame = takeServerFrame(buffer)) {
+            const int opcode = frame->opcode;
+            const QByteArray &payload = frame->payload;
             if (opcode == 0x2) {
                 if (position < 0 || payload != pattern(position, payload.size()))
                     wrongBytes += payload.size();
@@ -851,9 +832,10 @@ void tst_Server::refusedUpgradesNeverBecomeClients_data()
         "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
         "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n")
                             << QByteArray("400");
-    QTest::newRow("bad key") << QByteArray("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                                           "Connection: Upgrade\r\nSec-WebSocket-Key: abc\r\n"
-                                           "Sec-WebSocket-Version: 13\r\n\r\n")
+    QTest::newRow("bad key") << QByteArray(
+        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: abc\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n")
                              << QByteArray("400");
     QTest::newRow("old WebSocket version") << QByteArray(
         "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -862,9 +844,9 @@ void tst_Server::refusedUpgradesNeverBecomeClients_data()
     QTest::newRow("a request with a body")
         << QByteArray("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello")
         << QByteArray("413");
-    QTest::newRow("a chunked request")
-        << QByteArray("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
-        << QByteArray("413");
+    QTest::newRow("a chunked request") << QByteArray(
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+                                       << QByteArray("413");
     QTest::newRow("plain GET of the endpoint")
         << QByteArray("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n") << QByteArray("426");
 }
