@@ -431,20 +431,10 @@ void HttpFrontend::upgrade(QTcpSocket *socket, const RequestHead &head, qsizetyp
                    .arg(m_settings.maxClients));
         return;
     }
-    // Handshakes for this console in flight count against its limit as well; those that
-    // finished (now clients) or failed are forgotten.
-    const auto inFlight = [this](const QTcpSocket *socket) {
-        return socket
-            && std::any_of(m_handshaking.begin(), m_handshaking.end(),
-                           [socket](const Handshake &h) { return h.socket == socket; });
-    };
-    m_handshakeConsoles.erase(
-        std::remove_if(m_handshakeConsoles.begin(), m_handshakeConsoles.end(),
-                       [&inFlight](const auto &entry) { return !inFlight(entry.first); }),
-        m_handshakeConsoles.end());
-    const int consoleHandshakes = int(
-        std::count_if(m_handshakeConsoles.begin(), m_handshakeConsoles.end(),
-                      [&target](const auto &entry) { return entry.second == target.console; }));
+    // Handshakes for this console in flight count against its limit as well.
+    const int consoleHandshakes
+        = int(std::count_if(m_handshaking.begin(), m_handshaking.end(),
+                            [&target](const Handshake &h) { return h.console == target.console; }));
     if (target.console->clientCount() + consoleHandshakes
         >= target.console->settings().maxClients) {
         refuse(socket, 503,
@@ -463,8 +453,7 @@ void HttpFrontend::upgrade(QTcpSocket *socket, const RequestHead &head, qsizetyp
     for (qsizetype i = std::min(headSize, buffered.size()) - 1; i >= 0; --i)
         socket->ungetChar(buffered.at(i));
     const bool writable = !m_auth.enabled() || principal.role == Role::Operator;
-    m_handshaking.push_back({socket, buffered.mid(headSize), writable});
-    m_handshakeConsoles.emplace_back(socket, target.console);
+    m_handshaking.push_back({socket, buffered.mid(headSize), writable, target.console});
     m_webSockets.handleConnection(socket);
 }
 
@@ -481,7 +470,7 @@ void HttpFrontend::onWebSocketConnected()
             socket->deleteLater();
             continue;
         }
-        auto [tcp, early, writable] = takeHandshaking(socket);
+        auto [tcp, early, writable, console] = takeHandshaking(socket);
         if (tcp) {
             // Keep the kernel's queue of unsent bytes as shallow as our own, so a keystroke's
             // echo does not wait behind megabytes of output; data in flight may still grow with

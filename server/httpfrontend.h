@@ -102,6 +102,7 @@ private:
         QPointer<QTcpSocket> socket;
         QByteArray early;
         bool writable = false; // the client's role lets it type
+        const Console *console = nullptr; // counted against its client limit
     };
     // The handshake under a WebSocket that just connected, no longer in flight.
     Handshake takeHandshaking(const QWebSocket *socket);
@@ -142,8 +143,6 @@ private:
     int m_pendingRequests = 0;
     int m_httpConnections = 0; // handed to m_http and still open
     std::vector<Handshake> m_handshaking; // handed to m_webSockets, not yet clients
-    // The console each of those is for, counted against its client limit.
-    std::vector<std::pair<QPointer<QTcpSocket>, const Console *>> m_handshakeConsoles;
     int m_droppedConnections = 0; // since the last warning
     QElapsedTimer m_dropReport;
 };

@@ -506,7 +506,7 @@ void tst_Access::pagesNeedALoginButAssetsDoNot()
     QVERIFY(answer.contains("c/vm2/") && !answer.contains("c/vm1/"));
     answer = get("/consoles.json", vm2Only);
     QVERIFY(answer.contains("\"vm2\"") && !answer.contains("\"vm1\""));
-    for (const QByteArray path : {QByteArray("/metrics"), QByteArray("/consoles.json")}) {
+    for (const QByteArray &path : {QByteArray("/metrics"), QByteArray("/consoles.json")}) {
         answer = get(path);
         QVERIFY2(answer.startsWith("HTTP/1.1 401"), answer.constData());
         QVERIFY(!answer.contains("vm1"));
@@ -571,7 +571,9 @@ void tst_Access::tlsServesWssAndHttpsWithHsts()
         if (!QTest::qWaitFor([&] { return socket.isEncrypted(); }, 10000))
             return QByteArray("no TLS: ") + socket.errorString().toUtf8();
         socket.write(request);
-        QTest::qWaitFor([&] { return (answer += socket.readAll()).contains("\r\n\r\n"); }, 10000);
+        if (!QTest::qWaitFor([&] { return (answer += socket.readAll()).contains("\r\n\r\n"); },
+                             10000))
+            return QByteArray("no answer: ") + answer;
         return answer;
     };
     const QByteArray answer = https("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
