@@ -21,8 +21,8 @@ int timerStep(qint64 ms)
 }
 } // namespace
 
-ClientSession::ClientSession(Console &console, QWebSocket *socket, Mode mode, bool writable,
-                             QObject *parent)
+ClientSession::ClientSession(Console &console, QWebSocket *socket, QTcpSocket *transport, Mode mode,
+                             bool writable, QObject *parent)
     : QObject(parent)
     , m_console(console)
     , m_socket(socket)
@@ -38,6 +38,15 @@ ClientSession::ClientSession(Console &console, QWebSocket *socket, Mode mode, bo
     connect(socket, &QWebSocket::textMessageReceived, this, &ClientSession::onTextMessage);
     connect(socket, &QWebSocket::bytesWritten, this, &ClientSession::pump);
     connect(socket, &QWebSocket::disconnected, this, [this] { Q_EMIT finished(this); });
+    if (transport) {
+        // QWebSocket answers each ping by writing a pong straight into the socket, outside
+        // pump()'s bound: a client that pings and never reads would grow the server's memory
+        // without end. Read in bounded steps, and look after each one. Queued, so that it runs
+        // after QWebSocket has taken what arrived.
+        transport->setReadBufferSize(TransportReadBuffer);
+        connect(transport, &QIODevice::readyRead, this, &ClientSession::checkBufferedBytes,
+                Qt::QueuedConnection);
+    }
 
     const LimitSettings &limits = m_console.settings().limits;
     // The bucket starts full: a client may paste a burst's worth as soon as it connects.
@@ -304,6 +313,17 @@ void ClientSession::onPingTick()
     }
     ++m_unansweredPings;
     m_socket->ping();
+}
+
+void ClientSession::checkBufferedBytes()
+{
+    if (!m_socket || m_socket->bytesToWrite() <= MaxBufferedBytes)
+        return;
+    // A close frame would wait behind everything else: there is no one to tell.
+    qCInfo(lcClient).noquote() << m_peer << "cut off:" << m_socket->bytesToWrite()
+                               << "bytes wait for it, answers to its own pings; it sends but "
+                                  "does not read";
+    m_socket->abort();
 }
 
 void ClientSession::onIdleCheck()

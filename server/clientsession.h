@@ -17,6 +17,7 @@
 #include <QElapsedTimer>
 #include <QObject>
 #include <QPointer>
+#include <QTcpSocket>
 #include <QTimer>
 #include <QWebSocket>
 
@@ -41,10 +42,18 @@ public:
     // How long a client closed for a limit has to take the close frame before it is cut off: one
     // that does not read would otherwise hold its connection open.
     static constexpr int CloseGraceMs = 5000;
+    // Output waiting in a client's socket past which the client is cut off. pump() stays below
+    // SendHighWater plus one frame; only answers that Qt writes by itself, unasked (a pong to
+    // every WebSocket ping), go beyond, and only for a client that sends without reading.
+    static constexpr qint64 MaxBufferedBytes = SendHighWater + Protocol::MaxOutputFrame + 64 * 1024;
+    // What is read from a client's socket at a time, which bounds the pongs one read can ask
+    // for; the kernel's window holds the client back meanwhile. Room for a largest message.
+    static constexpr qint64 TransportReadBuffer = 4 * Protocol::MaxClientMessage;
 
-    // Takes ownership of socket, which must be connected.
-    ClientSession(Console &console, QWebSocket *socket, Mode mode, bool writable,
-                  QObject *parent = nullptr);
+    // Takes ownership of socket, which must be connected. transport is the TCP (or TLS) socket
+    // under it, when known: it lets the session bound what Qt writes there on its own.
+    ClientSession(Console &console, QWebSocket *socket, QTcpSocket *transport, Mode mode,
+                  bool writable, QObject *parent = nullptr);
     ~ClientSession() override;
 
     // Sends the hello (and a gap if resumeFrom is older than the history), then the output.
@@ -82,6 +91,8 @@ private:
     // Input or a control message other than a ping: someone uses it.
     void noteActivity() { m_lastActivity.start(); }
     void onPingTick();
+    // Cuts the client off when answers it asks for but does not read pile up in its socket.
+    void checkBufferedBytes();
     void onIdleCheck();
     void closeForLimit(QWebSocketProtocol::CloseCode code, const QString &reason);
     void sendError(const char *code, const QString &message);

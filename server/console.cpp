@@ -59,14 +59,15 @@ bool Console::start(QString *error)
 }
 
 ClientSession *Console::addClient(QWebSocket *socket, ClientSession::Mode mode,
-                                  std::optional<qint64> resumeFrom, bool writable)
+                                  std::optional<qint64> resumeFrom, bool writable,
+                                  QTcpSocket *transport)
 {
     if (socket->state() != QAbstractSocket::ConnectedState) {
         // It went away between the handshake and now; there is nobody to serve.
         socket->deleteLater();
         return nullptr;
     }
-    auto *session = new ClientSession(*this, socket, mode, writable, this);
+    auto *session = new ClientSession(*this, socket, transport, mode, writable, this);
     // Queued: a session may finish in the middle of a broadcast over m_clients.
     connect(session, &ClientSession::finished, this, &Console::removeClient, Qt::QueuedConnection);
     m_clients.push_back(session);

@@ -90,9 +90,11 @@ public:
         m_counters.gapBytes += bytes;
     }
 
-    // Takes ownership of a connected WebSocket and makes it a client of this console.
+    // Takes ownership of a connected WebSocket and makes it a client of this console. transport
+    // is the socket under it, when the caller knows it (see ClientSession).
     ClientSession *addClient(QWebSocket *socket, ClientSession::Mode mode,
-                             std::optional<qint64> resumeFrom, bool writable = true);
+                             std::optional<qint64> resumeFrom, bool writable = true,
+                             QTcpSocket *transport = nullptr);
     void closeAllClients(QWebSocketProtocol::CloseCode code, const QString &reason);
 
     Protocol::Hello hello(qint64 offset, bool writable) const;

@@ -12,6 +12,7 @@
 #include <QFileInfo>
 #include <QLoggingCategory>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QSslSocket>
 #include <QTcpSocket>
 #include <QTimer>
@@ -449,11 +450,27 @@ void HttpFrontend::upgrade(QTcpSocket *socket, const RequestHead &head, qsizetyp
     // Qt 6.4's QWebSocketServer reads the handshake through a QTextStream, which reads ahead
     // and swallows frames that a client sent right behind it. Leave only the head in the
     // socket; the early frames go back in once the handshake is done.
+    // The head goes back as this server read it, with CRLF line ends: Qt waits for CRLF CRLF
+    // and would hold a head that ends in bare LF (which RFC 9112 lets a server accept) for ever.
     const QByteArray buffered = socket->readAll();
-    for (qsizetype i = std::min(headSize, buffered.size()) - 1; i >= 0; --i)
-        socket->ungetChar(buffered.at(i));
+    const QByteArray canonical = head.toCanonicalBytes();
+    for (qsizetype i = canonical.size() - 1; i >= 0; --i)
+        socket->ungetChar(canonical.at(i));
     const bool writable = !m_auth.enabled() || principal.role == Role::Operator;
-    m_handshaking.push_back({socket, buffered.mid(headSize), writable, target.console});
+    m_handshaking.push_back({socket, buffered.mid(headSize), writable, target.console,
+                             head.value("Authorization"), head.value("Cookie")});
+    // Whatever QWebSocketServer does with it, the handshake ends within the head's deadline: a
+    // connection held here would count against the client limits.
+    QTimer::singleShot(RequestHeadTimeoutMs, socket, [this, socket] {
+        const bool pending
+            = std::any_of(m_handshaking.begin(), m_handshaking.end(),
+                          [socket](const Handshake &h) { return h.socket == socket; });
+        if (!pending)
+            return;
+        qCInfo(lcHttp) << "closing a WebSocket handshake that did not finish in time";
+        socket->abort();
+        socket->deleteLater();
+    });
     m_webSockets.handleConnection(socket);
 }
 
@@ -470,7 +487,25 @@ void HttpFrontend::onWebSocketConnected()
             socket->deleteLater();
             continue;
         }
-        auto [tcp, early, writable, console] = takeHandshaking(socket);
+        const Handshake handshake = takeHandshaking(socket);
+        QTcpSocket *const tcp = handshake.socket;
+        bool writable = handshake.writable;
+        // The credential is checked again now that the client is made: it may have logged out,
+        // or been removed by a reload, since its request arrived.
+        if (tcp && m_auth.enabled()) {
+            const Authenticator::Result result
+                = m_auth.authenticate(handshake.authorization, handshake.cookie);
+            if (result.outcome != Authenticator::Result::Outcome::Allowed
+                || !result.principal.allows(resolved.console->name())) {
+                qCInfo(lcHttp).noquote()
+                    << "closing a WebSocket whose credential went away during its handshake";
+                socket->close(QWebSocketProtocol::CloseCodePolicyViolated,
+                              QStringLiteral("the credential is no longer valid; log in again"));
+                socket->deleteLater();
+                continue;
+            }
+            writable = result.principal.role == Role::Operator;
+        }
         if (tcp) {
             // Keep the kernel's queue of unsent bytes as shallow as our own, so a keystroke's
             // echo does not wait behind megabytes of output; data in flight may still grow with
@@ -482,12 +517,12 @@ void HttpFrontend::onWebSocketConnected()
         const bool v1 = socket->subprotocol() == QLatin1String(Protocol::Subprotocol);
         // A handshake that cannot be matched to its check is served read-only.
         resolved.console->addClient(socket, v1 ? ClientSession::Mode::V1 : ClientSession::Mode::Raw,
-                                    resolved.resumeFrom, tcp && writable);
+                                    resolved.resumeFrom, tcp && writable, tcp);
         // Frames the client sent right behind its handshake go back in front of whatever came
         // since, and need a readyRead of their own.
         if (tcp) {
-            for (qsizetype i = early.size() - 1; i >= 0; --i)
-                tcp->ungetChar(early.at(i));
+            for (qsizetype i = handshake.early.size() - 1; i >= 0; --i)
+                tcp->ungetChar(handshake.early.at(i));
             if (tcp->bytesAvailable() > 0)
                 QTimer::singleShot(0, tcp, [tcp] { Q_EMIT tcp->readyRead(); });
         }
@@ -669,8 +704,7 @@ QFuture<QHttpServerResponse> HttpFrontend::login(const QHttpServerRequest &reque
         m_loginWindow.restart();
         m_loginsInWindow = 0;
     }
-    if (++m_loginsInWindow > MaxLoginsPerSecond
-        || m_passwordChecks.activeThreadCount() + m_queuedChecks >= MaxPasswordChecksInFlight)
+    if (++m_loginsInWindow > MaxLoginsPerSecond || m_checksInFlight >= MaxPasswordChecksInFlight)
         return QtFuture::makeReadyFuture(
             again(QStringLiteral("too many login attempts; try again in a moment"),
                   StatusCode::TooManyRequests));
@@ -679,11 +713,13 @@ QFuture<QHttpServerResponse> HttpFrontend::login(const QHttpServerRequest &reque
     // is thread-safe; the cookie is made from values taken now).
     const QByteArray cookieTail
         = cookie(QStringLiteral("%1"), m_settings.access.sessionLifetime.count());
-    ++m_queuedChecks;
+    ++m_checksInFlight;
     return QtConcurrent::run(
         &m_passwordChecks,
         [this, again, next, user, peer, cookieTail, password = field("password"),
          hash = m_auth.passwordHashFor(user)] {
+            // The check is over once this job returns, whatever it answers.
+            const auto done = qScopeGuard([this] { --m_checksInFlight; });
             const std::optional<QString> ticket = SecretHash::verifyPassword(password, hash)
                 ? m_auth.startSession(user)
                 : std::nullopt;

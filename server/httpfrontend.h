@@ -103,6 +103,9 @@ private:
         QByteArray early;
         bool writable = false; // the client's role lets it type
         const Console *console = nullptr; // counted against its client limit
+        // The credential it came with, checked again when the handshake completes.
+        QByteArray authorization;
+        QByteArray cookie;
     };
     // The handshake under a WebSocket that just connected, no longer in flight.
     Handshake takeHandshaking(const QWebSocket *socket);
@@ -134,7 +137,8 @@ private:
     // Password checks are slow on purpose; bound how many run per second over all clients.
     QElapsedTimer m_loginWindow;
     int m_loginsInWindow = 0;
-    std::atomic<int> m_queuedChecks {0};
+    // Password checks started and not yet finished (queued or running); worker threads end them.
+    std::atomic<int> m_checksInFlight {0};
     // Declared after the authenticator, which its jobs use, and drained before it goes.
     QThreadPool m_passwordChecks;
     QWebSocketServer m_webSockets;

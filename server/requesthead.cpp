@@ -77,6 +77,14 @@ bool RequestHead::isWebSocketUpgrade() const
     return hasToken("Upgrade", "websocket") && hasToken("Connection", "upgrade");
 }
 
+QByteArray RequestHead::toCanonicalBytes() const
+{
+    QByteArray bytes = method + ' ' + target + ' ' + version + "\r\n";
+    for (const auto &[name, fieldValue] : fields)
+        bytes += name + ": " + fieldValue + "\r\n";
+    return bytes + "\r\n";
+}
+
 RequestHeadReader::Status RequestHeadReader::feed(QByteArrayView bytes)
 {
     if (m_status != Status::NeedMore)

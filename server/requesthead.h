@@ -25,6 +25,9 @@ struct RequestHead
     // Whether a comma-separated field contains token, case-insensitively ("Connection: Upgrade").
     bool hasToken(QByteArrayView name, QByteArrayView token) const;
     bool isWebSocketUpgrade() const;
+    // The head as parsed, written again with CRLF line ends and nothing before it: what a
+    // stricter parser behind this one reads, so both see the same request.
+    QByteArray toCanonicalBytes() const;
 };
 
 class RequestHeadReader

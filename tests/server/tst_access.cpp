@@ -38,6 +38,7 @@ private Q_SLOTS:
     void refusedUpgradesGetTheirStatusAndNeverBecomeClients();
     void anOperatorTypesAndAViewerOnlyWatches();
     void theBrowserLogsInAndGetsAnHttpOnlyCookie();
+    void loginsGoOnWorkingAfterManyWrongPasswords();
     void anExpiredSessionIsRefused();
     void loggingOutEndsTheSession();
     void pagesNeedALoginButAssetsDoNot();
@@ -419,6 +420,32 @@ void tst_Access::theBrowserLogsInAndGetsAnHttpOnlyCookie()
     TestClient viewer(server.request(QStringLiteral("/c/vm1/ws"), {}, bob));
     QTRY_VERIFY(viewer.hello.has_value());
     QVERIFY(!viewer.hello->writable);
+}
+
+void tst_Access::loginsGoOnWorkingAfterManyWrongPasswords()
+{
+    TestPty vm1;
+    TestPty vm2;
+    FrontendSettings settings;
+    settings.access = m_access;
+    TestServer server(vm1, vm2, settings);
+    QVERIFY(server.listening);
+    const quint16 port = server.frontend->port();
+
+    // Each check finishes before the next starts, and they come slower than the per-second
+    // limit: none of them may count against a later login once it has been answered.
+    QByteArray answer;
+    for (int attempt = 1; attempt <= 2 * HttpFrontend::MaxPasswordChecksInFlight; ++attempt) {
+        QVERIFY(logIn(port, QStringLiteral("alice"), QStringLiteral("wrong"), &answer).isEmpty());
+        QVERIFY2(answer.startsWith("HTTP/1.1 401"),
+                 qPrintable(QStringLiteral("attempt %1: %2")
+                                .arg(attempt)
+                                .arg(QString::fromUtf8(answer.left(200)))));
+        QTest::qWait(1000 / HttpFrontend::MaxLoginsPerSecond + 50);
+    }
+    const QByteArray cookie = logIn(port, QStringLiteral("alice"), Password, &answer);
+    QVERIFY2(answer.startsWith("HTTP/1.1 303"), answer.left(200).constData());
+    QVERIFY(cookie.startsWith("cc_session="));
 }
 
 void tst_Access::anExpiredSessionIsRefused()

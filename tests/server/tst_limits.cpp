@@ -245,6 +245,7 @@ private Q_SLOTS:
     void pingsArriveAtTheIntervalAndAnsweringClientsStay();
     void aClientThatStopsAnsweringPingsIsClosed();
     void aClientThatReadsNothingIsCutOffAfterTheCloseGrace();
+    void aClientThatPingsWithoutReadingIsClosedAndItsAnswersStayBounded();
     void theIdleTimeoutClosesASilentClientButNotOneThatTypes();
 };
 
@@ -511,6 +512,58 @@ void tst_Limits::aClientThatReadsNothingIsCutOffAfterTheCloseGrace()
     QTRY_COMPARE_WITH_TIMEOUT(server.console()->clientCount(), 1, 30000);
     QVERIFY(!alive.closed);
     QCOMPARE(server.console()->clients().front()->offset(), qint64(1024 * 1024));
+}
+
+void tst_Limits::aClientThatPingsWithoutReadingIsClosedAndItsAnswersStayBounded()
+{
+    TestPty pty;
+    LimitServer server(pty, quietSettings());
+    QVERIFY(server.listening);
+    QTRY_VERIFY(server.console()->source().isUp());
+    RawClient flooder(server.port(), "/c/vm1/ws", RawClient::Reading::No);
+    TestClient alive(server.url());
+    QTRY_VERIFY(alive.hello.has_value());
+    QTRY_COMPARE(server.console()->clientCount(), 2);
+    const auto flooderSession = [&]() -> ClientSession * {
+        const QString peer = QStringLiteral(":%1").arg(flooder.socket.localPort());
+        for (ClientSession *client : server.console()->clients()) {
+            if (client->peer().endsWith(peer))
+                return client;
+        }
+        return nullptr;
+    };
+    QVERIFY(flooderSession());
+
+    // Every ping asks for a pong of the same size, which the flooder never reads.
+    const QByteArray batch = clientFrame(0x9, QByteArray(125, 'p')).repeated(1000);
+    const qint64 limit = 64 * 1024 * 1024;
+    qint64 sent = 0;
+    qint64 peak = 0;
+    QElapsedTimer timer;
+    timer.start();
+    while (flooderSession() && sent < limit && timer.elapsed() < 30000) {
+        if (flooder.socket.bytesToWrite() < 512 * 1024) {
+            flooder.socket.write(batch);
+            sent += batch.size();
+        }
+        QTest::qWait(1); // the server runs in this thread
+        if (const ClientSession *session = flooderSession())
+            peak = std::max(peak, session->bufferedBytes());
+    }
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        !flooderSession(),
+        qPrintable(QStringLiteral("still a client after %1 MiB of pings; %2 bytes of answers "
+                                  "waiting for it at most")
+                       .arg(sent / (1024 * 1024))
+                       .arg(peak)),
+        10000);
+    QVERIFY2(peak <= 1024 * 1024,
+             qPrintable(QStringLiteral("%1 bytes of answers waited for the flooder").arg(peak)));
+    // The client that reads is left alone.
+    QVERIFY(!alive.closed);
+    QCOMPARE(server.console()->clientCount(), 1);
+    QVERIFY(pty.write("still here"));
+    QTRY_COMPARE(alive.received, QByteArray("still here"));
 }
 
 void tst_Limits::theIdleTimeoutClosesASilentClientButNotOneThatTypes()

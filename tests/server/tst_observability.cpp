@@ -458,7 +458,7 @@ void tst_Observability::clientsAreCountedByRole()
     viewer.open(QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(side.serverPort())));
     QTRY_VERIFY(side.hasPendingConnections());
     QWebSocket *accepted = side.nextPendingConnection();
-    QVERIFY(console->addClient(accepted, ClientSession::Mode::Raw, std::nullopt, false));
+    QVERIFY(console->addClient(accepted, ClientSession::Mode::Raw, std::nullopt, false, nullptr));
     QCOMPARE(clients("operator"), 1.0);
     QCOMPARE(clients("viewer"), 1.0);
 

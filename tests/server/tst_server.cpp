@@ -254,6 +254,7 @@ private Q_SLOTS:
     void inputFromEveryClientArrivesInOrder();
     void inputBacksUpToTheClientsWhenTheGuestStopsReading();
     void framesSentWithTheHandshakeAreNotLost();
+    void anUpgradeWhoseLinesEndInBareLineFeedsCompletes();
     void inputSentWhileTheGuestCatchesUpArrivesOnce();
     void answersToAClientThatDoesNotReadAreBounded();
     void badControlMessagesGetErrorsAndTheSessionGoesOn();
@@ -664,6 +665,29 @@ void tst_Server::framesSentWithTheHandshakeAreNotLost()
                  + clientFrame(0x2, "and more"));
     QByteArray input;
     QTRY_COMPARE((input += pty.readAvailable()), QByteArray("typed early\rand more"));
+    QTRY_VERIFY2(answer.contains("\"pong\""), answer.constData());
+    QCOMPARE(server.console->clientCount(), 1);
+}
+
+void tst_Server::anUpgradeWhoseLinesEndInBareLineFeedsCompletes()
+{
+    TestPty pty;
+    TestServer server(pty.path());
+    QTRY_VERIFY(server.console->source().isUp());
+    // RFC 9112 lets a server take bare LF line ends; this one does, so it must also finish the
+    // handshake, not hold the connection (counted against the client limits) for ever.
+    QTcpSocket socket;
+    QByteArray answer;
+    QObject::connect(&socket, &QTcpSocket::readyRead, &socket, [&] { answer += socket.readAll(); });
+    socket.connectToHost(QHostAddress::LocalHost, server.frontend->port());
+    QTRY_COMPARE(socket.state(), QAbstractSocket::ConnectedState);
+    QByteArray head = upgradeRequest("/ws", "Sec-WebSocket-Protocol: cloud-console.v1\r\n");
+    head.replace("\r\n", "\n");
+    socket.write(head + clientFrame(0x2, "typed early\r")
+                 + clientFrame(0x1, "{\"type\":\"ping\"}"));
+    QTRY_VERIFY2_WITH_TIMEOUT(answer.startsWith("HTTP/1.1 101"), answer.constData(), 5000);
+    QByteArray input;
+    QTRY_COMPARE((input += pty.readAvailable()), QByteArray("typed early\r"));
     QTRY_VERIFY2(answer.contains("\"pong\""), answer.constData());
     QCOMPARE(server.console->clientCount(), 1);
 }
