@@ -8,7 +8,7 @@
 // widgets, so the end-to-end tests drive it without a window.
 
 #include "consoleconnection.h"
-#include "terminalmodel.h"
+#include "terminal.h"
 
 #include <QObject>
 #include <QSize>

@@ -7,7 +7,7 @@
 // It holds no state and knows nothing about widgets or sockets; the view calls it and hands the
 // result to the model.
 
-#include "terminalmodel.h"
+#include "terminal.h"
 
 #include <QByteArray>
 #include <QString>

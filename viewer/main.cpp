@@ -2,7 +2,7 @@
 
 #include "consoleconnection.h"
 #include "consolesession.h"
-#include "terminalmodel.h"
+#include "terminal.h"
 #include "terminalview.h"
 #include "viewerwindow.h"
 

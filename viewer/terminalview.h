@@ -9,7 +9,7 @@
 // put them in menus, the selection, and the font; it does not own the model and knows nothing
 // about connections. Lines are addressed as in TerminalModel (0 = oldest scrollback line).
 
-#include "terminalmodel.h"
+#include "terminal.h"
 
 #include <QAbstractScrollArea>
 #include <QElapsedTimer>

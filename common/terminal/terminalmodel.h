@@ -20,6 +20,7 @@
 // screen occupies lines scrollbackLines() .. lineCount() - 1. The model knows nothing about
 // sockets, the protocol, painting or fonts.
 
+#include "modetracker.h"
 #include "scrollback.h"
 #include "terminalcell.h"
 #include "vterminputguard.h"
@@ -36,19 +37,18 @@
 #include <memory>
 #include <vector>
 
-namespace CloudConsole::Viewer {
+namespace CloudConsole::Terminal {
 
 struct TerminalColors
 {
-    QRgb foreground = qRgb(0xd0, 0xd0, 0xd0);
-    QRgb background = qRgb(0x1c, 0x1c, 0x1c);
+    Rgb foreground = rgb(0xd0, 0xd0, 0xd0);
+    Rgb background = rgb(0x1c, 0x1c, 0x1c);
     // The 16 ANSI colours; 16..255 follow the xterm cube and grey ramp that libvterm builds in.
-    QRgb ansi[16] = {qRgb(0x2e, 0x34, 0x36), qRgb(0xcc, 0x00, 0x00), qRgb(0x4e, 0x9a, 0x06),
-                     qRgb(0xc4, 0xa0, 0x00), qRgb(0x34, 0x65, 0xa4), qRgb(0x75, 0x50, 0x7b),
-                     qRgb(0x06, 0x98, 0x9a), qRgb(0xd3, 0xd7, 0xcf), qRgb(0x55, 0x57, 0x53),
-                     qRgb(0xef, 0x29, 0x29), qRgb(0x8a, 0xe2, 0x34), qRgb(0xfc, 0xe9, 0x4f),
-                     qRgb(0x72, 0x9f, 0xcf), qRgb(0xad, 0x7f, 0xa8), qRgb(0x34, 0xe2, 0xe2),
-                     qRgb(0xee, 0xee, 0xec)};
+    Rgb ansi[16] = {
+        rgb(0x2e, 0x34, 0x36), rgb(0xcc, 0x00, 0x00), rgb(0x4e, 0x9a, 0x06), rgb(0xc4, 0xa0, 0x00),
+        rgb(0x34, 0x65, 0xa4), rgb(0x75, 0x50, 0x7b), rgb(0x06, 0x98, 0x9a), rgb(0xd3, 0xd7, 0xcf),
+        rgb(0x55, 0x57, 0x53), rgb(0xef, 0x29, 0x29), rgb(0x8a, 0xe2, 0x34), rgb(0xfc, 0xe9, 0x4f),
+        rgb(0x72, 0x9f, 0xcf), rgb(0xad, 0x7f, 0xa8), rgb(0x34, 0xe2, 0xe2), rgb(0xee, 0xee, 0xec)};
 };
 
 struct TerminalCursor
@@ -79,6 +79,8 @@ public:
     // replies are disabled: the session disables them while history is replayed, because
     // those queries were asked, and answered, long ago.
     void setRepliesEnabled(bool enabled) { m_repliesEnabled = enabled; }
+    // Back to a new terminal of the same size: screens, scrollback, modes, title and pen.
+    void reset();
 
     // --- input for the guest ------------------------------------------------------------------
     void sendKey(VTermKey key, VTermModifier modifiers);
@@ -113,6 +115,12 @@ public:
     bool isAltScreen() const { return m_altScreen; }
     bool isReverseVideo() const { return m_reverseVideo; }
     QString title() const { return m_title; }
+    // The modes libvterm keeps to itself (see modetracker.h).
+    const TerminalModes &modes() const { return m_modes.modes(); }
+    // The pen that the next character is written with, as the blank cell it erases with.
+    const Cell &pen() const { return m_pen; }
+    // Bytes the guest wrote that libvterm 0.1.4 would not have survived (see vterminputguard.h).
+    qint64 trimmedSequences() const { return m_inputGuard.trimmedSequences(); }
     const TerminalColors &colors() const { return m_colors; }
 
     // Lines that scrolled off the screen, ever; the view follows it to keep its position.
@@ -147,6 +155,9 @@ private:
     int onBell();
     int onResize(int rows, int columns, VTermPos &delta);
     void onOutput(const char *bytes, size_t length);
+    // Control sequences libvterm 0.1.4 does not know; the model answers the ones it can.
+    int onUnknownCsi(const char *leader, const long arguments[], int count,
+                     const char *intermediates, char command);
 
     using Screen = std::vector<Line>; // rows of gridSize().width() cells
     Screen &screen() { return m_altScreen ? m_alternate : m_primary; }
@@ -159,7 +170,7 @@ private:
     void pushLine(const Line &row);
     void damage(int top, int left, int bottom, int right);
 
-    QRgb toRgb(VTermColor color) const;
+    Rgb toRgb(VTermColor color) const;
     void applyColors();
     void flushSignals();
     void beginInput();
@@ -189,6 +200,7 @@ private:
     qint64 m_linesScrolledOff = 0;
     QByteArray m_pendingInput;
     VTermInputGuard m_inputGuard; // see vterminputguard.h
+    ModeTracker m_modes;
 };
 
-} // namespace CloudConsole::Viewer
+} // namespace CloudConsole::Terminal

@@ -4,7 +4,7 @@
 
 #include <QTest>
 
-using namespace CloudConsole::Viewer;
+using namespace CloudConsole::Terminal;
 
 namespace {
 

@@ -23,7 +23,7 @@
 #include <algorithm>
 #include <cstring>
 
-namespace CloudConsole::Viewer {
+namespace CloudConsole::Terminal {
 
 class VTermInputGuard
 {
@@ -201,4 +201,4 @@ template<typename Sink> void VTermInputGuard::process(QByteArrayView bytes, Sink
         m_held = QByteArray(data + holdFrom, size - holdFrom);
 }
 
-} // namespace CloudConsole::Viewer
+} // namespace CloudConsole::Terminal

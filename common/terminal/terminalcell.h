@@ -8,12 +8,32 @@
 // base character and at most one combining character: enough for accents and emoji variation
 // selectors, and it keeps a 10,000-line scrollback of wide lines within a few tens of MB.
 
-#include <QRgb>
 #include <QtGlobal>
 
 #include <vector>
 
-namespace CloudConsole::Viewer {
+namespace CloudConsole::Terminal {
+
+// An opaque colour as 0xAARRGGBB, the layout of QtGui's QRgb, so the view hands it to QColor as
+// it is; the model itself needs nothing from QtGui, and the server links no GUI library.
+using Rgb = quint32;
+constexpr Rgb rgb(int red, int green, int blue)
+{
+    return 0xff000000u | (quint32(red & 0xff) << 16) | (quint32(green & 0xff) << 8)
+        | quint32(blue & 0xff);
+}
+constexpr int redOf(Rgb color)
+{
+    return int((color >> 16) & 0xff);
+}
+constexpr int greenOf(Rgb color)
+{
+    return int((color >> 8) & 0xff);
+}
+constexpr int blueOf(Rgb color)
+{
+    return int(color & 0xff);
+}
 
 struct Cell
 {
@@ -34,8 +54,8 @@ struct Cell
 
     char32_t ch = 0; // 0: nothing was ever written here
     char32_t combining = 0;
-    QRgb foreground = 0;
-    QRgb background = 0;
+    Rgb foreground = 0;
+    Rgb background = 0;
     quint16 flags = DefaultForeground | DefaultBackground;
     // 1 for most characters, 2 for the first cell of a wide character, 0 for the cell it covers.
     quint8 width = 1;
@@ -56,4 +76,4 @@ struct Cell
 
 using Line = std::vector<Cell>;
 
-} // namespace CloudConsole::Viewer
+} // namespace CloudConsole::Terminal

@@ -10,7 +10,7 @@
 
 #include <deque>
 
-namespace CloudConsole::Viewer {
+namespace CloudConsole::Terminal {
 
 class Scrollback
 {
@@ -44,4 +44,4 @@ private:
     qint64 m_dropped = 0;
 };
 
-} // namespace CloudConsole::Viewer
+} // namespace CloudConsole::Terminal

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace CloudConsole::Viewer {
+namespace CloudConsole::Terminal {
 
 Scrollback::Scrollback(int capacity) : m_capacity(std::max(0, capacity))
 { }
@@ -47,4 +47,4 @@ Line Scrollback::pop()
     return line;
 }
 
-} // namespace CloudConsole::Viewer
+} // namespace CloudConsole::Terminal

@@ -6,7 +6,7 @@
 #include <QSignalSpy>
 #include <QTest>
 
-using namespace CloudConsole::Viewer;
+using namespace CloudConsole::Terminal;
 
 namespace {
 
@@ -151,7 +151,7 @@ void tst_TerminalModel::coloursResolveToTheirRgbValues_data()
     const TerminalColors colors;
     QTest::addColumn<QByteArray>("sgr");
     QTest::addColumn<bool>("background");
-    QTest::addColumn<QRgb>("expected");
+    QTest::addColumn<Rgb>("expected");
 
     QTest::newRow("ansi red foreground") << QByteArray("31") << false << colors.ansi[1];
     QTest::newRow("ansi bright green foreground") << QByteArray("92") << false << colors.ansi[10];
@@ -161,16 +161,16 @@ void tst_TerminalModel::coloursResolveToTheirRgbValues_data()
     QTest::newRow("ansi bright white background") << QByteArray("107") << true << colors.ansi[15];
     QTest::newRow("256: low index is the ansi palette")
         << QByteArray("38;5;3") << false << colors.ansi[3];
-    QTest::newRow("256: colour cube red") << QByteArray("38;5;196") << false << qRgb(255, 0, 0);
+    QTest::newRow("256: colour cube red") << QByteArray("38;5;196") << false << rgb(255, 0, 0);
     QTest::newRow("256: colour cube mix")
-        << QByteArray("38;5;67") << false << qRgb(0x5f, 0x87, 0xaf);
-    QTest::newRow("256: grey ramp") << QByteArray("48;5;244") << true << qRgb(128, 128, 128);
+        << QByteArray("38;5;67") << false << rgb(0x5f, 0x87, 0xaf);
+    QTest::newRow("256: grey ramp") << QByteArray("48;5;244") << true << rgb(128, 128, 128);
     QTest::newRow("truecolour foreground")
-        << QByteArray("38;2;10;20;30") << false << qRgb(10, 20, 30);
+        << QByteArray("38;2;10;20;30") << false << rgb(10, 20, 30);
     QTest::newRow("truecolour background")
-        << QByteArray("48;2;250;128;1") << true << qRgb(250, 128, 1);
+        << QByteArray("48;2;250;128;1") << true << rgb(250, 128, 1);
     // libvterm 0.1.4 reads the colon form without the colour-space field.
-    QTest::newRow("truecolour with colons") << QByteArray("38:2:1:2:3") << false << qRgb(1, 2, 3);
+    QTest::newRow("truecolour with colons") << QByteArray("38:2:1:2:3") << false << rgb(1, 2, 3);
     QTest::newRow("default foreground") << QByteArray("0") << false << colors.foreground;
     QTest::newRow("default background after reset")
         << QByteArray("41;49") << true << colors.background;
@@ -180,12 +180,12 @@ void tst_TerminalModel::coloursResolveToTheirRgbValues()
 {
     QFETCH(QByteArray, sgr);
     QFETCH(bool, background);
-    QFETCH(QRgb, expected);
+    QFETCH(Rgb, expected);
     TerminalModel model;
     model.write("\x1b[" + sgr + "mX");
     const Cell cell = model.cellAt(model.scrollbackLines(), 0);
     QCOMPARE(cell.ch, U'X');
-    const QRgb actual = background ? cell.background : cell.foreground;
+    const Rgb actual = background ? cell.background : cell.foreground;
     QVERIFY2(actual == expected,
              qPrintable(QStringLiteral("SGR %1: got #%2, expected #%3")
                             .arg(QString::fromLatin1(sgr))

@@ -1,10 +1,12 @@
 #include "terminalmodel.h"
 
-#include "logging.h"
+#include <QLoggingCategory>
 
 #include <algorithm>
 
-namespace CloudConsole::Viewer {
+Q_LOGGING_CATEGORY(lcTerminal, "cloudconsole.terminal")
+
+namespace CloudConsole::Terminal {
 
 // The bridge from libvterm's C callbacks to the model: each entry casts `user` back and calls
 // one member. It is a friend of the model, so the members can stay private.
@@ -16,6 +18,20 @@ struct ModelCallbacks
     {
         self(user)->onOutput(bytes, length);
     }
+    static const VTermParserCallbacks fallbacks;
+};
+
+const VTermParserCallbacks ModelCallbacks::fallbacks = {
+    nullptr, // text
+    nullptr, // control
+    nullptr, // escape
+    [](const char *leader, const long arguments[], int count, const char *intermediates,
+       char command, void *user) {
+        return self(user)->onUnknownCsi(leader, arguments, count, intermediates, command);
+    },
+    nullptr, // osc
+    nullptr, // dcs
+    nullptr, // resize
 };
 
 const VTermStateCallbacks ModelCallbacks::state = {
@@ -54,24 +70,24 @@ void TerminalModel::VTermDeleter::operator()(VTerm *vterm) const
 
 namespace {
 
-VTermColor rgbColor(QRgb rgb)
+VTermColor rgbColor(Rgb rgb)
 {
     VTermColor color;
-    vterm_color_rgb(&color, quint8(qRed(rgb)), quint8(qGreen(rgb)), quint8(qBlue(rgb)));
+    vterm_color_rgb(&color, quint8(redOf(rgb)), quint8(greenOf(rgb)), quint8(blueOf(rgb)));
     return color;
 }
 
 // libvterm 0.1.4 builds colours 16..255 from steps of 0x33 and ignores palette changes above
 // 15; programs expect xterm's cube and grey ramp, as every common terminal has them.
-QRgb xtermColor(int index)
+Rgb xtermColor(int index)
 {
     if (index < 232) {
         static constexpr int steps[] = {0x00, 0x5f, 0x87, 0xaf, 0xd7, 0xff};
         const int cube = index - 16;
-        return qRgb(steps[cube / 36], steps[(cube / 6) % 6], steps[cube % 6]);
+        return rgb(steps[cube / 36], steps[(cube / 6) % 6], steps[cube % 6]);
     }
     const int grey = 8 + 10 * (index - 232);
-    return qRgb(grey, grey, grey);
+    return rgb(grey, grey, grey);
 }
 
 QSize boundedSize(QSize size)
@@ -92,6 +108,7 @@ TerminalModel::TerminalModel(QSize gridSize, QObject *parent)
     vterm_output_set_callback(m_vterm.get(), &ModelCallbacks::output, this);
     m_state = vterm_obtain_state(m_vterm.get());
     vterm_state_set_callbacks(m_state, &ModelCallbacks::state, this);
+    vterm_state_set_unrecognised_fallbacks(m_state, &ModelCallbacks::fallbacks, this);
     applyColors();
     // Sets the pen (through setpenattr) and erases the screen with it.
     vterm_state_reset(m_state, 1);
@@ -125,6 +142,30 @@ void TerminalModel::write(QByteArrayView bytes)
     m_inputGuard.filter(bytes, [this](const char *data, size_t length) {
         vterm_input_write(m_vterm.get(), data, length);
     });
+    m_modes.feed(bytes);
+    flushSignals();
+}
+
+void TerminalModel::reset()
+{
+    m_inputGuard = {};
+    m_modes.reset();
+    m_scrollback.clear();
+    m_title.clear();
+    m_linesScrolledOff = 0;
+    vterm_state_reset(m_state, 1);
+    for (Screen *screen : {&m_primary, &m_alternate}) {
+        for (Line &row : *screen)
+            std::fill(row.begin(), row.end(), m_pen);
+    }
+    m_altScreen = false;
+    m_reverseVideo = false;
+    m_cursor = {};
+    m_scrollbackDirty = true;
+    m_cursorDirty = true;
+    damage(0, 0, m_size.height() - 1, m_size.width() - 1);
+    Q_EMIT titleChanged(m_title);
+    Q_EMIT altScreenChanged(false);
     flushSignals();
 }
 
@@ -462,21 +503,36 @@ int TerminalModel::onResize(int rows, int columns, VTermPos &delta)
 void TerminalModel::onOutput(const char *bytes, size_t length)
 {
     if (!m_sendingInput && !m_repliesEnabled) {
-        qCDebug(lcModel) << "dropping a reply to a replayed query:" << QByteArray(bytes, length);
+        qCDebug(lcTerminal) << "dropping a reply to a replayed query:" << QByteArray(bytes, length);
         return;
     }
     m_pendingInput.append(bytes, qsizetype(length));
 }
 
+int TerminalModel::onUnknownCsi(const char *leader, const long arguments[], int count,
+                                const char *intermediates, char command)
+{
+    // XTWINOPS 18: the text area's size in characters, which programs ask for on a serial line
+    // where no one tells them (resize(1), systemd since v254).
+    const bool plain = (!leader || !*leader) && (!intermediates || !*intermediates);
+    if (plain && command == 't' && count >= 1 && CSI_ARG(arguments[0]) == 18) {
+        const QByteArray answer = QByteArrayLiteral("\x1b[8;") + QByteArray::number(m_size.height())
+            + ';' + QByteArray::number(m_size.width()) + 't';
+        onOutput(answer.constData(), size_t(answer.size()));
+        return 1;
+    }
+    return 0;
+}
+
 // --- conversions -----------------------------------------------------------------------------
 
-QRgb TerminalModel::toRgb(VTermColor color) const
+Rgb TerminalModel::toRgb(VTermColor color) const
 {
     // Resolved here rather than by vterm_state_convert_color_to_rgb(): 16..255 follow xterm
     // (see xtermColor), and the palette below 16 is ours anyway. It runs when the pen changes,
     // not per cell.
     if (VTERM_COLOR_IS_RGB(&color))
-        return qRgb(color.rgb.red, color.rgb.green, color.rgb.blue);
+        return rgb(color.rgb.red, color.rgb.green, color.rgb.blue);
     if (color.indexed.idx < 16)
         return m_colors.ansi[color.indexed.idx];
     return xtermColor(color.indexed.idx);
@@ -653,4 +709,4 @@ QString TerminalModel::allText() const
     return text({0, 0}, {m_size.width(), last}) + QLatin1Char('\n');
 }
 
-} // namespace CloudConsole::Viewer
+} // namespace CloudConsole::Terminal
