@@ -28,86 +28,107 @@ void ModeTracker::reset()
 {
     m_modes = {};
     m_state = State::Ground;
+    m_unfinished.clear();
+}
+
+void ModeTracker::startSequence()
+{
+    m_unfinished = QByteArray(1, Esc);
+    m_startedNow = true;
 }
 
 void ModeTracker::feed(QByteArrayView bytes)
 {
     for (const char c : bytes) {
-        switch (m_state) {
-        case State::Ground:
-            if (c == Esc) {
-                m_state = State::Escape;
-                m_intermediate = 0;
-            }
-            break;
-        case State::Escape:
-            if (cancels(c)) {
-                m_state = State::Ground;
-            } else if (c == Esc) {
-                m_intermediate = 0;
-            } else if (c >= 0x20 && c <= 0x2f) {
-                m_intermediate = c; // "ESC ( B" and the like: the final byte follows
-            } else if (c == '[' && !m_intermediate) {
-                m_state = State::Csi;
-                m_prefix = 0;
-                m_parameterCount = 0;
-                m_parameterStarted = false;
-                std::fill(std::begin(m_parameters), std::end(m_parameters), 0);
-            } else if ((c == ']' || c == 'P' || c == '_' || c == '^' || c == 'X')
-                       && !m_intermediate) {
-                m_state = State::String;
-            } else if (c >= 0x30 && c <= 0x7e) {
-                if (!m_intermediate)
-                    onEscapeFinal(c);
-                m_state = State::Ground;
-            }
-            // Other C0 controls are carried out inside an escape; it goes on.
-            break;
-        case State::Csi:
-            if (cancels(c)) {
-                m_state = State::Ground;
-            } else if (c == Esc) {
-                m_state = State::Escape;
-                m_intermediate = 0;
-            } else if (c >= '0' && c <= '9') {
-                if (m_parameterCount < MaxParameters) {
-                    int &value = m_parameters[m_parameterCount];
-                    value = std::min(value * 10 + (c - '0'), 99'999);
-                }
-                m_parameterStarted = true;
-            } else if (c == ';' || c == ':') {
-                m_parameterCount = std::min(m_parameterCount + 1, MaxParameters);
-                m_parameterStarted = false;
-            } else if (c >= 0x3c && c <= 0x3f) {
-                if (m_parameterCount == 0 && !m_parameterStarted)
-                    m_prefix = c;
-            } else if (c >= 0x20 && c <= 0x2f) {
-                m_intermediate = c;
-            } else if (c >= 0x40 && c <= 0x7e) {
-                if (m_parameterStarted || m_parameterCount > 0)
-                    ++m_parameterCount;
-                m_parameterCount = std::min(m_parameterCount, MaxParameters);
-                onCsiFinal(c);
-                m_state = State::Ground;
-            }
-            break;
-        case State::String:
-            if (c == Bel || cancels(c))
-                m_state = State::Ground;
-            else if (c == Esc)
-                m_state = State::StringEscape;
-            break;
-        case State::StringEscape:
-            if (c == '\\') {
-                m_state = State::Ground; // ST
-            } else {
-                // Any other escape ends the string and starts a sequence of its own.
-                m_state = State::Escape;
-                m_intermediate = 0;
-                feed(QByteArrayView(&c, 1));
-            }
-            break;
+        m_startedNow = false;
+        step(c);
+        if (m_state == State::Ground)
+            m_unfinished.clear();
+        else if (!m_startedNow && m_unfinished.size() < MaxUnfinished)
+            m_unfinished += c;
+    }
+}
+
+void ModeTracker::step(char c)
+{
+    switch (m_state) {
+    case State::Ground:
+        if (c == Esc) {
+            m_state = State::Escape;
+            m_intermediate = 0;
+            startSequence();
         }
+        break;
+    case State::Escape:
+        if (cancels(c)) {
+            m_state = State::Ground;
+        } else if (c == Esc) {
+            m_intermediate = 0;
+            startSequence();
+        } else if (c >= 0x20 && c <= 0x2f) {
+            m_intermediate = c; // "ESC ( B" and the like: the final byte follows
+        } else if (c == '[' && !m_intermediate) {
+            m_state = State::Csi;
+            m_prefix = 0;
+            m_parameterCount = 0;
+            m_parameterStarted = false;
+            std::fill(std::begin(m_parameters), std::end(m_parameters), 0);
+        } else if ((c == ']' || c == 'P' || c == '_' || c == '^' || c == 'X') && !m_intermediate) {
+            m_state = State::String;
+        } else if (c >= 0x30 && c <= 0x7e) {
+            if (!m_intermediate)
+                onEscapeFinal(c);
+            m_state = State::Ground;
+        }
+        // Other C0 controls are carried out inside an escape; it goes on.
+        break;
+    case State::Csi:
+        if (cancels(c)) {
+            m_state = State::Ground;
+        } else if (c == Esc) {
+            m_state = State::Escape;
+            m_intermediate = 0;
+            startSequence();
+        } else if (c >= '0' && c <= '9') {
+            if (m_parameterCount < MaxParameters) {
+                int &value = m_parameters[m_parameterCount];
+                value = std::min(value * 10 + (c - '0'), 99'999);
+            }
+            m_parameterStarted = true;
+        } else if (c == ';' || c == ':') {
+            m_parameterCount = std::min(m_parameterCount + 1, MaxParameters);
+            m_parameterStarted = false;
+        } else if (c >= 0x3c && c <= 0x3f) {
+            if (m_parameterCount == 0 && !m_parameterStarted)
+                m_prefix = c;
+        } else if (c >= 0x20 && c <= 0x2f) {
+            m_intermediate = c;
+        } else if (c >= 0x40 && c <= 0x7e) {
+            if (m_parameterStarted || m_parameterCount > 0)
+                ++m_parameterCount;
+            m_parameterCount = std::min(m_parameterCount, MaxParameters);
+            onCsiFinal(c);
+            m_state = State::Ground;
+        }
+        break;
+    case State::String:
+        if (c == Bel || cancels(c))
+            m_state = State::Ground;
+        else if (c == Esc)
+            m_state = State::StringEscape;
+        break;
+    case State::StringEscape:
+        if (c == '\\') {
+            m_state = State::Ground; // ST
+        } else {
+            // Any other escape ends the string and starts a sequence of its own.
+            m_state = State::Escape;
+            m_intermediate = 0;
+            startSequence();
+            m_startedNow = false; // c follows the ESC
+            step(c);
+        }
+        break;
     }
 }
 

@@ -11,6 +11,7 @@
 // and DECSTR); it skips strings (OSC, DCS, APC, PM, SOS) and everything else. A sequence split
 // across two feeds is read whole. It knows nothing about cells, the screen or libvterm.
 
+#include <QByteArray>
 #include <QByteArrayView>
 
 namespace CloudConsole::Terminal {
@@ -46,6 +47,11 @@ public:
     const TerminalModes &modes() const { return m_modes; }
     // A hard reset (RIS), as if the terminal were new.
     void reset();
+    // The control sequence the bytes so far leave unfinished, from its ESC (at most
+    // MaxUnfinished bytes of it; empty between sequences). Written ahead of the bytes that
+    // follow, it puts another parser where this one is.
+    static constexpr qsizetype MaxUnfinished = 4096;
+    const QByteArray &unfinished() const { return m_unfinished; }
 
 private:
     enum class State { Ground, Escape, Csi, String, StringEscape };
@@ -54,6 +60,8 @@ private:
     void onCsiFinal(char final);
     void setPrivateMode(int mode, bool on);
     void softReset();
+    void startSequence();
+    void step(char c);
 
     State m_state = State::Ground;
     TerminalModes m_modes;
@@ -63,6 +71,8 @@ private:
     int m_parameters[MaxParameters] = {};
     int m_parameterCount = 0;
     bool m_parameterStarted = false;
+    QByteArray m_unfinished;
+    bool m_startedNow = false; // the byte just read was the ESC that started m_unfinished
 };
 
 } // namespace CloudConsole::Terminal

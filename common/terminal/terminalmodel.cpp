@@ -146,6 +146,16 @@ void TerminalModel::write(QByteArrayView bytes)
     flushSignals();
 }
 
+QByteArray TerminalModel::unfinishedInput() const
+{
+    // Both are tails of the stream: the guard holds back an incomplete UTF-8 character, escape
+    // or short string, the mode tracker follows every control sequence (libvterm keeps a
+    // half-read CSI to itself). The longer tail holds the shorter.
+    const QByteArray &held = m_inputGuard.held();
+    const QByteArray &sequence = m_modes.unfinished();
+    return held.size() >= sequence.size() ? held : sequence;
+}
+
 void TerminalModel::reset()
 {
     m_inputGuard = {};

@@ -101,6 +101,9 @@ public:
     int scrollbackLines() const { return m_scrollback.size(); }
     int lineCount() const { return m_scrollback.size() + m_size.height(); }
     const Scrollback &scrollback() const { return m_scrollback; }
+    // Rows of gridSize().width() cells; the primary one is kept while the alternate is shown.
+    const std::vector<Line> &primaryScreen() const { return m_primary; }
+    const std::vector<Line> &alternateScreen() const { return m_alternate; }
     Cell cellAt(int line, int column) const;
     // Fills `cells` with the line; screen lines have exactly gridSize().width() cells,
     // scrollback lines as many as they had before their blank tail was trimmed.
@@ -121,6 +124,9 @@ public:
     const Cell &pen() const { return m_pen; }
     // Bytes the guest wrote that libvterm 0.1.4 would not have survived (see vterminputguard.h).
     qint64 trimmedSequences() const { return m_inputGuard.trimmedSequences(); }
+    // The start of a character or control sequence that the last write left incomplete; it
+    // takes effect with the next write.
+    QByteArray unfinishedInput() const;
     const TerminalColors &colors() const { return m_colors; }
 
     // Lines that scrolled off the screen, ever; the view follows it to keep its position.

@@ -39,6 +39,8 @@ public:
 
     qint64 trimmedSequences() const { return m_trimmed; }
     qsizetype heldBytes() const { return m_held.size(); }
+    // The incomplete character, escape or string held back for the next write.
+    const QByteArray &held() const { return m_held; }
 
 private:
     enum class State { Ground, Escape, Csi, CsiOverflow, String, StringEscape };

@@ -115,4 +115,73 @@ QByteArray topScreen(qsizetype size)
     return out;
 }
 
+QByteArray editorSession(qsizetype size)
+{
+    QRandomGenerator random(4004);
+    QByteArray out = "\x1b[?1049h\x1b[22;0;0t\x1b[?1h\x1b=\x1b[?2004h\x1b[?1000h\x1b[?1006h"
+                     "\x1b]2;main.c (~/src) - VIM\x07\x1b[H\x1b[2J\x1b[1;23r";
+    static const char *const code[] = {
+        "\x1b[38;5;130m#include\x1b[m \x1b[38;5;161m<stdio.h>\x1b[m",
+        "\x1b[38;5;28mint\x1b[m main(\x1b[38;5;28mvoid\x1b[m)",
+        "{",
+        "    \x1b[38;5;130mprintf\x1b[m(\x1b[38;5;161m\"héllo, wörld\\n\"\x1b[m);",
+        "    \x1b[1;34m/* 日本語のコメント */\x1b[m",
+        "    \x1b[38;5;28mreturn\x1b[m \x1b[38;5;161m0\x1b[m;",
+        "}",
+        "\x1b[94m~\x1b[m",
+    };
+    int line = 0;
+    while (out.size() < size) {
+        // Scroll the region by one and write the new bottom line, as j past the screen does.
+        out += "\x1b[23;1H\n\x1b[23;1H\x1b[K";
+        out += QByteArray::number(++line).rightJustified(4, ' ') + ' ';
+        out += code[random.bounded(int(std::size(code)))];
+        // Now and then a line in the middle changes, with the cursor moved there and back.
+        if (random.bounded(3) == 0) {
+            out += "\x1b[" + QByteArray::number(2 + random.bounded(20)) + ";6H\x1b[K";
+            out += "\x1b[48;2;40;40;60m" + QByteArray(random.bounded(40), 'x') + "\x1b[m";
+        }
+        out += "\x1b[24;1H\x1b[7m\"main.c\" " + QByteArray::number(line) + "L, "
+            + QByteArray::number(line * 23) + "B\x1b[m\x1b[K\x1b[24;60H" + QByteArray::number(line)
+            + ",1\x1b[K\x1b[" + QByteArray::number(1 + line % 23) + ";6H";
+    }
+    out.truncate(size);
+    return out;
+}
+
+QByteArray installerDialog(qsizetype size)
+{
+    QByteArray out = "\x1b]0;Debian GNU/Linux installer\x07\x1b[?25l\x1b[44m\x1b[2J";
+    // A box from row 6 to 16, columns 10 to 70, with a black shadow.
+    const auto at = [](int row, int column) {
+        return "\x1b[" + QByteArray::number(row) + ';' + QByteArray::number(column) + 'H';
+    };
+    out += "\x1b[47;30m" + at(6, 10) + "┌";
+    for (int i = 0; i < 59; ++i)
+        out += "─";
+    out += "┐";
+    for (int row = 7; row < 16; ++row) {
+        out += at(row, 10) + "│" + QByteArray(59, ' ') + "│\x1b[40m  \x1b[47;30m";
+    }
+    out += at(16, 10) + "└";
+    for (int i = 0; i < 59; ++i)
+        out += "─";
+    out += "┘\x1b[40m  ";
+    out += at(17, 12) + "\x1b[40m" + QByteArray(61, ' ');
+    out += "\x1b[47;31m" + at(6, 30) + "[!!] Installing the base system";
+    out += "\x1b[47;30m" + at(8, 13) + "Unpacking: libc6, café, naïve (e\xcc\x81) 日本語";
+    QRandomGenerator random(5005);
+    int percent = 0;
+    while (out.size() < size) {
+        percent = (percent + 1 + random.bounded(3)) % 101;
+        const int filled = percent * 50 / 100;
+        out += at(11, 15) + "\x1b[41m" + QByteArray(filled, ' ') + "\x1b[47m"
+            + QByteArray(50 - filled, ' ') + "\x1b[30m" + at(13, 38)
+            + QByteArray::number(percent).rightJustified(3, ' ') + "%";
+        out += at(14, 13) + "\x1b[K";
+    }
+    out.truncate(size);
+    return out;
+}
+
 } // namespace Workloads
