@@ -72,6 +72,23 @@ std::variant<QJsonObject, DecodeError> parseObject(const QByteArray &json)
     return object;
 }
 
+// "cols" and "rows" within the protocol's bounds.
+std::optional<std::pair<int, int>> sizeFields(const QJsonObject &o)
+{
+    const auto cols = integerField(o, "cols", 1, MaxCols);
+    const auto rows = integerField(o, "rows", 1, MaxRows);
+    if (!cols || !rows)
+        return std::nullopt;
+    return std::pair {int(*cols), int(*rows)};
+}
+
+QString sizeError()
+{
+    return QStringLiteral("\"cols\" and \"rows\" must be integers in [1, %1] and [1, %2]")
+        .arg(MaxCols)
+        .arg(MaxRows);
+}
+
 Decoded<ServerMessage> decodeHello(const QJsonObject &o)
 {
     const QString type = QStringLiteral("hello");
@@ -106,6 +123,14 @@ Decoded<ServerMessage> decodeHello(const QJsonObject &o)
     const QJsonObject capabilities = o.value(QLatin1String("capabilities")).toObject();
     hello.canResize = capabilities.value(QLatin1String("resize")).toBool(false);
     hello.canBreak = capabilities.value(QLatin1String("break")).toBool(false);
+    // A server from before consoles had sizes sends none: 80x24 is what its consoles assumed.
+    if (o.contains(QLatin1String("size"))) {
+        const auto size = sizeFields(o.value(QLatin1String("size")).toObject());
+        if (!size)
+            return badMessage(type, sizeError());
+        hello.cols = size->first;
+        hello.rows = size->second;
+    }
     hello.server = o.value(QLatin1String("server")).toString();
     return hello;
 }
@@ -137,8 +162,24 @@ QByteArray encode(const ServerMessage &message)
                                   {QStringLiteral("capabilities"),
                                    QJsonObject {{QStringLiteral("resize"), m.canResize},
                                                 {QStringLiteral("break"), m.canBreak}}},
+                                  {QStringLiteral("size"),
+                                   QJsonObject {{QStringLiteral("cols"), m.cols},
+                                                {QStringLiteral("rows"), m.rows}}},
                                   {QStringLiteral("server"), m.server},
                               });
+                          },
+                          [](const SizeEvent &m) {
+                              return toJson({{QStringLiteral("type"), QStringLiteral("size")},
+                                             {QStringLiteral("cols"), m.cols},
+                                             {QStringLiteral("rows"), m.rows}});
+                          },
+                          [](const Screen &m) {
+                              return toJson({{QStringLiteral("type"), QStringLiteral("screen")},
+                                             {QStringLiteral("offset"), double(m.offset)},
+                                             {QStringLiteral("cols"), m.cols},
+                                             {QStringLiteral("rows"), m.rows},
+                                             {QStringLiteral("complete"), m.complete},
+                                             {QStringLiteral("data"), QString::fromUtf8(m.data)}});
                           },
                           [](const SourceEvent &m) {
                               return toJson({{QStringLiteral("type"), QStringLiteral("source")},
@@ -182,6 +223,9 @@ QByteArray encode(const ClientMessage &message)
                           [](const Break &) {
                               return toJson({{QStringLiteral("type"), QStringLiteral("break")}});
                           },
+                          [](const ScreenRequest &) {
+                              return toJson({{QStringLiteral("type"), QStringLiteral("screen")}});
+                          },
                       },
                       message);
 }
@@ -217,6 +261,23 @@ Decoded<ServerMessage> decodeServerMessage(const QByteArray &json)
     }
     if (type == QLatin1String("pong"))
         return Pong {o.value(QLatin1String("data"))};
+    if (type == QLatin1String("size")) {
+        const auto size = sizeFields(o);
+        if (!size)
+            return badMessage(type, sizeError());
+        return SizeEvent {size->first, size->second};
+    }
+    if (type == QLatin1String("screen")) {
+        const auto offset = integerField(o, "offset", 0, MaxOffset);
+        const auto size = sizeFields(o);
+        if (!offset || !size || !o.value(QLatin1String("data")).isString())
+            return badMessage(type,
+                              QStringLiteral("needs an integer \"offset\", \"cols\" and \"rows\", "
+                                             "and a string \"data\""));
+        return Screen {*offset, size->first, size->second,
+                       o.value(QLatin1String("complete")).toBool(true),
+                       o.value(QLatin1String("data")).toString().toUtf8()};
+    }
     return DecodeError {QString::fromLatin1(ErrorCode::UnknownType),
                         QStringLiteral("unknown message type \"%1\"").arg(type.left(64))};
 }
@@ -230,20 +291,17 @@ Decoded<ClientMessage> decodeClientMessage(const QByteArray &json)
     const QString type = o.value(QLatin1String("type")).toString();
 
     if (type == QLatin1String("resize")) {
-        const auto cols = integerField(o, "cols", 1, MaxCols);
-        const auto rows = integerField(o, "rows", 1, MaxRows);
-        if (!cols || !rows)
-            return badMessage(type,
-                              QStringLiteral("\"cols\" and \"rows\" must be integers in "
-                                             "[1, %1] and [1, %2]")
-                                  .arg(MaxCols)
-                                  .arg(MaxRows));
-        return Resize {int(*cols), int(*rows)};
+        const auto size = sizeFields(o);
+        if (!size)
+            return badMessage(type, sizeError());
+        return Resize {size->first, size->second};
     }
     if (type == QLatin1String("ping"))
         return Ping {o.value(QLatin1String("data"))};
     if (type == QLatin1String("break"))
         return Break {};
+    if (type == QLatin1String("screen"))
+        return ScreenRequest {};
     return DecodeError {QString::fromLatin1(ErrorCode::UnknownType),
                         QStringLiteral("unknown message type \"%1\"").arg(type.left(64))};
 }

@@ -51,7 +51,31 @@ struct Hello
     QString sourceReason;
     bool canResize = false;
     bool canBreak = false;
+    // The console's size: its screen on the server, and what a client shows.
+    int cols = 80;
+    int rows = 24;
     QString server; // product and version, for diagnostics only
+};
+
+// The console's size changed (an operator resized it); every client is told.
+struct SizeEvent
+{
+    int cols = 80;
+    int rows = 24;
+};
+
+// The console's screen as the server's terminal model has it: scrollback, screen, modes, cursor
+// and title, as terminal output that draws them in a reset terminal of cols x rows. It replaces
+// whatever the client showed; the next output byte is at offset.
+struct Screen
+{
+    qint64 offset = 0;
+    int cols = 80;
+    int rows = 24;
+    // False when the server's model skipped output (it fell behind a flood): the screen may lack
+    // something the console printed.
+    bool complete = true;
+    QByteArray data; // UTF-8
 };
 
 struct SourceEvent
@@ -78,7 +102,7 @@ struct Pong
     QJsonValue data;
 };
 
-using ServerMessage = std::variant<Hello, SourceEvent, Gap, Error, Pong>;
+using ServerMessage = std::variant<Hello, SourceEvent, Gap, Error, Pong, SizeEvent, Screen>;
 
 // --- client to server --------------------------------------------------------------------------
 
@@ -96,7 +120,11 @@ struct Ping
 struct Break
 { };
 
-using ClientMessage = std::variant<Resize, Ping, Break>;
+// Asks for a Screen now.
+struct ScreenRequest
+{ };
+
+using ClientMessage = std::variant<Resize, Ping, Break, ScreenRequest>;
 
 // --- errors ------------------------------------------------------------------------------------
 

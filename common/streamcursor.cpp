@@ -40,6 +40,12 @@ qint64 StreamCursor::acceptGap(const Protocol::Gap &gap)
     return skipped;
 }
 
+void StreamCursor::acceptScreen(const Protocol::Screen &screen)
+{
+    m_next = screen.offset;
+    m_position = screen.offset;
+}
+
 QByteArrayView StreamCursor::acceptData(QByteArrayView frame)
 {
     const qint64 start = m_next;

@@ -33,6 +33,9 @@ public:
     HelloResult acceptHello(const Protocol::Hello &hello);
     // Returns the bytes skipped by the gap that this cursor had not already counted.
     qint64 acceptGap(const Protocol::Gap &gap);
+    // A screen replaces everything shown so far: the output goes on from its offset, which may
+    // be behind or ahead of the position.
+    void acceptScreen(const Protocol::Screen &screen);
     // Returns the part of an output frame that is new; frames the server replays twice (they
     // overlap what was already delivered) are trimmed.
     QByteArrayView acceptData(QByteArrayView frame);

@@ -84,22 +84,72 @@ void ClientSession::start(std::optional<qint64> resumeFrom)
     const HistoryRing &history = m_console.history();
     m_offset = history.startOffset();
     std::optional<Gap> gap;
+    bool resumed = false;
     if (resumeFrom) {
-        if (history.contains(*resumeFrom))
+        if (history.contains(*resumeFrom)) {
             m_offset = *resumeFrom;
-        else if (*resumeFrom < history.startOffset())
+            resumed = true;
+        } else if (*resumeFrom < history.startOffset()) {
             gap = Gap {*resumeFrom, history.startOffset()};
+        }
         // Beyond the end: an offset of an earlier epoch; everything kept is new to this client.
     }
+    // Bytes from the start of the console draw its screen; a wrapped history does not.
+    const bool wrapped = history.startOffset() > 0;
+    std::optional<ConsoleScreen::Snapshot> screen;
+    if (m_mode == Mode::V1 && (gap || (!resumed && wrapped)))
+        screen = usableScreen();
+    // The screen stands for everything up to its offset: a gap ends there.
+    if (gap && screen)
+        gap->to = std::max(gap->to, screen->offset);
     if (gap)
         m_console.countGap(gap->to - gap->from);
     if (m_mode == Mode::V1) {
         sendEvent(m_console.hello(m_offset, m_writable));
         if (gap)
             sendEvent(*gap);
+        if (screen)
+            sendScreen(std::move(*screen));
+        else if (!resumed && wrapped)
+            m_offset = replayStart();
+    } else if (!resumed && wrapped) {
+        m_offset = replayStart();
     }
     m_started = true;
     pump();
+}
+
+std::optional<ConsoleScreen::Snapshot> ClientSession::usableScreen() const
+{
+    ConsoleScreen::Snapshot snapshot = m_console.screen().snapshot();
+    if (snapshot.offset < m_console.history().startOffset())
+        return std::nullopt;
+    return snapshot;
+}
+
+void ClientSession::sendScreen(ConsoleScreen::Snapshot snapshot)
+{
+    sendEvent(Screen {snapshot.offset, snapshot.size.width(), snapshot.size.height(),
+                      snapshot.complete, std::move(snapshot.data)});
+    // Output goes on from where the screen stands: back from where this client was (those bytes
+    // come again, after the screen), or forth past bytes the caller reported as a gap.
+    m_offset = snapshot.offset;
+}
+
+qint64 ClientSession::replayStart() const
+{
+    const HistoryRing &history = m_console.history();
+    const qint64 start = history.startOffset();
+    const QByteArray head
+        = history.copy(start, qsizetype(std::min<qint64>(4096, history.endOffset() - start)));
+    const qsizetype lineEnd = head.indexOf('\n');
+    if (lineEnd >= 0)
+        return start + lineEnd + 1;
+    // No line end near: at least not inside a UTF-8 character.
+    qsizetype skip = 0;
+    while (skip < head.size() && (quint8(head[skip]) & 0xc0) == 0x80)
+        ++skip;
+    return start + skip;
 }
 
 void ClientSession::pump()
@@ -137,6 +187,13 @@ void ClientSession::pump()
 
 void ClientSession::skipTo(qint64 offset)
 {
+    // A v1 client gets the screen in place of what it missed: the gap runs to where the screen
+    // stands, and the output goes on from there.
+    std::optional<ConsoleScreen::Snapshot> screen;
+    if (m_mode == Mode::V1)
+        screen = usableScreen();
+    if (screen && screen->offset > offset)
+        offset = screen->offset;
     const qint64 skipped = offset - m_offset;
     m_console.countGap(skipped);
     // A client that cannot keep up may skip many times a second: one line per ten seconds.
@@ -156,6 +213,8 @@ void ClientSession::skipTo(qint64 offset)
         m_socket->sendBinaryMessage(
             QStringLiteral("\r\n[cloud-console: %1 bytes skipped]\r\n").arg(skipped).toUtf8());
     m_offset = offset;
+    if (screen)
+        sendScreen(std::move(*screen));
 }
 
 void ClientSession::sendEvent(const ServerMessage &message)
@@ -224,6 +283,18 @@ void ClientSession::onTextMessage(const QString &message)
         return;
     }
     noteActivity();
+    if (std::holds_alternative<ScreenRequest>(request)) {
+        // Viewers may look too. Bytes this client has not had that the screen stands for are
+        // reported as a gap, as when it falls behind.
+        if (std::optional<ConsoleScreen::Snapshot> screen = usableScreen()) {
+            if (screen->offset > m_offset) {
+                m_console.countGap(screen->offset - m_offset);
+                sendEvent(Gap {m_offset, screen->offset});
+            }
+            sendScreen(std::move(*screen));
+        }
+        return;
+    }
     if (!m_writable) {
         sendError(ErrorCode::ReadOnly, QStringLiteral("this client may not change the console"));
         return;

@@ -11,6 +11,7 @@
 // which stopped answering, and an idle timeout. It owns its QWebSocket; it knows nothing about
 // HTTP or where the console's bytes come from.
 
+#include "consolescreen.h"
 #include "protocol.h"
 
 #include <QByteArray>
@@ -56,7 +57,10 @@ public:
                   bool writable, QObject *parent = nullptr);
     ~ClientSession() override;
 
-    // Sends the hello (and a gap if resumeFrom is older than the history), then the output.
+    // Sends the hello (and a gap if resumeFrom is older than the history), then the output. A v1
+    // client gets the console's screen instead of bytes that no longer draw it: when the history
+    // has wrapped and it resumes from nothing it kept, or from before the history. A raw client
+    // replays from the first line start in the history.
     void start(std::optional<qint64> resumeFrom);
     // Sends what the history has beyond the cursor, as far as the socket has room.
     void pump();
@@ -97,6 +101,14 @@ private:
     void closeForLimit(QWebSocketProtocol::CloseCode code, const QString &reason);
     void sendError(const char *code, const QString &message);
     void skipTo(qint64 offset);
+    // The console's screen, unless the offset it stands for has left the history (the screen is
+    // far behind a flood): a client could not go on from there.
+    std::optional<ConsoleScreen::Snapshot> usableScreen() const;
+    // Sends it and goes on from its offset.
+    void sendScreen(ConsoleScreen::Snapshot snapshot);
+    // Where a client without a screen starts in a wrapped history: past its first line end, so
+    // not inside an escape sequence or a UTF-8 character.
+    qint64 replayStart() const;
 
     Console &m_console;
     QPointer<QWebSocket> m_socket;

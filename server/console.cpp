@@ -13,6 +13,9 @@ namespace CloudConsole {
 namespace {
 // How much of one client's input goes to the source before the next client's turn.
 constexpr qsizetype InputTurn = 4096;
+// Answers to queries waiting while the guest does not read its input; a guest that floods
+// queries without reading the answers loses the newest ones, counted in the log.
+constexpr qsizetype MaxReplies = 4096;
 
 QString clientsText(size_t count)
 {
@@ -27,7 +30,9 @@ Console::Console(ConsoleSettings settings, std::unique_ptr<ConsoleSource> source
                   .rightJustified(16, QLatin1Char('0')))
     , m_history(m_settings.historySize)
     , m_source(std::move(source))
+    , m_screen(std::make_unique<ConsoleScreen>(m_settings.size, m_settings.scrollbackLines))
 {
+    connect(m_screen.get(), &ConsoleScreen::replies, this, &Console::queueReplies);
     connect(m_source.get(), &ConsoleSource::dataRead, this, &Console::onSourceData);
     connect(m_source.get(), &ConsoleSource::up, this, &Console::onSourceUp);
     connect(m_source.get(), &ConsoleSource::down, this, &Console::onSourceDown);
@@ -54,6 +59,8 @@ bool Console::start(QString *error)
             return false;
         }
     }
+    if (m_source->canResize())
+        m_source->resize(m_settings.size.width(), m_settings.size.height());
     m_source->start();
     return true;
 }
@@ -110,6 +117,8 @@ Protocol::Hello Console::hello(qint64 offset, bool writable) const
     hello.sourceReason = m_source->stateReason();
     hello.canResize = m_source->canResize();
     hello.canBreak = m_source->canBreak();
+    hello.cols = m_settings.size.width();
+    hello.rows = m_settings.size.height();
     hello.server = QStringLiteral("cloud-console/" CLOUD_CONSOLE_VERSION);
     return hello;
 }
@@ -143,6 +152,7 @@ void Console::onSourceData(QByteArrayView data)
 void Console::onData(QByteArrayView data)
 {
     m_history.append(data);
+    m_screen->feed(m_history.endOffset() - data.size(), data);
     if (m_frameOffset >= 0 && m_frameOffset < m_history.startOffset()) {
         m_frame.clear();
         m_frameOffset = -1;
@@ -169,8 +179,32 @@ void Console::drainInput()
     m_draining = false;
 }
 
+void Console::queueReplies(const QByteArray &bytes)
+{
+    if (!m_source->isUp())
+        return; // asked of a guest that is gone; a new one asks again
+    const qsizetype room = MaxReplies - m_replies.size();
+    if (bytes.size() > room) {
+        if (m_repliesDropped == 0)
+            qCWarning(lcConsole).noquote()
+                << m_settings.name
+                << "the guest sends terminal queries without reading the answers; dropping some";
+        m_repliesDropped += bytes.size();
+        return;
+    }
+    m_replies += bytes;
+    drainInput();
+}
+
 void Console::drainInputOnce()
 {
+    // The screen's answers first: the guest asked before whatever the clients type next.
+    while (!m_replies.isEmpty() && m_source->isUp()) {
+        const qsizetype taken = m_source->write(m_replies);
+        if (taken == 0)
+            return;
+        m_replies.remove(0, taken);
+    }
     if (m_clients.empty() || !m_source->isUp())
         return;
     // Take turns, InputTurn bytes at a time, until everything is written or the source is full;
@@ -200,7 +234,17 @@ void Console::drainInputOnce()
 
 void Console::resize(int cols, int rows)
 {
+    // A serial line cannot tell its guest a size: the guest keeps the one it was configured
+    // with (stty), and so does the console, whatever the clients' windows.
+    if (!m_source->canResize())
+        return;
+    const QSize size(cols, rows);
+    if (size == m_settings.size)
+        return;
+    m_settings.size = size;
     m_source->resize(cols, rows);
+    m_screen->resize(size);
+    broadcast(Protocol::SizeEvent {cols, rows});
 }
 
 bool Console::sendBreak()
@@ -231,6 +275,7 @@ void Console::onSourceUp(const QString &what)
 
 void Console::onSourceDown(const QString &reason)
 {
+    m_replies.clear();
     qCInfo(lcConsole).noquote() << m_settings.name << "source down:" << reason;
     appendMarker(QStringLiteral("down"), reason);
     broadcast(Protocol::SourceEvent {Protocol::SourceState::Down, reason});

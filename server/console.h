@@ -7,10 +7,12 @@
 // drained into the source in turn, a bounded amount at a time, so every writer's bytes arrive
 // in order and none can starve the others. The console keeps its history and clients while the
 // source is down and tells the clients when it goes and comes back. It owns the source, the ring,
-// the log writer and the sessions; it knows nothing about HTTP or where sockets come from.
+// the log writer, the screen (a terminal model that answers the guest's queries) and the
+// sessions; it knows nothing about HTTP or where sockets come from.
 
 #include "accesssettings.h"
 #include "clientsession.h"
+#include "consolescreen.h"
 #include "consolesource.h"
 #include "historyring.h"
 #include "logwriter.h"
@@ -35,6 +37,10 @@ struct ConsoleSettings
     bool markers = true;
     QString sourceSpec; // what the source was made from, to tell a reconfigured console apart
     int maxClients = 256; // clients of this console at once; HttpFrontend refuses more
+    // The console's size: its screen's, and its source's where the source takes one. Operators
+    // change it with resize where the source takes a size.
+    QSize size {80, 24};
+    int scrollbackLines = 1000; // kept by the screen, and sent in snapshots
     LimitSettings limits; // per client: input rate, pings, idle timeout
 };
 
@@ -72,6 +78,7 @@ public:
     }
     QString epoch() const { return m_epoch; }
     const HistoryRing &history() const { return m_history; }
+    const ConsoleScreen &screen() const { return *m_screen; }
     ConsoleSource &source() const { return *m_source; }
     LogWriter *log() const { return m_log.get(); }
     int clientCount() const { return int(m_clients.size()); }
@@ -104,6 +111,8 @@ public:
 
     // A session queued input; the console drains it into the source.
     void drainInput();
+    // An operator's resize; the last one wins. Only a source that takes a size makes the
+    // console change it; every client is told the new size.
     void resize(int cols, int rows);
     bool sendBreak();
 
@@ -120,12 +129,17 @@ private:
     void appendMarker(const QString &event, const QString &detail);
     void removeClient(ClientSession *session);
     void broadcast(const Protocol::ServerMessage &message);
+    // Answers from the screen to the guest's queries: written ahead of the clients' input.
+    void queueReplies(const QByteArray &bytes);
 
     ConsoleSettings m_settings;
     QString m_epoch;
     HistoryRing m_history;
     std::unique_ptr<ConsoleSource> m_source;
     std::unique_ptr<LogWriter> m_log;
+    std::unique_ptr<ConsoleScreen> m_screen;
+    QByteArray m_replies; // answers to queries waiting for the source; bounded (MaxReplies)
+    qint64 m_repliesDropped = 0;
     std::vector<ClientSession *> m_clients; // children of this console
     size_t m_nextInputClient = 0; // round-robin position for drainInput()
     bool m_draining = false;

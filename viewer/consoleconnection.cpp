@@ -253,6 +253,17 @@ void ConsoleConnection::onTextMessage(const QString &message)
                        Q_EMIT serverError(error);
                    },
                    [](const Protocol::Pong &) {},
+                   [this](const Protocol::SizeEvent &size) {
+                       if (m_hello) {
+                           m_hello->cols = size.cols;
+                           m_hello->rows = size.rows;
+                       }
+                       Q_EMIT sizeChanged(QSize(size.cols, size.rows));
+                   },
+                   [this](const Protocol::Screen &screen) {
+                       m_cursor.acceptScreen(screen);
+                       Q_EMIT screenReceived(screen);
+                   },
                },
                std::get<Protocol::ServerMessage>(decoded));
 }

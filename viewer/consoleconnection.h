@@ -98,6 +98,11 @@ Q_SIGNALS:
     // The server's offsets started again (it restarted); what follows is a new run.
     void consoleRestarted();
     void sourceChanged(const CloudConsole::Protocol::SourceEvent &event);
+    // The console's size changed (an operator resized it).
+    void sizeChanged(QSize gridSize);
+    // The console's screen from the server, to replace whatever was shown; output goes on from
+    // its offset.
+    void screenReceived(const CloudConsole::Protocol::Screen &screen);
     void serverError(const CloudConsole::Protocol::Error &error);
     // An attempt failed. `willRetry`: a retry is scheduled (the console was reached before).
     void attemptFailed(CloudConsole::Viewer::ConsoleConnection::Failure failure,

@@ -421,6 +421,8 @@ int TerminalModel::onErase(const VTermRect &rect, bool selective)
         }
     }
     damage(top, left, bottom - 1, right - 1);
+    if (!selective && top == 0 && left == 0 && bottom == m_size.height() && right == m_size.width())
+        ++m_screenErases;
     return 1;
 }
 

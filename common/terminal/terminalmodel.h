@@ -131,6 +131,9 @@ public:
 
     // Lines that scrolled off the screen, ever; the view follows it to keep its position.
     qint64 linesScrolledOff() const { return m_linesScrolledOff; }
+    // Times the whole active screen was erased (ED 2, RIS, a switch to a cleared alternate
+    // screen): after one, every visible cell was written since.
+    qint64 screenErases() const { return m_screenErases; }
 
 Q_SIGNALS:
     // Screen cells (column, screen row) that changed during the last write or resize.
@@ -204,6 +207,7 @@ private:
     bool m_scrollbackDirty = false;
     bool m_cursorDirty = false;
     qint64 m_linesScrolledOff = 0;
+    qint64 m_screenErases = 0;
     QByteArray m_pendingInput;
     VTermInputGuard m_inputGuard; // see vterminputguard.h
     ModeTracker m_modes;

@@ -36,7 +36,9 @@ public:
         connect(&socket, &QWebSocket::binaryMessageReceived, this, [this](const QByteArray &m) {
             ++binaryFrames;
             received += m;
-            shown += cursor.acceptData(m).toByteArray();
+            const QByteArray fresh = cursor.acceptData(m).toByteArray();
+            shown += fresh;
+            display += fresh;
         });
         connect(&socket, &QWebSocket::textMessageReceived, this, [this](const QString &text) {
             texts.append(text);
@@ -58,6 +60,12 @@ public:
                 errors.push_back(*error);
             } else if (const auto *event = std::get_if<Protocol::SourceEvent>(&message)) {
                 sourceEvents.push_back(*event);
+            } else if (const auto *screen = std::get_if<Protocol::Screen>(&message)) {
+                screens.push_back(*screen);
+                cursor.acceptScreen(*screen);
+                display = screen->data; // it starts with a reset: what came before is gone
+            } else if (const auto *size = std::get_if<Protocol::SizeEvent>(&message)) {
+                sizes.push_back(*size);
             }
         });
         QWebSocketHandshakeOptions options;
@@ -75,6 +83,8 @@ public:
     QWebSocketProtocol::CloseCode closeCode = QWebSocketProtocol::CloseCodeNormal;
     QByteArray received; // every output byte as sent
     QByteArray shown; // what the StreamCursor passes on: no duplicates
+    // What a terminal of this client would be fed: the last screen, then the output after it.
+    QByteArray display;
     StreamCursor cursor;
     int binaryFrames = 0;
     qint64 skipped = 0;
@@ -85,6 +95,8 @@ public:
     std::vector<Protocol::Gap> gaps;
     std::vector<Protocol::Error> errors;
     std::vector<Protocol::SourceEvent> sourceEvents;
+    std::vector<Protocol::Screen> screens;
+    std::vector<Protocol::SizeEvent> sizes;
 };
 
 } // namespace CloudConsole::Test

@@ -441,16 +441,29 @@ void tst_Server::resumingBeforeTheHistoryReportsTheGap()
     QVERIFY(pty.write(pattern(0, 10000)));
     QTRY_COMPARE(server.console->history().endOffset(), 10000);
 
+    QTRY_COMPARE(server.console->screen().offset(), 10000);
+
+    // A v1 client gets the gap, then the screen in place of the bytes that no longer draw it;
+    // the gap runs to where the screen stands.
     TestClient client(server.url(QStringLiteral("/ws"), QStringLiteral("offset=100")));
-    QTRY_COMPARE(client.received.size(), 4096);
+    QTRY_COMPARE(client.screens.size(), size_t(1));
     QCOMPARE(client.hello->offset, 10000 - 4096);
     QCOMPARE(client.gaps.size(), size_t(1));
     QCOMPARE(client.gaps[0].from, 100);
-    QCOMPARE(client.gaps[0].to, 10000 - 4096);
-    QVERIFY(client.received == pattern(10000 - 4096, 4096));
-    // The gap message comes after the hello and before any output.
-    QVERIFY(client.texts.size() >= 2);
+    QCOMPARE(client.gaps[0].to, 10000);
+    QCOMPARE(client.screens[0].offset, 10000);
+    QCOMPARE(client.skipped, 4096); // from the hello on: this cursor never had offset 100
+    QVERIFY(client.texts.size() >= 3);
     QVERIFY(client.texts.at(1).contains(QLatin1String("\"gap\"")));
+    QVERIFY(client.texts.at(2).contains(QLatin1String("\"screen\"")));
+    QVERIFY(pty.write("next"));
+    QTRY_COMPARE(client.received, QByteArray("next"));
+
+    // A raw client has no screen: it gets the history, from its first line start.
+    TestClient raw(server.url(QStringLiteral("/ws"), QStringLiteral("offset=100")),
+                   TestClient::Mode::Raw);
+    QTRY_VERIFY(raw.received.endsWith("next"));
+    QVERIFY(pattern(0, 10000).endsWith(raw.received.chopped(4)));
 }
 
 void tst_Server::anOffsetFromAnotherEpochReplaysTheHistory()
