@@ -193,6 +193,10 @@ std::map<QString, Setter> consoleKeys(PendingConsole *p)
          }},
         {QStringLiteral("max-clients"),
          [p](const QString &v) { return parseMaxClients(v, &p->options.maxClients); }},
+        {QStringLiteral("size"),
+         [p](const QString &v) { return parseConsoleSize(v, &p->options.size); }},
+        {QStringLiteral("scrollback"),
+         [p](const QString &v) { return parseScrollback(v, &p->options.scrollbackLines); }},
     };
 }
 

@@ -30,6 +30,7 @@ Console::Console(ConsoleSettings settings, std::unique_ptr<ConsoleSource> source
                   .rightJustified(16, QLatin1Char('0')))
     , m_history(m_settings.historySize)
     , m_source(std::move(source))
+    , m_size(m_settings.size)
     , m_screen(std::make_unique<ConsoleScreen>(m_settings.size, m_settings.scrollbackLines))
 {
     connect(m_screen.get(), &ConsoleScreen::replies, this, &Console::queueReplies);
@@ -117,8 +118,8 @@ Protocol::Hello Console::hello(qint64 offset, bool writable) const
     hello.sourceReason = m_source->stateReason();
     hello.canResize = m_source->canResize();
     hello.canBreak = m_source->canBreak();
-    hello.cols = m_settings.size.width();
-    hello.rows = m_settings.size.height();
+    hello.cols = m_size.width();
+    hello.rows = m_size.height();
     hello.server = QStringLiteral("cloud-console/" CLOUD_CONSOLE_VERSION);
     return hello;
 }
@@ -239,9 +240,9 @@ void Console::resize(int cols, int rows)
     if (!m_source->canResize())
         return;
     const QSize size(cols, rows);
-    if (size == m_settings.size)
+    if (size == m_size)
         return;
-    m_settings.size = size;
+    m_size = size;
     m_source->resize(cols, rows);
     m_screen->resize(size);
     broadcast(Protocol::SizeEvent {cols, rows});

@@ -37,8 +37,8 @@ struct ConsoleSettings
     bool markers = true;
     QString sourceSpec; // what the source was made from, to tell a reconfigured console apart
     int maxClients = 256; // clients of this console at once; HttpFrontend refuses more
-    // The console's size: its screen's, and its source's where the source takes one. Operators
-    // change it with resize where the source takes a size.
+    // The console's size at the start: its screen's, and its source's where the source takes
+    // one. Operators change it with resize() where the source takes a size (see size()).
     QSize size {80, 24};
     int scrollbackLines = 1000; // kept by the screen, and sent in snapshots
     LimitSettings limits; // per client: input rate, pings, idle timeout
@@ -79,6 +79,8 @@ public:
     QString epoch() const { return m_epoch; }
     const HistoryRing &history() const { return m_history; }
     const ConsoleScreen &screen() const { return *m_screen; }
+    // The console's size now: the configured one, or the last operator's resize.
+    QSize size() const { return m_size; }
     ConsoleSource &source() const { return *m_source; }
     LogWriter *log() const { return m_log.get(); }
     int clientCount() const { return int(m_clients.size()); }
@@ -137,6 +139,7 @@ private:
     HistoryRing m_history;
     std::unique_ptr<ConsoleSource> m_source;
     std::unique_ptr<LogWriter> m_log;
+    QSize m_size;
     std::unique_ptr<ConsoleScreen> m_screen;
     QByteArray m_replies; // answers to queries waiting for the source; bounded (MaxReplies)
     qint64 m_repliesDropped = 0;

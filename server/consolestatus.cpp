@@ -64,6 +64,8 @@ thead th {
 tbody th { font-weight: 650; }
 .num { text-align: right; font-variant-numeric: tabular-nums; }
 .age { font-variant-numeric: tabular-nums; white-space: nowrap; }
+.line code { font: 0.9em ui-monospace, "DejaVu Sans Mono", monospace; white-space: pre; }
+.line a { color: inherit; text-decoration: none; }
 a { color: var(--link); }
 :focus-visible { outline: 2px solid var(--focus); outline-offset: 2px; }
 .state { font-weight: 600; }
@@ -107,6 +109,7 @@ std::vector<ConsoleStatus> consoleStatuses(const ConsoleRegistry &consoles)
         status.reason = console->source().stateReason();
         status.clients = console->clientCount();
         status.lastOutputAgeMs = console->lastOutputAgeMs();
+        status.lastLine = console->screen().lastLine();
         all.push_back(std::move(status));
     }
     return all;
@@ -140,9 +143,13 @@ QByteArray renderIndexPage(const std::vector<ConsoleStatus> &consoles)
                     .arg(console.sourceUp ? QStringLiteral("up") : QStringLiteral("down"),
                          console.sourceUp ? QStringLiteral("Up") : QStringLiteral("Down"),
                          console.reason.toHtmlEscaped());
-        rows += QStringLiteral("<td class=\"num\">%1</td>\n<td class=\"age\">%2</td>\n</tr>\n")
+        rows += QStringLiteral("<td class=\"num\">%1</td>\n<td class=\"age\">%2</td>\n")
                     .arg(console.clients)
                     .arg(describeAge(console.lastOutputAgeMs));
+        rows
+            += QStringLiteral("<td class=\"line\"><a href=\"%1\"><code>%2</code></a></td>\n</tr>\n")
+                   .arg((pageLink(console.name) + QStringLiteral("screen")).toHtmlEscaped(),
+                        console.lastLine.left(200).toHtmlEscaped());
     }
     const QString caption = QStringLiteral("%1 consoles, %2 up, as of %3")
                                 .arg(consoles.size())
@@ -158,7 +165,8 @@ QByteArray renderIndexPage(const std::vector<ConsoleStatus> &consoles)
                        "<header class=\"bar\"><h1>Consoles</h1></header>\n<main>\n"
                        "<table>\n<caption>%3</caption>\n<thead>\n<tr><th scope=\"col\">Console</th>"
                        "<th scope=\"col\">Source</th><th scope=\"col\" class=\"num\">Clients</th>"
-                       "<th scope=\"col\">Last output</th></tr>\n</thead>\n<tbody>\n")
+                       "<th scope=\"col\">Last output</th><th scope=\"col\">Screen</th></tr>\n"
+                       "</thead>\n<tbody>\n")
                        .arg(QLatin1String(Icon), QLatin1String(Style), caption.toHtmlEscaped());
     html += rows;
     html += QStringLiteral("</tbody>\n</table>\n</main>\n<footer><p>Reload the page to see the "
@@ -182,6 +190,8 @@ QByteArray renderConsolesJson(const std::vector<ConsoleStatus> &consoles)
             {QStringLiteral("lastOutputAgeSeconds"),
              console.lastOutputAgeMs ? QJsonValue(double(*console.lastOutputAgeMs) / 1000.0)
                                      : QJsonValue(QJsonValue::Null)},
+            {QStringLiteral("lastLine"), console.lastLine},
+            {QStringLiteral("screen"), pageLink(console.name) + QStringLiteral("screen")},
         });
     }
     return QJsonDocument(QJsonObject {{QStringLiteral("consoles"), list}})

@@ -23,6 +23,7 @@ struct ConsoleStatus
     QString reason; // what the source is attached to, or why it is down
     int clients = 0;
     std::optional<qint64> lastOutputAgeMs; // nothing: the source never sent output
+    QString lastLine; // the screen's last non-blank line: "login:", a prompt, a panic
 };
 
 std::vector<ConsoleStatus> consoleStatuses(const ConsoleRegistry &consoles);
@@ -34,7 +35,7 @@ QString describeAge(std::optional<qint64> ageMs);
 QByteArray renderIndexPage(const std::vector<ConsoleStatus> &consoles);
 
 // {"consoles": [{"name", "source": "up"|"down", "reason", "clients", "url",
-//                "lastOutputAgeSeconds": number or null}]}
+//                "lastOutputAgeSeconds": number or null, "lastLine", "screen"}]}
 QByteArray renderConsolesJson(const std::vector<ConsoleStatus> &consoles);
 
 } // namespace CloudConsole

@@ -6,6 +6,7 @@
 #include "metrics.h"
 #include "protocol.h"
 #include "requesthead.h"
+#include "screenrenderer.h"
 #include "secrethash.h"
 
 #include <QFile>
@@ -621,6 +622,13 @@ void HttpFrontend::setupRoutes()
                                 StatusCode::NotFound);
         return notWebSocket();
     });
+    // The screen, before the assets' pattern, which would take "screen" for a file name.
+    m_http.route("/c/<arg>/screen", [this](const QString &name, const QHttpServerRequest &request) {
+        return screenPage(name, request);
+    });
+    m_http.route("/screen", [this](const QHttpServerRequest &request) {
+        return screenPage(QString(), request);
+    });
     m_http.route(
         "/c/<arg>/<arg>",
         [this](const QString &name, const QString &file, const QHttpServerRequest &request) {
@@ -825,6 +833,42 @@ std::vector<ConsoleStatus> HttpFrontend::visibleStatuses(const QHttpServerReques
                                   }),
                    statuses.end());
     return statuses;
+}
+
+QHttpServerResponse HttpFrontend::screenPage(const QString &name, const QHttpServerRequest &request)
+{
+    if (!authorized(request))
+        return unauthorized();
+    const Console *console = name.isNull() ? m_consoles.defaultConsole() : m_consoles.find(name);
+    if (!console)
+        return textResponse(QStringLiteral("no console named \"%1\"").arg(name.left(64)),
+                            StatusCode::NotFound);
+    // The same rule as the console's WebSocket; a viewer may read the screen.
+    if (!authorized(request, console->name()))
+        return textResponse(
+            QStringLiteral("you may not use console \"%1\"").arg(console->name().left(64)),
+            StatusCode::Forbidden);
+    const QString format = QUrlQuery(request.url()).queryItemValue(QStringLiteral("format"));
+    const ConsoleScreen::Text screen = console->screen().text();
+    QHttpServerResponse response = [&] {
+        if (format.isEmpty() || format == QLatin1String("text"))
+            return QHttpServerResponse("text/plain; charset=utf-8", ScreenRenderer::text(screen));
+        if (format == QLatin1String("json"))
+            return QHttpServerResponse("application/json",
+                                       ScreenRenderer::json(console->name(), screen));
+        if (format == QLatin1String("html")) {
+            QHttpServerResponse page("text/html; charset=utf-8",
+                                     ScreenRenderer::html(console->name(), screen));
+            page.addHeader("Content-Security-Policy",
+                           "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
+            return page;
+        }
+        return textResponse(QStringLiteral("format must be text, json or html"),
+                            StatusCode::BadRequest);
+    }();
+    response.addHeader("Cache-Control", "no-store");
+    response.addHeader("X-Content-Type-Options", "nosniff");
+    return response;
 }
 
 QHttpServerResponse HttpFrontend::unauthorized()

@@ -117,6 +117,9 @@ private:
     // The consoles a request may see: all without access control, else its credential's.
     std::vector<ConsoleStatus> visibleStatuses(const QHttpServerRequest &request);
     static QHttpServerResponse unauthorized();
+    // GET /c/NAME/screen (/screen: the default console): the visible screen as text, JSON or
+    // HTML (?format=), with the console's access rules.
+    QHttpServerResponse screenPage(const QString &name, const QHttpServerRequest &request);
     QHttpServerResponse asset(const QString &name) const;
     QHttpServerResponse page(const QString &consoleName) const;
     void refuse(QTcpSocket *socket, int status, const QString &reason,

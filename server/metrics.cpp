@@ -124,6 +124,14 @@ QByteArray render(const ConsoleRegistry &registry)
     perConsole("source_reconnects_total",
                "Times the console's source came up again after being down.",
                [](const Console &c) { return c.sourceReconnects(); });
+    perConsole("screen_queries_answered_total",
+               "Writes of answers to the guest's terminal queries (device attributes, cursor "
+               "position, size), once per query whatever the number of clients.",
+               [](const Console &c) { return c.screen().answeredQueries(); });
+    perConsole("screen_skipped_bytes_total",
+               "Output the console's screen skipped because it fell behind; its snapshots are "
+               "marked incomplete until the screen is redrawn.",
+               [](const Console &c) { return c.screen().skippedBytes(); });
 
     out.family("last_output_timestamp_seconds", "gauge",
                "When the source last sent output, in seconds since the epoch; absent before the "

@@ -2,6 +2,7 @@
 
 #include "configfile.h"
 #include "consoleregistry.h"
+#include "protocol.h"
 
 #include <QCommandLineParser>
 #include <QRegularExpression>
@@ -91,6 +92,30 @@ QString parseHistorySize(const QString &text, qsizetype *size)
     return {};
 }
 
+QString parseConsoleSize(const QString &text, QSize *size)
+{
+    static const QRegularExpression pattern(QStringLiteral("^([0-9]{1,4})[xX]([0-9]{1,4})$"));
+    const QRegularExpressionMatch match = pattern.match(text.trimmed());
+    const int cols = match.hasMatch() ? match.captured(1).toInt() : 0;
+    const int rows = match.hasMatch() ? match.captured(2).toInt() : 0;
+    if (cols < 1 || cols > Protocol::MaxCols || rows < 1 || rows > Protocol::MaxRows)
+        return QStringLiteral("\"%1\" is not COLSxROWS with each from 1 to 1000 (such as 80x24)")
+            .arg(text.left(64));
+    *size = QSize(cols, rows);
+    return {};
+}
+
+QString parseScrollback(const QString &text, int *lines)
+{
+    bool ok = false;
+    const int value = text.trimmed().toInt(&ok);
+    if (!ok || value < 0 || value > 100'000)
+        return QStringLiteral("\"%1\" is not a number of lines from 0 to 100000")
+            .arg(text.left(64));
+    *lines = value;
+    return {};
+}
+
 QString parseMaxClients(const QString &text, int *count)
 {
     bool ok = false;
@@ -166,6 +191,10 @@ QString helpText()
         "  --history-size SIZE    bytes of history kept per console (default 1M; 4K to 1G;\n"
         "                         suffixes K, M, G, KiB, MiB, GiB)\n"
         "  --log FILE             append every byte of console output to FILE (SIGHUP reopens)\n"
+        "  --size COLSxROWS       the console's size (default 80x24): its screen, and what a\n"
+        "                         program started with --exec is told; operators may resize\n"
+        "                         consoles whose source takes a size\n"
+        "  --scrollback LINES     lines above the screen that late clients get (default 1000)\n"
         "  --no-markers           do not write \"-- console up/down TIME: WHY --\" lines into\n"
         "                         the stream and the log when the source comes and goes\n"
         "  --max-clients N        WebSocket clients allowed at once (default 1024)\n"
@@ -203,6 +232,9 @@ ParsedOptions parseOptions(const QStringList &arguments)
     const QCommandLineOption webRoot(QStringLiteral("web-root"), QString(), QStringLiteral("d"));
     const QCommandLineOption restart(QStringLiteral("restart"), QString(), QStringLiteral("p"));
     const QCommandLineOption noMarkers(QStringLiteral("no-markers"), QString());
+    const QCommandLineOption size(QStringLiteral("size"), QString(), QStringLiteral("s"));
+    const QCommandLineOption scrollback(QStringLiteral("scrollback"), QString(),
+                                        QStringLiteral("n"));
     const QCommandLineOption config(QStringLiteral("config"), QString(), QStringLiteral("f"));
     const QCommandLineOption tlsCert(QStringLiteral("tls-cert"), QString(), QStringLiteral("f"));
     const QCommandLineOption tlsKey(QStringLiteral("tls-key"), QString(), QStringLiteral("f"));
@@ -210,8 +242,8 @@ ParsedOptions parseOptions(const QStringList &arguments)
     const QCommandLineOption hashPassword(QStringLiteral("hash-password"), QString());
     const QCommandLineOption newToken(QStringLiteral("new-token"), QString());
     parser.addOptions({help, version, listen, exec, name, history, log, maxClients, webRoot,
-                       restart, noMarkers, config, tlsCert, tlsKey, insecure, hashPassword,
-                       newToken});
+                       restart, noMarkers, size, scrollback, config, tlsCert, tlsKey, insecure,
+                       hashPassword, newToken});
     if (!parser.parse(arguments))
         return error(parser.errorText());
 
@@ -232,7 +264,7 @@ ParsedOptions parseOptions(const QStringList &arguments)
         return parsed;
     }
     for (const QCommandLineOption &option : {listen, exec, name, history, log, maxClients, webRoot,
-                                             restart, config, tlsCert, tlsKey}) {
+                                             restart, size, scrollback, config, tlsCert, tlsKey}) {
         if (parser.values(option).size() > 1)
             return error(QStringLiteral("--%1 given more than once").arg(option.names().first()));
     }
@@ -244,7 +276,8 @@ ParsedOptions parseOptions(const QStringList &arguments)
         if (!positional.isEmpty())
             return error(QStringLiteral("give consoles either in --config or on the command "
                                         "line, not both"));
-        for (const QCommandLineOption &option : {exec, name, history, log, restart}) {
+        for (const QCommandLineOption &option :
+             {exec, name, history, log, restart, size, scrollback}) {
             if (parser.isSet(option))
                 return error(QStringLiteral("--%1 belongs in a [console NAME] section of the "
                                             "--config file")
@@ -329,6 +362,15 @@ ParsedOptions parseOptions(const QStringList &arguments)
     }
     if (parser.isSet(noMarkers))
         o.markers = false;
+    if (parser.isSet(size)) {
+        if (const QString why = parseConsoleSize(parser.value(size), &o.size); !why.isEmpty())
+            return error(QStringLiteral("invalid --size: ") + why);
+    }
+    if (parser.isSet(scrollback)) {
+        if (const QString why = parseScrollback(parser.value(scrollback), &o.scrollbackLines);
+            !why.isEmpty())
+            return error(QStringLiteral("invalid --scrollback: ") + why);
+    }
     if (parser.isSet(tlsCert))
         o.tls.certificatePath = parser.value(tlsCert);
     if (parser.isSet(tlsKey))
@@ -343,7 +385,8 @@ ParsedOptions parseOptions(const QStringList &arguments)
             return error(QStringLiteral("--web-root needs a directory"));
     }
     if (o.configPath.isEmpty()) {
-        o.consoles = {ConsoleOptions {o.name, o.sourceSpec, o.historySize, o.logPath, o.markers}};
+        o.consoles = {ConsoleOptions {o.name, o.sourceSpec, o.historySize, o.logPath, o.markers, 0,
+                                      o.size, o.scrollbackLines}};
     } else {
         // Flags given with --config apply to every console of the file.
         for (ConsoleOptions &console : o.consoles) {

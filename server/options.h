@@ -10,6 +10,7 @@
 #include "sourcespec.h"
 
 #include <QHostAddress>
+#include <QSize>
 #include <QString>
 #include <QStringList>
 
@@ -26,6 +27,8 @@ struct ConsoleOptions
     QString logPath;
     bool markers = true;
     int maxClients = 0; // 0: the server's max-clients-per-console
+    QSize size {80, 24}; // the console's size (see ConsoleSettings::size)
+    int scrollbackLines = 1000; // lines the server's screen keeps
 };
 
 struct ServerOptions
@@ -41,6 +44,8 @@ struct ServerOptions
     QString webRoot;
     int maxClients = 1024;
     bool markers = true; // --no-markers turns them off
+    QSize size {80, 24}; // --size
+    int scrollbackLines = 1000; // --scrollback
     AccessSettings access;
     TlsSettings tls;
     LimitSettings limits;
@@ -65,6 +70,10 @@ qint64 parseSize(const QString &text);
 QString parseListen(const QString &text, QHostAddress *address, quint16 *port);
 QString parseHistorySize(const QString &text, qsizetype *size);
 QString parseMaxClients(const QString &text, int *count);
+// "80x24": columns and rows, each 1 to 1000.
+QString parseConsoleSize(const QString &text, QSize *size);
+// Lines of scrollback, 0 to 100000.
+QString parseScrollback(const QString &text, int *lines);
 QString parseRestart(const QString &text, SourceSpec *spec);
 // "90s", "30m", "8h", "2d" or a number of seconds.
 QString parseDuration(const QString &text, std::chrono::seconds *duration);

@@ -39,6 +39,7 @@ private Q_SLOTS:
     void anOperatorTypesAndAViewerOnlyWatches();
     void theBrowserLogsInAndGetsAnHttpOnlyCookie();
     void loginsGoOnWorkingAfterManyWrongPasswords();
+    void theScreenFollowsTheConsolesRules();
     void anExpiredSessionIsRefused();
     void loggingOutEndsTheSession();
     void pagesNeedALoginButAssetsDoNot();
@@ -446,6 +447,30 @@ void tst_Access::loginsGoOnWorkingAfterManyWrongPasswords()
     const QByteArray cookie = logIn(port, QStringLiteral("alice"), Password, &answer);
     QVERIFY2(answer.startsWith("HTTP/1.1 303"), answer.left(200).constData());
     QVERIFY(cookie.startsWith("cc_session="));
+}
+
+void tst_Access::theScreenFollowsTheConsolesRules()
+{
+    TestPty vm1;
+    TestPty vm2;
+    FrontendSettings settings;
+    settings.access = m_access;
+    TestServer server(vm1, vm2, settings);
+    QVERIFY(server.listening);
+    const quint16 port = server.frontend->port();
+    const auto get = [port](const QByteArray &target, const QString &token) {
+        QByteArray request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+        if (!token.isEmpty())
+            request += "Authorization: Bearer " + token.toLatin1() + "\r\n";
+        return exchange(port, request + "\r\n");
+    };
+    QVERIFY(get("/c/vm1/screen", QString()).startsWith("HTTP/1.1 401"));
+    QVERIFY(get("/c/vm1/screen", m_operatorToken).startsWith("HTTP/1.1 200"));
+    // A viewer may read the screen, as it may watch the console.
+    QVERIFY(get("/c/vm1/screen?format=json", m_viewerToken).startsWith("HTTP/1.1 200"));
+    // A credential for vm2 alone sees vm2's screen and not vm1's.
+    QVERIFY(get("/c/vm2/screen", m_vm2Token).startsWith("HTTP/1.1 200"));
+    QVERIFY(get("/c/vm1/screen", m_vm2Token).startsWith("HTTP/1.1 403"));
 }
 
 void tst_Access::anExpiredSessionIsRefused()

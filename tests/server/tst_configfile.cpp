@@ -38,6 +38,8 @@ log = /var/log/cloud-console/vm1.log
 [console vm2]
 source = qmp:/run/vm2.qmp?chardev=serial0
 markers = off
+size = 132x43
+scrollback = 5000
 
 [console rescue-shell]
 source   =   exec:bash -l # a '#' inside a value is kept
@@ -75,6 +77,10 @@ void tst_ConfigFile::aCompleteConfigurationReadsBack()
     QVERIFY(!vm2.markers);
     QCOMPARE(qint64(vm2.historySize), qint64(1024 * 1024));
     QVERIFY(vm2.logPath.isEmpty());
+    QCOMPARE(vm2.size, QSize(132, 43));
+    QCOMPARE(vm2.scrollbackLines, 5000);
+    QCOMPARE(vm1.size, QSize(80, 24));
+    QCOMPARE(vm1.scrollbackLines, 1000);
 
     const ConsoleOptions &shell = options.consoles[2];
     QCOMPARE(shell.name, QStringLiteral("rescue-shell"));
@@ -140,7 +146,7 @@ void tst_ConfigFile::mistakesAreRefusedWithTheirLine_data()
     QTest::newRow("unknown console key") << QStringLiteral("[console a]\npath = /dev/pts/1\n")
                                          << "test.conf:2: unknown key \"path\" (known here: "
                                             "history-size, log, markers, max-clients, "
-                                            "restart, source)";
+                                            "restart, scrollback, size, source)";
     QTest::newRow("a key twice") << QStringLiteral("[console a]\nsource = /dev/pts/1\nsource = "
                                                    "/dev/pts/2\n")
                                  << "test.conf:3: \"source\" is set twice in this section";
@@ -154,6 +160,10 @@ void tst_ConfigFile::mistakesAreRefusedWithTheirLine_data()
     QTest::newRow("bad history size")
         << QStringLiteral("[console a]\nsource = /dev/pts/1\nhistory-size = 2G\n")
         << "test.conf:3: history-size: \"2G\" is not a size from 4K to 1G";
+    QTest::newRow("a size that is not COLSxROWS")
+        << QStringLiteral("[console a]\nsource = /dev/pts/1\nsize = 80 by 24\n")
+        << "test.conf:3: size: \"80 by 24\" is not COLSxROWS with each from 1 to 1000 (such as "
+           "80x24)";
     QTest::newRow("bad listen") << QStringLiteral("[server]\nlisten = localhost\n")
                                 << "test.conf:2: listen: expected ADDR:PORT (IPv6 as "
                                    "[ADDR]:PORT), got \"localhost\"";

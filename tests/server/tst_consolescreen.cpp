@@ -13,7 +13,11 @@
 #include "testpty.h"
 #include "workloads.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QRandomGenerator>
+#include <QTcpSocket>
 #include <QTest>
 
 using namespace CloudConsole;
@@ -132,6 +136,7 @@ private Q_SLOTS:
     void aResizeChangesAConsoleWithASizeAndEveryoneIsTold();
     void aSerialConsoleKeepsItsSize();
     void noByteSequenceStopsTheScreen();
+    void theScreenPageShowsWhatTheProgramDrew();
 };
 
 void tst_ConsoleScreen::aLateClientSeesTheProgramAsItIs_data()
@@ -369,6 +374,79 @@ void tst_ConsoleScreen::noByteSequenceStopsTheScreen()
     client.send(ScreenRequest {});
     QTRY_COMPARE(client.screens.size(), size_t(1));
     QVERIFY(client.screens[0].data.size() > 0);
+}
+
+void tst_ConsoleScreen::theScreenPageShowsWhatTheProgramDrew()
+{
+    TestPty pty;
+    ScreenServer server(std::make_unique<PtySource>(pty.path()));
+    QVERIFY(server.listening);
+    QTRY_VERIFY(server.console->source().isUp());
+    const QByteArray stream = Workloads::installerDialog(200 * 1024);
+    QVERIFY(feed(pty, stream));
+    QTRY_COMPARE(server.console->screen().offset(), qint64(stream.size()));
+    const auto reference = terminalOf(stream);
+
+    const auto get = [&server](const QByteArray &target) {
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, server.frontend->port());
+        if (!socket.waitForConnected(5000))
+            return QByteArray();
+        socket.write("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        QByteArray answer;
+        QElapsedTimer timer;
+        timer.start();
+        while (socket.state() == QAbstractSocket::ConnectedState && timer.elapsed() < 5000) {
+            QTest::qWait(5);
+            answer += socket.readAll();
+        }
+        return answer + socket.readAll();
+    };
+    const auto bodyOf
+        = [](const QByteArray &answer) { return answer.mid(answer.indexOf("\r\n\r\n") + 4); };
+
+    // Text: every row the program drew, its blank tail trimmed, nothing after the last one.
+    QByteArray answer = get("/c/vm1/screen");
+    QVERIFY2(answer.startsWith("HTTP/1.1 200"), answer.left(200).constData());
+    QString expected;
+    for (int row = 0; row < 24; ++row)
+        expected += reference->lineText(reference->scrollbackLines() + row) + u'\n';
+    while (expected.endsWith(QLatin1String("\n\n")))
+        expected.chop(1);
+    QCOMPARE(QString::fromUtf8(bodyOf(answer)), expected);
+    QVERIFY(expected.contains(QLatin1String("Installing the base system")));
+
+    // JSON: size, offset, cursor, title and the lines with their colours.
+    answer = get("/c/vm1/screen?format=json");
+    const QJsonObject json = QJsonDocument::fromJson(bodyOf(answer)).object();
+    QCOMPARE(json.value(QLatin1String("cols")).toInt(), 80);
+    QCOMPARE(json.value(QLatin1String("rows")).toInt(), 24);
+    QCOMPARE(qint64(json.value(QLatin1String("offset")).toDouble()), qint64(stream.size()));
+    QCOMPARE(json.value(QLatin1String("title")).toString(),
+             QStringLiteral("Debian GNU/Linux installer"));
+    QCOMPARE(json.value(QLatin1String("cursor")).toObject().value(QLatin1String("row")).toInt(),
+             reference->cursor().position.y());
+    const QJsonArray lines = json.value(QLatin1String("lines")).toArray();
+    QCOMPARE(lines.size(), 24);
+    const QJsonObject titleLine = lines.at(5).toObject();
+    QVERIFY(titleLine.value(QLatin1String("text")).toString().contains(QLatin1String("[!!]")));
+    bool red = false;
+    for (const QJsonValue &run : titleLine.value(QLatin1String("runs")).toArray())
+        red = red
+            || run.toObject().value(QLatin1String("fg")).toString() == QLatin1String("#cc0000");
+    QVERIFY2(red, "the dialog's title is red on the screen");
+
+    // HTML for people: a coloured <pre>, with the text escaped.
+    answer = get("/c/vm1/screen?format=html");
+    QVERIFY(answer.contains("Content-Type: text/html"));
+    QVERIFY(bodyOf(answer).contains("<pre>"));
+    QVERIFY(bodyOf(answer).contains("Installing the base system"));
+    QVERIFY(get("/c/vm1/screen?format=xml").startsWith("HTTP/1.1 400"));
+    QVERIFY(get("/c/vm2/screen").startsWith("HTTP/1.1 404"));
+
+    // The index data has the screen's last line.
+    answer = get("/consoles.json");
+    QVERIFY2(bodyOf(answer).contains("\"lastLine\""), answer.constData());
 }
 
 QTEST_GUILESS_MAIN(tst_ConsoleScreen)

@@ -15,6 +15,7 @@ class tst_Options : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void theConsoleSizeAndScrollbackReachTheConsole();
     void aGoodCommandLineGivesTheseSettings_data();
     void aGoodCommandLineGivesTheseSettings();
     void aRestartPolicyAppliesToCommands();
@@ -40,6 +41,17 @@ QStringList commandLine(const QString &arguments)
 }
 
 } // namespace
+
+void tst_Options::theConsoleSizeAndScrollbackReachTheConsole()
+{
+    ParsedOptions parsed = parseOptions(commandLine("/dev/pts/1"));
+    QCOMPARE(parsed.options.consoles.at(0).size, QSize(80, 24));
+    QCOMPARE(parsed.options.consoles.at(0).scrollbackLines, 1000);
+    parsed = parseOptions(commandLine("--exec sh --size 132X43 --scrollback 0"));
+    QVERIFY2(parsed.outcome == Outcome::Run, qPrintable(parsed.text));
+    QCOMPARE(parsed.options.consoles.at(0).size, QSize(132, 43));
+    QCOMPARE(parsed.options.consoles.at(0).scrollbackLines, 0);
+}
 
 void tst_Options::aGoodCommandLineGivesTheseSettings_data()
 {
@@ -213,6 +225,12 @@ void tst_Options::aBadCommandLineIsAnErrorWithOneLine_data()
     QTest::addColumn<QString>("mentions"); // a word the error must contain
 
     QTest::newRow("nothing") << commandLine("") << "pty";
+    QTest::newRow("size without rows") << commandLine("/dev/pts/1 --size 80") << "COLSxROWS";
+    QTest::newRow("size of zero columns") << commandLine("/dev/pts/1 --size 0x24") << "0x24";
+    QTest::newRow("size over 1000") << commandLine("/dev/pts/1 --size 80x1001") << "1000";
+    QTest::newRow("scrollback negative") << commandLine("/dev/pts/1 --scrollback -1") << "-1";
+    QTest::newRow("scrollback not a number")
+        << commandLine("/dev/pts/1 --scrollback lots") << "lots";
     QTest::newRow("two positionals") << commandLine("/dev/pts/1 127.0.0.1") << "2 arguments";
     QTest::newRow("restart without a command")
         << commandLine("/dev/pts/1 --restart always") << "--restart";
