@@ -104,16 +104,14 @@ void ClientSession::start(std::optional<qint64> resumeFrom)
         gap->to = std::max(gap->to, screen->offset);
     if (gap)
         m_console.countGap(gap->to - gap->from);
+    if (!resumed && wrapped && !screen)
+        m_offset = replayStart();
     if (m_mode == Mode::V1) {
         sendEvent(m_console.hello(m_offset, m_writable));
         if (gap)
             sendEvent(*gap);
         if (screen)
             sendScreen(std::move(*screen));
-        else if (!resumed && wrapped)
-            m_offset = replayStart();
-    } else if (!resumed && wrapped) {
-        m_offset = replayStart();
     }
     m_started = true;
     pump();

@@ -197,6 +197,8 @@ std::map<QString, Setter> consoleKeys(PendingConsole *p)
          [p](const QString &v) { return parseConsoleSize(v, &p->options.size); }},
         {QStringLiteral("scrollback"),
          [p](const QString &v) { return parseScrollback(v, &p->options.scrollbackLines); }},
+        {QStringLiteral("screen"),
+         [p](const QString &v) { return parseBool(v, &p->options.screen); }},
     };
 }
 

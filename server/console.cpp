@@ -31,7 +31,8 @@ Console::Console(ConsoleSettings settings, std::unique_ptr<ConsoleSource> source
     , m_history(m_settings.historySize)
     , m_source(std::move(source))
     , m_size(m_settings.size)
-    , m_screen(std::make_unique<ConsoleScreen>(m_settings.size, m_settings.scrollbackLines))
+    , m_screen(std::make_unique<ConsoleScreen>(m_settings.size, m_settings.scrollbackLines,
+                                               m_settings.screen))
 {
     connect(m_screen.get(), &ConsoleScreen::replies, this, &Console::queueReplies);
     connect(m_source.get(), &ConsoleSource::dataRead, this, &Console::onSourceData);

@@ -41,6 +41,7 @@ struct ConsoleSettings
     // one. Operators change it with resize() where the source takes a size (see size()).
     QSize size {80, 24};
     int scrollbackLines = 1000; // kept by the screen, and sent in snapshots
+    bool screen = true; // off: no screen (byte replay only, queries answered by nobody)
     LimitSettings limits; // per client: input rate, pings, idle timeout
 };
 

@@ -11,8 +11,8 @@ namespace CloudConsole {
 using Terminal::Line;
 using Terminal::TerminalModel;
 
-ConsoleScreen::ConsoleScreen(QSize size, int scrollbackLines, QObject *parent)
-    : QObject(parent), m_model(std::make_unique<TerminalModel>(size))
+ConsoleScreen::ConsoleScreen(QSize size, int scrollbackLines, bool enabled, QObject *parent)
+    : QObject(parent), m_model(std::make_unique<TerminalModel>(size)), m_enabled(enabled)
 {
     m_model->setScrollbackCapacity(scrollbackLines);
     // The model answers queries through inputReady while it parses, on the thread, with the
@@ -20,7 +20,8 @@ ConsoleScreen::ConsoleScreen(QSize size, int scrollbackLines, QObject *parent)
     connect(
         m_model.get(), &TerminalModel::inputReady, m_model.get(),
         [this](const QByteArray &bytes) { m_pendingReplies += bytes; }, Qt::DirectConnection);
-    m_thread = std::thread([this] { run(); });
+    if (m_enabled)
+        m_thread = std::thread([this] { run(); });
 }
 
 ConsoleScreen::~ConsoleScreen()
@@ -30,12 +31,13 @@ ConsoleScreen::~ConsoleScreen()
         m_stopping = true;
     }
     m_wake.notify_one();
-    m_thread.join();
+    if (m_thread.joinable())
+        m_thread.join();
 }
 
 void ConsoleScreen::feed(qint64 offset, QByteArrayView bytes)
 {
-    if (bytes.isEmpty())
+    if (bytes.isEmpty() || !m_enabled)
         return;
     {
         const std::lock_guard lock(m_queueLock);
@@ -125,7 +127,7 @@ ConsoleScreen::Snapshot ConsoleScreen::snapshot() const
 {
     const std::lock_guard lock(m_modelLock);
     Snapshot result;
-    result.offset = m_offset;
+    result.offset = m_enabled ? m_offset.load() : -1;
     result.size = m_model->gridSize();
     result.complete = !m_incomplete;
     result.data = Terminal::ScreenSerializer::serialize(*m_model);

@@ -39,7 +39,11 @@ public:
     // How much the model takes at once; a snapshot waits for at most one such piece.
     static constexpr qsizetype Piece = 16 * 1024;
 
-    ConsoleScreen(QSize size, int scrollbackLines, QObject *parent = nullptr);
+    // A screen that is not enabled takes nothing and answers nothing: no thread, no model fed,
+    // no snapshot (offset -1), no answers to queries (--no-screen, for comparison and for
+    // hosts that want none).
+    ConsoleScreen(QSize size, int scrollbackLines, bool enabled = true, QObject *parent = nullptr);
+    bool isEnabled() const { return m_enabled; }
     ~ConsoleScreen() override;
 
     // The console's output from `offset` on. Offsets follow each other; a jump is a skip.
@@ -104,6 +108,7 @@ private:
     std::atomic<qint64> m_skipped {0};
     std::atomic<qint64> m_answers {0};
 
+    const bool m_enabled;
     std::thread m_thread; // last: started once everything above exists
 };
 

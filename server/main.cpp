@@ -58,6 +58,7 @@ ConsoleSettings consoleSettings(const ServerOptions &options, const ConsoleOptio
     settings.markers = console.markers;
     settings.size = console.size;
     settings.scrollbackLines = console.scrollbackLines;
+    settings.screen = console.screen;
     // The command line's one console may have every client the server takes (--max-clients).
     settings.maxClients = console.maxClients > 0 ? console.maxClients
         : options.configPath.isEmpty()           ? options.maxClients
@@ -72,7 +73,8 @@ bool sameConsole(const Console &running, const ConsoleOptions &declared)
     const ConsoleSettings &s = running.settings();
     return s.historySize == declared.historySize && s.logPath == declared.logPath
         && s.markers == declared.markers && s.sourceSpec == specKey(declared.source)
-        && s.size == declared.size && s.scrollbackLines == declared.scrollbackLines;
+        && s.size == declared.size && s.scrollbackLines == declared.scrollbackLines
+        && s.screen == declared.screen;
 }
 
 bool checkAccess(const ServerOptions &options, QString *error)

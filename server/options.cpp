@@ -195,6 +195,8 @@ QString helpText()
         "                         program started with --exec is told; operators may resize\n"
         "                         consoles whose source takes a size\n"
         "  --scrollback LINES     lines above the screen that late clients get (default 1000)\n"
+        "  --no-screen            keep no screen of the consoles: no snapshots for late\n"
+        "                         clients, and nobody answers the guests' terminal queries\n"
         "  --no-markers           do not write \"-- console up/down TIME: WHY --\" lines into\n"
         "                         the stream and the log when the source comes and goes\n"
         "  --max-clients N        WebSocket clients allowed at once (default 1024)\n"
@@ -233,6 +235,7 @@ ParsedOptions parseOptions(const QStringList &arguments)
     const QCommandLineOption restart(QStringLiteral("restart"), QString(), QStringLiteral("p"));
     const QCommandLineOption noMarkers(QStringLiteral("no-markers"), QString());
     const QCommandLineOption size(QStringLiteral("size"), QString(), QStringLiteral("s"));
+    const QCommandLineOption noScreen(QStringLiteral("no-screen"), QString());
     const QCommandLineOption scrollback(QStringLiteral("scrollback"), QString(),
                                         QStringLiteral("n"));
     const QCommandLineOption config(QStringLiteral("config"), QString(), QStringLiteral("f"));
@@ -241,9 +244,9 @@ ParsedOptions parseOptions(const QStringList &arguments)
     const QCommandLineOption insecure(QStringLiteral("insecure"), QString());
     const QCommandLineOption hashPassword(QStringLiteral("hash-password"), QString());
     const QCommandLineOption newToken(QStringLiteral("new-token"), QString());
-    parser.addOptions({help, version, listen, exec, name, history, log, maxClients, webRoot,
-                       restart, noMarkers, size, scrollback, config, tlsCert, tlsKey, insecure,
-                       hashPassword, newToken});
+    parser.addOptions({help,       version, listen,  exec,      name,         history,    log,
+                       maxClients, webRoot, restart, noMarkers, size,         scrollback, noScreen,
+                       config,     tlsCert, tlsKey,  insecure,  hashPassword, newToken});
     if (!parser.parse(arguments))
         return error(parser.errorText());
 
@@ -362,6 +365,8 @@ ParsedOptions parseOptions(const QStringList &arguments)
     }
     if (parser.isSet(noMarkers))
         o.markers = false;
+    if (parser.isSet(noScreen))
+        o.screen = false;
     if (parser.isSet(size)) {
         if (const QString why = parseConsoleSize(parser.value(size), &o.size); !why.isEmpty())
             return error(QStringLiteral("invalid --size: ") + why);
@@ -386,12 +391,14 @@ ParsedOptions parseOptions(const QStringList &arguments)
     }
     if (o.configPath.isEmpty()) {
         o.consoles = {ConsoleOptions {o.name, o.sourceSpec, o.historySize, o.logPath, o.markers, 0,
-                                      o.size, o.scrollbackLines}};
+                                      o.size, o.scrollbackLines, o.screen}};
     } else {
         // Flags given with --config apply to every console of the file.
         for (ConsoleOptions &console : o.consoles) {
             if (parser.isSet(noMarkers))
                 console.markers = false;
+            if (parser.isSet(noScreen))
+                console.screen = false;
         }
     }
     return parsed;

@@ -29,6 +29,7 @@ struct ConsoleOptions
     int maxClients = 0; // 0: the server's max-clients-per-console
     QSize size {80, 24}; // the console's size (see ConsoleSettings::size)
     int scrollbackLines = 1000; // lines the server's screen keeps
+    bool screen = true; // screen = off
 };
 
 struct ServerOptions
@@ -46,6 +47,7 @@ struct ServerOptions
     bool markers = true; // --no-markers turns them off
     QSize size {80, 24}; // --size
     int scrollbackLines = 1000; // --scrollback
+    bool screen = true; // --no-screen turns every console's off
     AccessSettings access;
     TlsSettings tls;
     LimitSettings limits;

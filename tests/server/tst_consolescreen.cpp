@@ -137,6 +137,7 @@ private Q_SLOTS:
     void aSerialConsoleKeepsItsSize();
     void noByteSequenceStopsTheScreen();
     void theScreenPageShowsWhatTheProgramDrew();
+    void withoutAScreenLateClientsGetBytesAndNobodyAnswers();
 };
 
 void tst_ConsoleScreen::aLateClientSeesTheProgramAsItIs_data()
@@ -447,6 +448,27 @@ void tst_ConsoleScreen::theScreenPageShowsWhatTheProgramDrew()
     // The index data has the screen's last line.
     answer = get("/consoles.json");
     QVERIFY2(bodyOf(answer).contains("\"lastLine\""), answer.constData());
+}
+
+void tst_ConsoleScreen::withoutAScreenLateClientsGetBytesAndNobodyAnswers()
+{
+    TestPty pty;
+    ConsoleSettings settings = smallHistory();
+    settings.screen = false;
+    ScreenServer server(std::make_unique<PtySource>(pty.path()), settings);
+    QVERIFY(server.listening);
+    QTRY_VERIFY(server.console->source().isUp());
+    QVERIFY(!server.console->screen().isEnabled());
+    QVERIFY(feed(pty, "\x1b[6n"));
+    QCOMPARE(guestInputFor(pty, 500), QByteArray());
+    const QByteArray stream = Workloads::editorSession(200 * 1024);
+    QVERIFY(feed(pty, stream));
+    QTRY_COMPARE(server.console->history().endOffset(), qint64(stream.size() + 4));
+    TestClient late(server.url());
+    QTRY_VERIFY(late.received.size() > 60 * 1024);
+    QTest::qWait(200);
+    QVERIFY(late.screens.empty());
+    QTRY_COMPARE(late.cursor.position(), qint64(stream.size() + 4));
 }
 
 QTEST_GUILESS_MAIN(tst_ConsoleScreen)
