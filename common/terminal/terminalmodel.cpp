@@ -135,11 +135,34 @@ void TerminalModel::applyColors()
 
 // --- output from the console -----------------------------------------------------------------
 
+size_t TerminalModel::pieceEnd(const char *data, size_t limit)
+{
+    const auto *bytes = reinterpret_cast<const unsigned char *>(data);
+    for (size_t i = limit; i > limit - std::min<size_t>(limit, 4096); --i) {
+        if (bytes[i - 1] == '\n')
+            return i;
+    }
+    size_t cut = limit;
+    while (cut > 1 && (bytes[cut] & 0xc0) == 0x80)
+        --cut; // bytes[cut] continues a character: cut before the character starts
+    return cut;
+}
+
 void TerminalModel::write(QByteArrayView bytes)
 {
     if (bytes.isEmpty())
         return;
     m_inputGuard.filter(bytes, [this](const char *data, size_t length) {
+        // libvterm 0.1.4 decodes a run of text onto the stack, four bytes a character: one
+        // write of 4 MiB of text overflows an 8 MiB stack. It gets pieces, each ending after a
+        // line feed where there is one, and never inside a UTF-8 character (which libvterm
+        // would not carry over to the next write).
+        while (length > MaxVTermWrite) {
+            const size_t cut = pieceEnd(data, MaxVTermWrite);
+            vterm_input_write(m_vterm.get(), data, cut);
+            data += cut;
+            length -= cut;
+        }
         vterm_input_write(m_vterm.get(), data, length);
     });
     m_modes.feed(bytes);

@@ -66,6 +66,8 @@ class TerminalModel : public QObject
 
 public:
     static constexpr int DefaultScrollback = 10'000;
+    // The most handed to libvterm at once (see write()).
+    static constexpr size_t MaxVTermWrite = 64 * 1024;
 
     explicit TerminalModel(QSize gridSize = {80, 24}, QObject *parent = nullptr);
     ~TerminalModel() override;
@@ -164,6 +166,8 @@ private:
     int onBell();
     int onResize(int rows, int columns, VTermPos &delta);
     void onOutput(const char *bytes, size_t length);
+    // Where a piece of at most `limit` bytes of data (which holds more) may end.
+    static size_t pieceEnd(const char *data, size_t limit);
     // Control sequences libvterm 0.1.4 does not know; the model answers the ones it can.
     int onUnknownCsi(const char *leader, const long arguments[], int count,
                      const char *intermediates, char command);

@@ -66,6 +66,8 @@ class tst_TerminalModel : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void megabytesOfTextInOneWriteAreShownWhole_data();
+    void megabytesOfTextInOneWriteAreShownWhole();
     void theSameBytesSplitAtAnyBoundaryGiveTheSameScreen_data();
     void theSameBytesSplitAtAnyBoundaryGiveTheSameScreen();
     void coloursResolveToTheirRgbValues_data();
@@ -96,6 +98,29 @@ private Q_SLOTS:
     void overwritingHalfAWideCharacterClearsTheOtherHalf();
     void erasedCellsTakeThePenAndScrolledLinesKeepTheirColours();
 };
+
+void tst_TerminalModel::megabytesOfTextInOneWriteAreShownWhole_data()
+{
+    QTest::addColumn<QByteArray>("unit");
+    QTest::newRow("ASCII, no line breaks") << QByteArray("abcdefgh");
+    QTest::newRow("three-byte characters") << QByteArray("日本語");
+    QTest::newRow("lines") << QByteArray("0123456789 line\r\n");
+}
+
+void tst_TerminalModel::megabytesOfTextInOneWriteAreShownWhole()
+{
+    // libvterm 0.1.4 overflowed an 8 MiB stack on one 4 MiB run of text (a crash of the whole
+    // server, since its screen writes what the console prints).
+    QFETCH(QByteArray, unit);
+    const QByteArray text = unit.repeated(6 * 1024 * 1024 / unit.size()) + "\r\nthe end";
+    TerminalModel model({80, 24});
+    model.write(text);
+    QCOMPARE(model.lineText(model.lineCount() - 24 + model.cursor().position.y()),
+             QStringLiteral("the end"));
+    // Nothing was cut inside a character: no replacement character anywhere on the screen.
+    for (int row = 0; row < 24; ++row)
+        QVERIFY(!model.lineText(model.scrollbackLines() + row).contains(QChar(0xfffd)));
+}
 
 void tst_TerminalModel::theSameBytesSplitAtAnyBoundaryGiveTheSameScreen_data()
 {
