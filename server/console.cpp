@@ -160,7 +160,7 @@ void Console::onData(QByteArrayView data)
         m_frameOffset = -1;
     }
     if (m_log)
-        m_log->flush();
+        m_log->write(data);
     for (ClientSession *session : m_clients)
         session->pump();
 }

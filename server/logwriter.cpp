@@ -54,6 +54,18 @@ void LogWriter::reopen()
     flush();
 }
 
+void LogWriter::write(QByteArrayView appended)
+{
+    const qint64 start = m_ring.endOffset() - appended.size();
+    if (!m_fd || !m_failure.isEmpty() || m_cursor != start) {
+        flush(); // catching up from the ring, or retrying: the ring is the record
+        return;
+    }
+    const qsizetype written = writeSome(appended);
+    m_cursor += written;
+    // What an error left unwritten is taken from the ring when writing works again.
+}
+
 void LogWriter::flush()
 {
     if (!m_fd) {

@@ -24,8 +24,11 @@ public:
 
     // Opens the file at start-up; an error here is the caller's to report and exit with.
     bool open(QString *error);
-    // Writes everything the ring has that the log does not; called after each append.
+    // Writes everything the ring has that the log does not.
     void flush();
+    // Called after each append with the bytes just appended: the log takes them from here when
+    // it is caught up, since a ring smaller than one read keeps only their tail.
+    void write(QByteArrayView appended);
     // Closes and opens the path again (after logrotate moved the file away).
     void reopen();
 

@@ -250,6 +250,7 @@ private Q_SLOTS:
     void anOffsetFromAnotherEpochReplaysTheHistory();
     void theSourceGoingAwayAndComingBackKeepsClients();
     void markersShowTheSourceComingAndGoingOnLinesOfTheirOwn();
+    void theLogHoldsEveryByteRead_data();
     void theLogHoldsEveryByteRead();
     void inputFromEveryClientArrivesInOrder();
     void inputBacksUpToTheClientsWhenTheGuestStopsReading();
@@ -557,12 +558,22 @@ void tst_Server::markersShowTheSourceComingAndGoingOnLinesOfTheirOwn()
     QCOMPARE(log.readAll(), client.received);
 }
 
+void tst_Server::theLogHoldsEveryByteRead_data()
+{
+    // Much smaller than the output: the log must not need it. Reads come in bursts of up to
+    // 64 KiB, so the smaller ones hold less than one read.
+    QTest::addColumn<qsizetype>("historySize");
+    for (const qsizetype size : {4 * 1024, 16 * 1024, 32 * 1024, 64 * 1024})
+        QTest::addRow("history of %lld KiB", qlonglong(size / 1024)) << size;
+}
+
 void tst_Server::theLogHoldsEveryByteRead()
 {
+    QFETCH(qsizetype, historySize);
     TestPty pty;
     QTemporaryDir dir;
     ConsoleSettings settings = plainSettings();
-    settings.historySize = 64 * 1024; // much smaller than the output: the log must not need it
+    settings.historySize = historySize;
     settings.logPath = dir.filePath(QStringLiteral("console.log"));
     TestServer server(pty.path(), settings);
     QTRY_VERIFY(server.console->source().isUp());
