@@ -263,7 +263,10 @@ void HttpFrontend::onHeadBytes(QTcpSocket *socket, PendingRequest *pending)
     default:
         break;
     }
-    if (!m_auth.enabled() && !hostAllowedWithoutAccessControl(head.value("Host"))) {
+    // A request without Host is no browser's (HTTP/1.0 health checkers send such): a rebinding
+    // page cannot make one.
+    const bool hostless = head.version == "HTTP/1.0" && head.value("Host").isEmpty();
+    if (!m_auth.enabled() && !hostless && !hostAllowedWithoutAccessControl(head.value("Host"))) {
         // A page on an attacker's name that resolves to this server (DNS rebinding) is its own
         // origin: without credentials, only names that cannot be rebound are served.
         refuse(socket, 403,
@@ -609,6 +612,9 @@ void HttpFrontend::setupRoutes()
         if (!m_consoles.find(name))
             return textResponse(QStringLiteral("no console named \"%1\"").arg(name.left(64)),
                                 StatusCode::NotFound);
+        if (!authorized(request, name))
+            return textResponse(QStringLiteral("you may not use console \"%1\"").arg(name.left(64)),
+                                StatusCode::Forbidden);
         // Relative, so that it also works below a reverse proxy's sub-path.
         QHttpServerResponse response(StatusCode::MovedPermanently);
         response.addHeader("Location", QUrl::toPercentEncoding(name) + '/');
@@ -620,6 +626,9 @@ void HttpFrontend::setupRoutes()
         if (!m_consoles.find(name))
             return textResponse(QStringLiteral("no console named \"%1\"").arg(name.left(64)),
                                 StatusCode::NotFound);
+        if (!authorized(request, name))
+            return textResponse(QStringLiteral("you may not use console \"%1\"").arg(name.left(64)),
+                                StatusCode::Forbidden);
         return notWebSocket();
     });
     // The screen, before the assets' pattern, which would take "screen" for a file name.
@@ -754,7 +763,11 @@ bool HttpFrontend::formFromOwnPage(const QHttpServerRequest &request) const
     const QByteArray origin = request.value("Origin");
     if (site == "same-origin" || site == "none")
         return true;
-    if (!site.isEmpty() || (!origin.isEmpty() && origin != "null"))
+    // Another site (or a sibling one) posted it: only an allowed origin, named, may.
+    if (!site.isEmpty())
+        return !origin.isEmpty() && origin != "null"
+            && originAllowed(origin, request.value("Host"), m_settings.access.allowedOrigins);
+    if (!origin.isEmpty() && origin != "null")
         return originAllowed(origin, request.value("Host"), m_settings.access.allowedOrigins);
     return true;
 }

@@ -97,16 +97,19 @@ RequestHeadReader::Status RequestHeadReader::feed(QByteArrayView bytes)
         }
     }
     const qsizetype searchFrom = std::max<qsizetype>(0, m_buffer.size() - 2);
-    m_buffer.append(bytes.first(std::min(bytes.size(), MaxHeadSize + 1 - m_buffer.size())));
+    // Empty lines before the request count against the limit too: the caller looks at no more
+    // than MaxHeadSize + 1 bytes, and must get an answer from them.
+    const qsizetype room = std::max<qsizetype>(0, MaxHeadSize + 1 - m_skipped - m_buffer.size());
+    m_buffer.append(bytes.first(std::min(bytes.size(), room)));
     const qsizetype end = findHeadEnd(m_buffer, searchFrom);
     if (end < 0) {
-        if (m_buffer.size() > MaxHeadSize) {
+        if (m_skipped + m_buffer.size() > MaxHeadSize) {
             m_error = QStringLiteral("request head larger than %1 bytes").arg(MaxHeadSize);
             m_status = Status::TooLarge;
         }
         return m_status;
     }
-    if (end > MaxHeadSize) {
+    if (m_skipped + end > MaxHeadSize) {
         m_error = QStringLiteral("request head larger than %1 bytes").arg(MaxHeadSize);
         return m_status = Status::TooLarge;
     }

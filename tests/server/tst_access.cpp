@@ -49,6 +49,9 @@ private Q_SLOTS:
     void withoutAccessControlOnlyUnrebindableHostsAreServed();
     void consoleNamesAndRedirectsTellStrangersNothing();
     void aChangedPasswordEndsItsSessions();
+    void anHttp10HealthCheckWithoutHostIsAnswered();
+    void aForbiddenConsoleIsForbiddenOnEveryPath();
+    void aCrossSiteLoginWithoutOriginIsRefused();
 
 private:
     QString m_operatorToken;
@@ -729,6 +732,51 @@ void tst_Access::withoutAccessControlOnlyUnrebindableHostsAreServed()
                          "13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
     QVERIFY2(upgrade.startsWith(served ? "HTTP/1.1 101" : "HTTP/1.1 403"), upgrade.constData());
     QTRY_COMPARE(server.clients(), served ? 1 : 0);
+}
+
+void tst_Access::anHttp10HealthCheckWithoutHostIsAnswered()
+{
+    // Health checkers send HTTP/1.0 without Host; no browser does, so no rebinding page can.
+    TestPty vm1;
+    TestPty vm2;
+    TestServer server(vm1, vm2, FrontendSettings {});
+    const QByteArray answer = exchange(server.frontend->port(), "GET /healthz HTTP/1.0\r\n\r\n");
+    QVERIFY2(answer.startsWith("HTTP/1.1 200"), answer.constData());
+}
+
+void tst_Access::aForbiddenConsoleIsForbiddenOnEveryPath()
+{
+    TestPty vm1;
+    TestPty vm2;
+    FrontendSettings settings;
+    settings.access = m_access;
+    TestServer server(vm1, vm2, settings);
+    const QByteArray token = "Authorization: Bearer " + m_vm2Token.toLatin1() + "\r\n";
+    for (const QByteArray path : {"/c/vm1", "/c/vm1/", "/c/vm1/ws", "/c/vm1/screen"}) {
+        const QByteArray answer
+            = exchange(server.frontend->port(),
+                       "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + token + "\r\n");
+        QVERIFY2(answer.startsWith("HTTP/1.1 403"), qPrintable(path + ": " + answer));
+    }
+}
+
+void tst_Access::aCrossSiteLoginWithoutOriginIsRefused()
+{
+    TestPty vm1;
+    TestPty vm2;
+    FrontendSettings settings;
+    settings.access = m_access;
+    TestServer server(vm1, vm2, settings);
+    const QByteArray form = "user=alice&password=" + QUrl::toPercentEncoding(Password);
+    for (const QByteArray site : {"cross-site", "same-site"}) {
+        const QByteArray answer
+            = exchange(server.frontend->port(),
+                       "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nSec-Fetch-Site: " + site
+                           + "\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                             "Content-Length: "
+                           + QByteArray::number(form.size()) + "\r\n\r\n" + form);
+        QVERIFY2(answer.startsWith("HTTP/1.1 403"), qPrintable(site + ": " + answer));
+    }
 }
 
 void tst_Access::consoleNamesAndRedirectsTellStrangersNothing()

@@ -256,6 +256,7 @@ private Q_SLOTS:
     void inputBacksUpToTheClientsWhenTheGuestStopsReading();
     void framesSentWithTheHandshakeAreNotLost();
     void anUpgradeWhoseLinesEndInBareLineFeedsCompletes();
+    void anUpgradeAfterAnEmptyLineCompletes();
     void inputSentWhileTheGuestCatchesUpArrivesOnce();
     void answersToAClientThatDoesNotReadAreBounded();
     void badControlMessagesGetErrorsAndTheSessionGoesOn();
@@ -716,6 +717,18 @@ void tst_Server::anUpgradeWhoseLinesEndInBareLineFeedsCompletes()
     QCOMPARE(server.console->clientCount(), 1);
 }
 
+void tst_Server::anUpgradeAfterAnEmptyLineCompletes()
+{
+    TestPty pty;
+    TestServer server(pty.path());
+    QTRY_VERIFY(server.console->source().isUp());
+    const QByteArray answer = statusLineFor(
+        server.frontend->port(),
+        "\r\n" + upgradeRequest("/ws", "Sec-WebSocket-Protocol: cloud-console.v1\r\n"));
+    QCOMPARE(answer, QByteArray("HTTP/1.1 101 Switching Protocols"));
+    QTRY_COMPARE(server.console->clientCount(), 1);
+}
+
 void tst_Server::inputSentWhileTheGuestCatchesUpArrivesOnce()
 {
     TestPty pty;
@@ -897,6 +910,11 @@ void tst_Server::refusedUpgradesNeverBecomeClients_data()
                                        << QByteArray("413");
     QTest::newRow("plain GET of the endpoint")
         << QByteArray("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n") << QByteArray("426");
+    // Empty lines before a request are allowed (RFC 9112 2.2), but count against the limit: a
+    // head too large behind them is refused at once, not left to time out.
+    QTest::newRow("a head too large behind empty lines") << QByteArray(100, '\n')
+            + "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " + QByteArray(17 * 1024, 'x')
+            + "\r\n\r\n" << QByteArray("431");
 }
 
 void tst_Server::refusedUpgradesNeverBecomeClients()
