@@ -11,20 +11,25 @@ using Terminal::Line;
 
 namespace {
 
-// A line's text without its blank tail; wide characters once, combining characters kept.
+// A cell's character as text: a space where nothing was written, a combining character kept.
+void appendCell(QString &text, const Cell &cell)
+{
+    if (cell.ch == 0) {
+        text += QLatin1Char(' ');
+        return;
+    }
+    text += QString::fromUcs4(&cell.ch, 1);
+    if (cell.combining != 0)
+        text += QString::fromUcs4(&cell.combining, 1);
+}
+
+// A line's text without its blank tail; a wide character once.
 QString lineText(const Line &line)
 {
     QString text;
     for (const Cell &cell : line) {
-        if (cell.width == 0)
-            continue;
-        if (cell.ch == 0) {
-            text += QLatin1Char(' ');
-            continue;
-        }
-        text += QString::fromUcs4(&cell.ch, 1);
-        if (cell.combining != 0)
-            text += QString::fromUcs4(&cell.combining, 1);
+        if (cell.width != 0)
+            appendCell(text, cell);
     }
     qsizetype end = text.size();
     while (end > 0 && text.at(end - 1) == QLatin1Char(' '))
@@ -69,14 +74,7 @@ std::vector<Run> runsOf(const Line &line)
             continue;
         if (runs.empty() || !runs.back().style.sameStyle(cell))
             runs.push_back({cell, QString()});
-        QString &text = runs.back().text;
-        if (cell.ch == 0) {
-            text += QLatin1Char(' ');
-            continue;
-        }
-        text += QString::fromUcs4(&cell.ch, 1);
-        if (cell.combining != 0)
-            text += QString::fromUcs4(&cell.combining, 1);
+        appendCell(runs.back().text, cell);
     }
     return runs;
 }

@@ -8,18 +8,6 @@ namespace CloudConsole::Terminal {
 
 namespace {
 
-// The xterm colour of an index from 16 to 255: the 6x6x6 cube, then the grey ramp.
-Rgb xtermColor(int index)
-{
-    if (index < 232) {
-        static constexpr int steps[] = {0x00, 0x5f, 0x87, 0xaf, 0xd7, 0xff};
-        const int cube = index - 16;
-        return rgb(steps[cube / 36], steps[(cube / 6) % 6], steps[cube % 6]);
-    }
-    const int grey = 8 + 10 * (index - 232);
-    return rgb(grey, grey, grey);
-}
-
 // Writes SGR sequences and text; remembers the last style written, so a run of cells in one
 // style costs one sequence.
 class Writer
@@ -117,11 +105,6 @@ private:
     Cell m_style;
     bool m_haveStyle = false;
 };
-
-QByteArray csi(int a, char final)
-{
-    return "\x1b[" + QByteArray::number(a) + final;
-}
 
 QByteArray csi(int a, int b, char final)
 {

@@ -35,6 +35,19 @@ constexpr int blueOf(Rgb color)
     return int(color & 0xff);
 }
 
+// Colours 16 to 255 as xterm has them: the 6x6x6 cube, then the grey ramp. (libvterm 0.1.4
+// builds its own from steps of 0x33; programs expect xterm's, as every common terminal has them.)
+constexpr Rgb xtermColor(int index)
+{
+    constexpr int steps[] = {0x00, 0x5f, 0x87, 0xaf, 0xd7, 0xff};
+    if (index < 232) {
+        const int cube = index - 16;
+        return rgb(steps[cube / 36], steps[(cube / 6) % 6], steps[cube % 6]);
+    }
+    const int grey = 8 + 10 * (index - 232);
+    return rgb(grey, grey, grey);
+}
+
 struct Cell
 {
     enum Flag : quint16 {

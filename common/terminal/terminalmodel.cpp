@@ -77,19 +77,6 @@ VTermColor rgbColor(Rgb rgb)
     return color;
 }
 
-// libvterm 0.1.4 builds colours 16..255 from steps of 0x33 and ignores palette changes above
-// 15; programs expect xterm's cube and grey ramp, as every common terminal has them.
-Rgb xtermColor(int index)
-{
-    if (index < 232) {
-        static constexpr int steps[] = {0x00, 0x5f, 0x87, 0xaf, 0xd7, 0xff};
-        const int cube = index - 16;
-        return rgb(steps[cube / 36], steps[(cube / 6) % 6], steps[cube % 6]);
-    }
-    const int grey = 8 + 10 * (index - 232);
-    return rgb(grey, grey, grey);
-}
-
 QSize boundedSize(QSize size)
 {
     // libvterm needs at least one cell; the protocol allows at most 1000 x 1000.

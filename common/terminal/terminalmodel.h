@@ -78,8 +78,8 @@ public:
     // in a colour of its own. Any escape sequence the guest left half-written is cancelled first.
     void markLine(const QString &text);
     // Answers to the guest's queries (device attributes, cursor position) are dropped while
-    // replies are disabled: the session disables them while history is replayed, because
-    // those queries were asked, and answered, long ago.
+    // replies are disabled; keys and pastes are not. The viewer disables them for good: the
+    // server answers the guest's queries, once (docs/protocol.md, "Terminal queries").
     void setRepliesEnabled(bool enabled) { m_repliesEnabled = enabled; }
     // Back to a new terminal of the same size: screens, scrollback, modes, title and pen.
     void reset();

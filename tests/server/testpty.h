@@ -8,6 +8,7 @@
 #include <QByteArray>
 #include <QElapsedTimer>
 #include <QString>
+#include <QTest>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -15,6 +16,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace CloudConsole::Test {
@@ -88,6 +90,24 @@ private:
     UniqueFd m_master;
     QString m_path;
 };
+
+// Writes bytes into the pty (the guest's output) while the server, in this thread, reads them:
+// waits by running the event loop, where TestPty::write would block it.
+inline bool feedWhileServing(TestPty &pty, QByteArrayView bytes, int timeoutMs = 30000)
+{
+    QElapsedTimer timer;
+    timer.start();
+    qsizetype done = 0;
+    while (done < bytes.size() && timer.elapsed() < timeoutMs) {
+        const ssize_t n = ::write(pty.master(), bytes.data() + done,
+                                  size_t(std::min<qsizetype>(bytes.size() - done, 4096)));
+        if (n > 0)
+            done += n;
+        else
+            QTest::qWait(1);
+    }
+    return done == bytes.size();
+}
 
 // A deterministic stream of n bytes starting at absolute offset start, so any slice of it can
 // be checked on its own.

@@ -69,23 +69,6 @@ struct ScreenServer
     bool listening = false;
 };
 
-// Writes into the pty (the guest's output) while the server, in this thread, reads it.
-bool feed(TestPty &pty, QByteArrayView bytes)
-{
-    QElapsedTimer timer;
-    timer.start();
-    qsizetype done = 0;
-    while (done < bytes.size() && timer.elapsed() < 30000) {
-        const ssize_t n = ::write(pty.master(), bytes.data() + done,
-                                  size_t(std::min<qsizetype>(bytes.size() - done, 4096)));
-        if (n > 0)
-            done += n;
-        else
-            QTest::qWait(1);
-    }
-    return done == bytes.size();
-}
-
 QByteArray workload(const QByteArray &name, qsizetype size)
 {
     if (name == "editor")
@@ -158,7 +141,7 @@ void tst_ConsoleScreen::aLateClientSeesTheProgramAsItIs()
     // The program drew its frame long ago; the 64 KiB history holds only its latest updates.
     const QByteArray stream = workload(name, 600 * 1024);
     const qsizetype early = 500 * 1024;
-    QVERIFY(feed(pty, stream.first(early)));
+    QVERIFY(feedWhileServing(pty, stream.first(early)));
     QTRY_COMPARE(server.console->history().endOffset(), qint64(early));
     QVERIFY(server.console->history().startOffset() > 0);
 
@@ -168,7 +151,7 @@ void tst_ConsoleScreen::aLateClientSeesTheProgramAsItIs()
     QCOMPARE(late.screens[0].rows, 24);
     QVERIFY(late.screens[0].complete);
     // The program goes on; the client follows from where its screen stood.
-    QVERIFY(feed(pty, stream.sliced(early)));
+    QVERIFY(feedWhileServing(pty, stream.sliced(early)));
     QTRY_COMPARE(late.cursor.position(), qint64(stream.size()));
 
     const auto everything = terminalOf(stream);
@@ -190,7 +173,7 @@ void tst_ConsoleScreen::aReconnectAcrossAGapGetsTheScreen()
     QVERIFY(server.listening);
     QTRY_VERIFY(server.console->source().isUp());
     const QByteArray stream = Workloads::editorSession(400 * 1024);
-    QVERIFY(feed(pty, stream.first(10'000)));
+    QVERIFY(feedWhileServing(pty, stream.first(10'000)));
     QTRY_COMPARE(server.console->history().endOffset(), qint64(10'000));
 
     std::optional<TestClient> first(std::in_place, server.url());
@@ -199,7 +182,7 @@ void tst_ConsoleScreen::aReconnectAcrossAGapGetsTheScreen()
     const QString epoch = first->hello->epoch;
     first.reset();
 
-    QVERIFY(feed(pty, stream.sliced(10'000)));
+    QVERIFY(feedWhileServing(pty, stream.sliced(10'000)));
     QTRY_COMPARE(server.console->history().endOffset(), qint64(stream.size()));
     TestClient again(server.url(QStringLiteral("offset=10000&epoch=%1").arg(epoch)));
     QTRY_COMPARE(again.screens.size(), size_t(1));
@@ -217,14 +200,14 @@ void tst_ConsoleScreen::aClientThatAsksGetsTheScreenAndGoesOnFromIt()
     QVERIFY(server.listening);
     QTRY_VERIFY(server.console->source().isUp());
     const QByteArray stream = Workloads::installerDialog(30'000);
-    QVERIFY(feed(pty, stream.first(20'000)));
+    QVERIFY(feedWhileServing(pty, stream.first(20'000)));
     TestClient client(server.url());
     QTRY_COMPARE(client.cursor.position(), qint64(20'000));
     QTRY_COMPARE(server.console->screen().offset(), qint64(20'000));
     client.send(ScreenRequest {});
     QTRY_COMPARE(client.screens.size(), size_t(1));
     QCOMPARE(client.screens[0].offset, qint64(20'000));
-    QVERIFY(feed(pty, stream.sliced(20'000)));
+    QVERIFY(feedWhileServing(pty, stream.sliced(20'000)));
     QTRY_COMPARE(client.cursor.position(), qint64(stream.size()));
     const QString why = difference(*terminalOf(stream), *terminalOf(client.display));
     QVERIFY2(why.isEmpty(), qPrintable(why));
@@ -241,7 +224,7 @@ void tst_ConsoleScreen::rawClientsOfAWrappedHistoryStartOnALine()
     QByteArray stream;
     for (int i = 0; stream.size() < 200'000; ++i)
         stream += line + QByteArray::number(i) + "\r\n";
-    QVERIFY(feed(pty, stream));
+    QVERIFY(feedWhileServing(pty, stream));
     QTRY_COMPARE(server.console->history().endOffset(), qint64(stream.size()));
     const qint64 start = server.console->history().startOffset();
     QVERIFY(start > 0);
@@ -275,7 +258,7 @@ void tst_ConsoleScreen::everyQueryGetsOneAnswerWhateverTheClients()
         QTRY_VERIFY(watching.back()->hello.has_value());
     }
     // What systemd, resize(1) and vim ask on a serial line: cursor position, size, attributes.
-    QVERIFY(feed(pty, "login: \x1b[6n\x1b[18t\x1b[c"));
+    QVERIFY(feedWhileServing(pty, "login: \x1b[6n\x1b[18t\x1b[c"));
     const QByteArray answers = guestInputFor(pty, 1000);
     QCOMPARE(answers, QByteArray("\x1b[1;8R\x1b[8;24;80t\x1b[?1;2c"));
     QCOMPARE(server.console->screen().answeredQueries(), qint64(1));
@@ -331,7 +314,7 @@ void tst_ConsoleScreen::aSerialConsoleKeepsItsSize()
     QVERIFY(a.sizes.empty());
     QCOMPARE(server.console->screen().size(), QSize(80, 24));
     // What the guest asks is answered with the size it really has.
-    QVERIFY(feed(pty, "\x1b[18t"));
+    QVERIFY(feedWhileServing(pty, "\x1b[18t"));
     QCOMPARE(guestInputFor(pty, 500), QByteArray("\x1b[8;24;80t"));
 }
 
@@ -365,7 +348,7 @@ void tst_ConsoleScreen::noByteSequenceStopsTheScreen()
     // Whatever modes the random bytes left, a reset and a line must come through.
     hostile += "\x18\x1b"
                "cstill alive\r\n";
-    QVERIFY(feed(pty, hostile));
+    QVERIFY(feedWhileServing(pty, hostile));
     QTRY_COMPARE(server.console->history().endOffset(), qint64(hostile.size()));
     const qint64 end = hostile.size();
     QTRY_COMPARE_WITH_TIMEOUT(server.console->screen().offset(), end, 20000);
@@ -384,7 +367,7 @@ void tst_ConsoleScreen::theScreenPageShowsWhatTheProgramDrew()
     QVERIFY(server.listening);
     QTRY_VERIFY(server.console->source().isUp());
     const QByteArray stream = Workloads::installerDialog(200 * 1024);
-    QVERIFY(feed(pty, stream));
+    QVERIFY(feedWhileServing(pty, stream));
     QTRY_COMPARE(server.console->screen().offset(), qint64(stream.size()));
     const auto reference = terminalOf(stream);
 
@@ -459,10 +442,10 @@ void tst_ConsoleScreen::withoutAScreenLateClientsGetBytesAndNobodyAnswers()
     QVERIFY(server.listening);
     QTRY_VERIFY(server.console->source().isUp());
     QVERIFY(!server.console->screen().isEnabled());
-    QVERIFY(feed(pty, "\x1b[6n"));
+    QVERIFY(feedWhileServing(pty, "\x1b[6n"));
     QCOMPARE(guestInputFor(pty, 500), QByteArray());
     const QByteArray stream = Workloads::editorSession(200 * 1024);
-    QVERIFY(feed(pty, stream));
+    QVERIFY(feedWhileServing(pty, stream));
     QTRY_COMPARE(server.console->history().endOffset(), qint64(stream.size() + 4));
     TestClient late(server.url());
     QTRY_VERIFY(late.received.size() > 60 * 1024);

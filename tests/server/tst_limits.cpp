@@ -198,23 +198,6 @@ private:
     QByteArray m_buffer;
 };
 
-// Writes bytes into the pty (the guest's output) while the server, in this thread, reads them.
-bool feed(TestPty &pty, const QByteArray &bytes)
-{
-    QElapsedTimer timer;
-    timer.start();
-    qsizetype done = 0;
-    while (done < bytes.size() && timer.elapsed() < 30000) {
-        const ssize_t n = ::write(pty.master(), bytes.constData() + done,
-                                  size_t(std::min<qsizetype>(bytes.size() - done, 4096)));
-        if (n > 0)
-            done += n;
-        else
-            QTest::qWait(2);
-    }
-    return done == bytes.size();
-}
-
 // A numbered input record of exactly `size` bytes: "<tag><number>:" padded with its tag.
 QByteArray record(char tag, int number, qsizetype size)
 {
@@ -505,7 +488,7 @@ void tst_Limits::aClientThatReadsNothingIsCutOffAfterTheCloseGrace()
 
     // Output fills everything between the server and the client that does not read, so the
     // close frame can never leave: the server has to cut the connection itself.
-    QVERIFY(feed(pty, pattern(0, 1024 * 1024)));
+    QVERIFY(feedWhileServing(pty, pattern(0, 1024 * 1024)));
     QTRY_COMPARE_WITH_TIMEOUT(alive.received.size(), qsizetype(1024 * 1024), 30000);
     QElapsedTimer timer;
     timer.start();
