@@ -2,6 +2,7 @@
 # Installs what cloud-console needs on Debian 12, from Debian's archive only.
 #   scripts/install-deps.sh          to build the server and the viewer
 #   scripts/install-deps.sh --test   also what the tests need: a browser, nginx, an X server
+#   scripts/install-deps.sh --fuzz   also clang 14 with libFuzzer and the sanitizers' runtimes
 set -euo pipefail
 
 packages=(build-essential cmake ninja-build pkg-config git
@@ -10,11 +11,24 @@ packages=(build-essential cmake ninja-build pkg-config git
 # The page is bundled with npm packages; Debian's nodejs and npm do, unless a node is there.
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)
-if [[ "${1:-}" == --test ]]; then
-    packages+=(chromium nginx-light xvfb xauth xdotool imagemagick
-               fonts-dejavu-core fonts-noto-color-emoji
-               qemu-system-x86 linux-image-amd64 busybox-static cpio groff-base file openssl)
-fi
+for flag in "$@"; do
+    case "$flag" in
+    --test)
+        packages+=(chromium nginx-light xvfb xauth xdotool imagemagick
+                   fonts-dejavu-core fonts-noto-color-emoji
+                   qemu-system-x86 linux-image-amd64 busybox-static cpio groff-base file openssl)
+        ;;
+    --fuzz)
+        # The fuzz preset (scripts/fuzz.sh): Debian 12's clang is 14; libFuzzer and the ASan
+        # and UBSan runtimes are in libclang-rt-14-dev, llvm-symbolizer (stack traces) in llvm-14.
+        packages+=(clang-14 libclang-rt-14-dev llvm-14)
+        ;;
+    *)
+        echo "install-deps: unknown option $flag (--test, --fuzz)" >&2
+        exit 2
+        ;;
+    esac
+done
 
 missing=()
 for package in "${packages[@]}"; do

@@ -581,7 +581,7 @@ void HttpFrontend::setupRoutes()
     using Method = QHttpServerRequest::Method;
     m_http.route("/healthz", [] { return textResponse(QStringLiteral("ok"), StatusCode::Ok); });
     setupStatusRoutes();
-    m_http.route("/login", Method::Get, [this](const QHttpServerRequest &request) {
+    m_http.route("/login", Method::Get, [](const QHttpServerRequest &request) {
         const QString next = QUrlQuery(request.url()).queryItemValue(QStringLiteral("next"));
         return QHttpServerResponse("text/html; charset=utf-8", loginPage(next, QString()));
     });

@@ -84,6 +84,10 @@ QString SourceSpec::toString() const
 {
     switch (kind) {
     case Kind::Pty:
+        // A bare path may hold a '?', which pty: would take for its query: such a path stands
+        // for itself (only a bare path can hold one, so it is a serial pty).
+        if (target.contains(u'?'))
+            return target;
         return withQuery(QStringLiteral("pty:") + target, {deviceQuery(device)});
     case Kind::ChApi:
         return withQuery(QStringLiteral("ch:") + target, {deviceQuery(device)});
@@ -105,12 +109,16 @@ QString SourceSpec::toString() const
 std::optional<SourceSpec> parseSourceSpec(const QString &text, QString *error)
 {
     SourceSpec spec;
-    static const QRegularExpression typed(QStringLiteral("^([a-z][a-z0-9+.-]*):(.*)$"));
+    // The whole text, line breaks included: with '$' and a '.' that stops at them, "pty:/a\nb"
+    // would be a bare path, and its canonical form "pty:pty:/a\nb" another one.
+    static const QRegularExpression typed(QStringLiteral("^([a-z][a-z0-9+.-]*):(.*)\\z"),
+                                          QRegularExpression::DotMatchesEverythingOption);
     const auto match = typed.match(text);
     // A path is a pty; so is anything that does not start with a type (a relative path).
     if (text.startsWith(QLatin1Char('/')) || text.startsWith(QLatin1Char('.'))
         || !match.hasMatch()) {
-        if (text.isEmpty()) {
+        // Blanks are no path either (and "pty:  " is refused as one).
+        if (text.trimmed().isEmpty()) {
             *error = QStringLiteral("the console source is empty");
             return std::nullopt;
         }

@@ -175,6 +175,12 @@ void tst_Options::aSourceSpecSaysWhereTheConsoleIs_data()
                           << "tcp:127.0.0.1:4555";
     QTest::newRow("telnet: with IPv6") << "telnet:[::1]:4556"
                                        << "telnet:[::1]:4556";
+    // A bare path stands for itself, '?' and line breaks included (found by fuzzing: their
+    // canonical forms did not parse back to them).
+    QTest::newRow("a bare path with a question mark") << "/dev/pts/3?device=console"
+                                                      << "/dev/pts/3?device=console";
+    QTest::newRow("a typed spec with a line break") << "pty:/run/a\nb"
+                                                    << "pty:/run/a\nb";
     QTest::newRow("a virtio-console pty") << "pty:/dev/pts/4?device=console"
                                           << "pty:/dev/pts/4?device=console";
     QTest::newRow("device=serial is the default") << "pty:/dev/pts/4?device=serial"
@@ -217,6 +223,11 @@ void tst_Options::aSourceSpecSaysWhereTheConsoleIs()
     QVERIFY2(parsed.outcome == Outcome::Run, qPrintable(parsed.text));
     QCOMPARE(parsed.options.source, spec);
     QCOMPARE(parsed.options.sourceSpec.toString(), canonical);
+    // The canonical form is the same console again.
+    QString error;
+    const std::optional<SourceSpec> again = parseSourceSpec(canonical, &error);
+    QVERIFY2(again, qPrintable(error));
+    QCOMPARE(again->toString(), canonical);
 }
 
 void tst_Options::aBadCommandLineIsAnErrorWithOneLine_data()
@@ -225,6 +236,8 @@ void tst_Options::aBadCommandLineIsAnErrorWithOneLine_data()
     QTest::addColumn<QString>("mentions"); // a word the error must contain
 
     QTest::newRow("nothing") << commandLine("") << "pty";
+    QTest::newRow("a blank source")
+        << (QStringList {QStringLiteral("cloud-console"), QStringLiteral("  ")}) << "empty";
     QTest::newRow("size without rows") << commandLine("/dev/pts/1 --size 80") << "COLSxROWS";
     QTest::newRow("size of zero columns") << commandLine("/dev/pts/1 --size 0x24") << "0x24";
     QTest::newRow("size over 1000") << commandLine("/dev/pts/1 --size 80x1001") << "1000";
