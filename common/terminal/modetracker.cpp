@@ -41,10 +41,14 @@ void ModeTracker::feed(QByteArrayView bytes)
 {
     for (const char c : bytes) {
         m_startedNow = false;
+        const bool inSequence = m_state == State::Escape || m_state == State::Csi;
         step(c);
+        // A control character inside an escape or CSI is carried out at once and is no part of
+        // the sequence: replayed, it would act twice.
+        const bool executed = inSequence && quint8(c) < 0x20 && c != Esc;
         if (m_state == State::Ground)
             m_unfinished.clear();
-        else if (!m_startedNow && m_unfinished.size() < MaxUnfinished)
+        else if (!m_startedNow && !executed && m_unfinished.size() < MaxUnfinished)
             m_unfinished += c;
     }
 }
@@ -159,9 +163,12 @@ void ModeTracker::onCsiFinal(char final)
     if (final == 'r' && !m_prefix && !m_intermediate) {
         const int top = m_parameterCount > 0 ? m_parameters[0] : 0;
         const int bottom = m_parameterCount > 1 ? m_parameters[1] : 0;
-        // A region of less than two lines is ignored, as xterm and libvterm ignore it.
-        if (bottom != 0 && std::max(top, 1) >= bottom)
+        // An empty region is the whole screen again, as libvterm makes it (DECSTBM in state.c).
+        if (bottom != 0 && std::max(top, 1) > bottom) {
+            m_modes.scrollTop = 0;
+            m_modes.scrollBottom = 0;
             return;
+        }
         m_modes.scrollTop = top;
         m_modes.scrollBottom = bottom;
         return;

@@ -170,9 +170,16 @@ QByteArray ScreenSerializer::serialize(const TerminalModel &model)
 
     const TerminalModes &modes = model.modes();
     // The scroll region homes the cursor, so it comes before the cursor's position.
-    if (modes.scrollTop != 0 || modes.scrollBottom != 0)
-        w.out += csi(std::max(modes.scrollTop, 1),
-                     modes.scrollBottom > 0 ? modes.scrollBottom : rows, 'r');
+    // The region as libvterm applies it: clamped to the screen, and the whole screen when that
+    // leaves it empty (DECSTBM in its state.c).
+    int regionTop = std::clamp(modes.scrollTop, 1, rows); // 1-based
+    int regionBottom = modes.scrollBottom > 0 ? std::min(modes.scrollBottom, rows) : rows;
+    if (regionBottom < regionTop) {
+        regionTop = 1;
+        regionBottom = rows;
+    }
+    if (regionTop != 1 || regionBottom != rows)
+        w.out += csi(regionTop, regionBottom, 'r');
     if (modes.applicationCursorKeys)
         w.out += privateMode(1, true);
     if (modes.applicationKeypad)
@@ -223,7 +230,7 @@ QByteArray ScreenSerializer::serialize(const TerminalModel &model)
     int row = cursor.position.y() + 1;
     if (modes.originMode) {
         w.out += privateMode(6, true);
-        row -= std::max(modes.scrollTop, 1) - 1;
+        row -= regionTop - 1;
     }
     w.out += csi(std::max(row, 1), cursor.position.x() + 1, 'H');
     const int shape = cursor.shape == TerminalCursor::Shape::Underline ? 3
