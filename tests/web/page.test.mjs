@@ -1,6 +1,6 @@
 // The page's own features: find bar, settings (shortcuts, localStorage, URL overrides), theme,
-// actions (download, BREAK, resize) with their reasons, keyboard-only use, screen-reader mode,
-// renderer fallback. Also takes the screenshot used in the README.
+// actions (download, BREAK, fit to window) with their reasons, keyboard-only use, screen-reader
+// mode, following the window, renderer fallback. Also takes the screenshot used in the README.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -93,7 +93,7 @@ test('settings panel by keyboard only: theme and screen-reader mode', async () =
     await waitForState(page, 'connected');
     await page.keyboard.press('Control+Shift+O'); // from the terminal to the toolbar
     assert.equal(await focused(), 'find-button');
-    for (let i = 0; i < 4; i += 1)
+    for (let i = 0; i < 5; i += 1) // Download, Redraw, Send BREAK, Fit to window, Settings
         await page.keyboard.press('Tab');
     assert.equal(await focused(), 'settings-button');
     await page.keyboard.press('Enter');
@@ -127,7 +127,7 @@ test('settings panel by keyboard only: theme and screen-reader mode', async () =
     await page.keyboard.press('Escape');
 });
 
-test('actions: BREAK is shown unavailable with the reason; resize follows the window', async () => {
+test('actions: BREAK is shown unavailable with the reason; Fit to window is available', async () => {
     const caps = await cc(page, 'cc.capabilities');
     assert.equal(typeof caps.break, 'boolean');
     const breakButton = page.locator('#break-button');
@@ -178,50 +178,60 @@ test('renderer: WebGL when available, the DOM renderer on request or as fallback
     assert.ok(await page.evaluate(() => !!document.querySelector('.xterm-rows')));
 });
 
-test('the terminal fills the window and the console follows its size', async () => {
-    const sizer = await startServer({
-        name: 'sizer',
-        exec: 'stty raw -echo; old=; while :; do s=$(stty size); '
-            + 'if [ "$s" != "$old" ]; then printf "size %s\\r\\n" "$s"; old=$s; fi; sleep 0.1; done',
-    });
+const SIZER = 'stty raw -echo; old=; while :; do s=$(stty size); '
+    + 'if [ "$s" != "$old" ]; then printf "size %s\\r\\n" "$s"; old=$s; fi; sleep 0.1; done';
+
+// Waits until the page has sent `sent` resizes and the program in the console reports the last
+// one, which the page's terminal has too (the console's size); returns it. On a timeout the
+// error names all three.
+async function ptyFollows(on, sent) {
+    let seen = {};
+    try {
+        return await waitFor(async () => {
+            const { cols, rows } = await cc(on, 'cc.size');
+            const resizes = await cc(on, 'cc.resizesSent');
+            const lines = (await cc(on, 'cc.bufferText()')).split('\n')
+                .filter((l) => l.startsWith('size ')).map((l) => l.trimEnd());
+            const last = resizes.at(-1);
+            seen = { terminal: `${rows} ${cols}`, pty: lines.slice(-3), resizes };
+            return resizes.length === sent && last.cols === cols && last.rows === rows
+                && lines.at(-1) === `size ${rows} ${cols}` && { cols, rows };
+        }, 'the pty and the terminal to have the size the page sent');
+    } catch (e) {
+        throw new Error(`${e.message}; seen ${JSON.stringify(seen)}`);
+    }
+}
+
+test('following the window (a setting): the console takes the window\'s size as it changes', async () => {
+    const sizer = await startServer({ name: 'sizer', exec: SIZER });
     await page.setViewportSize({ width: 1000, height: 600 });
-    await page.goto(sizer.url);
+    await page.goto(`${sizer.url}?followWindow=1`);
     await waitForState(page, 'connected');
-    // The pty reports its size whenever it changes; it settles on the terminal's current size.
-    // On a timeout the error names the terminal's size and the last sizes the pty reported.
-    const ptyFollows = async () => {
-        let seen = {};
-        try {
-            return await waitFor(async () => {
-                const { cols, rows } = await cc(page, 'cc.size');
-                const lines = (await cc(page, 'cc.bufferText()')).split('\n')
-                    .filter((l) => l.startsWith('size ')).map((l) => l.trimEnd());
-                seen = { terminal: `${rows} ${cols}`, pty: lines.slice(-3) };
-                return lines.at(-1) === `size ${rows} ${cols}` && { cols, rows };
-            }, 'the pty to have the terminal\'s size');
-        } catch (e) {
-            throw new Error(`${e.message}; seen ${JSON.stringify(seen)}`);
-        }
-    };
-    const wide = await ptyFollows();
+    const wide = await ptyFollows(page, 1);
     assert.ok(wide.cols > 80 && wide.rows > 20, JSON.stringify(wide));
+    assert.deepEqual(await cc(page, 'cc.consoleSize'), wide);
 
     await page.setViewportSize({ width: 700, height: 420 });
-    await waitFor(async () => (await cc(page, 'cc.size')).cols < wide.cols, 'the terminal to follow the window');
-    const narrow = await ptyFollows();
+    await waitFor(async () => (await cc(page, 'cc.size')).cols < wide.cols, 'the console to follow the window');
+    const narrow = await ptyFollows(page, 2);
     assert.ok(narrow.cols < wide.cols && narrow.rows < wide.rows, JSON.stringify([wide, narrow]));
+
+    // Turned off in the settings: the window changes, the console keeps its size.
+    await page.click('#settings-button');
+    await page.uncheck('#set-follow-window');
+    await page.keyboard.press('Escape');
+    assert.equal(await cc(page, 'cc.settings.followWindow'), false);
     await page.setViewportSize({ width: 1000, height: 600 });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    assert.deepEqual(await cc(page, 'cc.size'), narrow);
+    await sizer.stop();
 });
 
-// The page sends its size once it is connected, however late the hello comes: a page whose
-// last resize timer fired before the hello (a slow connection, a reconnect) must not leave the
-// pty at its old size. The WebSocket is held back for a second here to make that certain.
-test('the console gets the terminal size when the hello comes late', async () => {
-    const sizer = await startServer({
-        name: 'late-hello',
-        exec: 'stty raw -echo; old=; while :; do s=$(stty size); '
-            + 'if [ "$s" != "$old" ]; then printf "size %s\\r\\n" "$s"; old=$s; fi; sleep 0.1; done',
-    });
+// A page that follows its window sends its size once it is connected, however late the hello
+// comes: a page whose window settled before the hello (a slow connection, a reconnect) must not
+// leave the pty at its old size. The WebSocket is held back for a second here to make that certain.
+test('the console gets the window\'s size when the hello comes late', async () => {
+    const sizer = await startServer({ name: 'late-hello', exec: SIZER });
     const late = await context.newPage();
     try {
         await late.routeWebSocket(/\/ws(\?|$)/, async (ws) => {
@@ -230,18 +240,10 @@ test('the console gets the terminal size when the hello comes late', async () =>
             upstream.onMessage((message) => ws.send(message));
             ws.onMessage((message) => upstream.send(message));
         });
-        await late.goto(sizer.url);
+        await late.goto(`${sizer.url}?followWindow=1`);
         await waitForState(late, 'connected');
-        let seen = {};
-        await waitFor(async () => {
-            const { cols, rows } = await cc(late, 'cc.size');
-            const lines = (await cc(late, 'cc.bufferText()')).split('\n')
-                .filter((l) => l.startsWith('size ')).map((l) => l.trimEnd());
-            seen = { terminal: `${rows} ${cols}`, pty: lines.slice(-3) };
-            return lines.at(-1) === `size ${rows} ${cols}`;
-        }, 'the pty to have the terminal\'s size', 5000).catch((e) => {
-            throw new Error(`${e.message}; seen ${JSON.stringify(seen)}`);
-        });
+        const size = await ptyFollows(late, 1);
+        assert.ok(size.cols > 80, JSON.stringify(size));
     } finally {
         await late.close();
         await sizer.stop();
@@ -303,9 +305,11 @@ test('screenshot of the page for the README', async () => {
         cwd: home,
         env: { HOME: home, PS1: 'root@vm-demo:~# ', ENV: '' },
     });
-    await page.goto(`${shell.url}?theme=dark&fontSize=14`);
+    // The console follows the window, as a person working alone in it would have it.
+    await page.goto(`${shell.url}?theme=dark&fontSize=14&followWindow=1`);
     await waitForState(page, 'connected');
     await waitForText(page, 'root@vm-demo:~#');
+    await waitFor(async () => (await cc(page, 'cc.size')).cols > 80, 'the console to fit the window');
     const commands = [
         'cat boot.log',
         'ls -F',

@@ -1,9 +1,12 @@
 // The cloud-console web page: a terminal attached to one console over protocol v1.
 //
-// Output bytes go straight into the terminal; the connection (connection.js) keeps the offset so
-// a reconnect resumes exactly where the page stopped. Keystrokes leave as binary frames. While
-// the page is not connected, input is refused visibly (a notice says how many bytes were not
-// sent) rather than queued: typing into a console the person cannot see is never safe.
+// Output bytes, size changes and screens go into the terminal in stream order (screen.js); the
+// connection (connection.js) keeps the offset so a reconnect resumes exactly where the page
+// stopped. The terminal has the console's size, not the window's (size.js). Keystrokes leave as
+// binary frames; the terminal's answers to queries in the output do not (queries.js): the
+// server answers those. While the page is not connected, input is refused visibly (a notice
+// says how many bytes were not sent) rather than queued: typing into a console the person
+// cannot see is never safe.
 
 import '@xterm/xterm/css/xterm.css';
 import './app.css';
@@ -17,7 +20,10 @@ import { WebglAddon } from '@xterm/addon-webgl';
 
 import { Connection, fetchHistory } from './connection.js';
 import { ErrorCode, SUBPROTOCOL, VERSION } from './protocol.js';
+import { onUserData, silenceQueries } from './queries.js';
+import { TerminalFeed } from './screen.js';
 import { FONT_SIZE_MAX, FONT_SIZE_MIN, Settings } from './settings.js';
+import { fitRequest, keepInView, watchSize } from './size.js';
 import { THEMES } from './themes.js';
 
 const $ = (id) => document.getElementById(id);
@@ -64,6 +70,7 @@ term.loadAddon(new WebLinksAddon((event, uri) => {
         opened.opener = null;
 }));
 
+silenceQueries(term);
 term.open($('terminal'));
 term.element.setAttribute('aria-label', 'Console output');
 
@@ -100,8 +107,10 @@ function log(text) {
 
 const view = {
     name: null,
-    shownOffset: null, // offset one past the last byte the terminal has parsed
+    title: '', // the title the console's program gave its terminal
     gaps: [],
+    screens: [], // the screens drawn: {offset, cols, rows, complete, at}
+    resizesSent: [], // the resizes this page asked for: {cols, rows, at}
     notices: [],
     refusedBytes: 0,
     serverErrors: [],
@@ -117,9 +126,25 @@ function pathConsoleName() {
 function setName(name) {
     view.name = name;
     $('console-name').textContent = name;
-    document.title = `${name} — cloud-console`;
+    renderTitle();
     term.element.setAttribute('aria-label', `Console ${name}`);
 }
+
+// The program's title (OSC 0 or 2: a full-screen program's name, a shell's directory) beside the
+// console's name, and in the window's title after it.
+function setTitle(title) {
+    view.title = title;
+    renderTitle();
+}
+
+function renderTitle() {
+    const title = oneLine(view.title, 120);
+    $('terminal-title').textContent = title;
+    $('terminal-title').hidden = !title;
+    $('terminal-title').title = view.title;
+    document.title = title ? `${view.name}: ${title} — cloud-console` : `${view.name} — cloud-console`;
+}
+term.onTitleChange(setTitle);
 
 let noticeTimer = null;
 function notice(text, kind = 'warning') {
@@ -139,6 +164,14 @@ function notice(text, kind = 'warning') {
 const MARK_GAP = '\x1b[0;1;38;2;34;24;0;48;2;247;193;72m';
 const MARK_EPOCH = '\x1b[0;1;38;2;0;30;40;48;2;120;214;228m';
 
+// Everything that goes into the terminal, in stream order: output, the page's marker lines, the
+// console's size, screens.
+const feed = new TerminalFeed(term, {
+    onShown: infoSoon,
+    // A screen starts from nothing: the title too, unless its data sets one.
+    onScreen: () => setTitle(''),
+});
+
 // --- connection --------------------------------------------------------------------------------
 
 function numberOption(name, fallback) {
@@ -154,35 +187,52 @@ const connection = new Connection(location.href, {
         watchSession(state);
         renderStatus();
         // The connection takes messages only from here on (it counts as connected after
-        // onHello), so the size goes now: also after every reconnect.
-        if (state === 'connected')
-            sendSize();
+        // onHello): a page that follows its window gives the console its size now, also after
+        // every reconnect.
+        if (state === 'connected' && settings.get('followWindow'))
+            fitConsole();
     },
     onHello(hello, { epochChanged }) {
         setName(hello.console);
+        feed.resize(hello.size.cols, hello.size.rows);
         if (epochChanged) {
-            term.write(`\r\n${MARK_EPOCH} ── the server restarted: its history starts again here ── \x1b[0m\r\n`,
-                       () => { view.shownOffset = hello.offset; });
-        } else if (view.shownOffset === null) {
-            view.shownOffset = hello.offset;
+            feed.line(`\r\n${MARK_EPOCH} ── the server restarted: its history starts again here ── \x1b[0m\r\n`,
+                      hello.offset);
+        } else {
+            feed.startAt(hello.offset);
         }
         $('readonly-badge').hidden = hello.writable;
         updateActions();
+        renderInfo();
     },
     onOutput(bytes, endOffset) {
-        term.write(bytes, () => {
-            view.shownOffset = endOffset;
-            infoSoon();
-        });
+        feed.output(bytes, endOffset);
     },
     onGap(gap) {
         view.gaps.push(gap);
-        term.write(`\r\n${MARK_GAP} … ${gap.bytes} bytes skipped … \x1b[0m\r\n`,
-                   () => { view.shownOffset = gap.to; });
+        // When a screen follows (the server sends one after a gap when it can), it clears
+        // this line with everything else: the page then stands where the screen puts it.
+        feed.line(`\r\n${MARK_GAP} … ${gap.bytes} bytes skipped … \x1b[0m\r\n`, gap.to);
     },
     onSource() {
         renderStatus();
         updateActions();
+    },
+    onSize(size) {
+        feed.resize(size.cols, size.rows);
+        updateActions();
+        renderInfo();
+    },
+    onScreen(screen) {
+        const { offset, cols, rows, complete } = screen;
+        view.screens.push({ offset, cols, rows, complete, at: Date.now() });
+        if (view.screens.length > 50)
+            view.screens.shift();
+        feed.screen(screen);
+        if (!complete)
+            notice('The server\'s screen may be incomplete: it skipped output during a flood');
+        updateActions();
+        renderInfo();
     },
     onServerError(error) {
         view.serverErrors.push(error);
@@ -378,12 +428,14 @@ function renderStatus() {
     renderInfo();
 }
 
-// The quieter half of the status bar: where the output stands, the size, the renderer.
+// The quieter half of the status bar: where the output stands, the console's size (which the
+// terminal has), the renderer.
 function renderInfo() {
     const parts = [];
-    if (view.shownOffset !== null)
-        parts.push(`offset ${view.shownOffset}`);
-    parts.push(`${term.cols}×${term.rows}`);
+    if (feed.shownOffset !== null)
+        parts.push(`offset ${feed.shownOffset}`);
+    const size = consoleSize();
+    parts.push(`${size.cols}×${size.rows}`);
     parts.push(renderer === 'webgl' ? 'WebGL' : 'DOM renderer');
     $('status-info').textContent = parts.join(' · ');
 }
@@ -412,7 +464,7 @@ function sendBytes(bytes) {
            + `${view.refusedBytes} byte${view.refusedBytes === 1 ? '' : 's'} refused so far.`);
 }
 
-term.onData((data) => sendBytes(encoder.encode(data)));
+onUserData(term, (data) => sendBytes(encoder.encode(data)));
 // Legacy mouse reports: one byte per character.
 term.onBinary((data) => sendBytes(Uint8Array.from(data, (ch) => ch.charCodeAt(0) & 0xff)));
 
@@ -627,7 +679,6 @@ function openFind() {
         input.value = term.getSelection();
     input.focus();
     input.select();
-    fitSoon();
     if (input.value)
         find(true, true);
 }
@@ -635,7 +686,6 @@ function openFind() {
 function closeFind() {
     $('findbar').hidden = true;
     search.clearDecorations();
-    fitSoon();
     term.focus();
 }
 
@@ -677,7 +727,7 @@ function setAction(button, reasonBox, reason) {
 }
 
 $('break-button').dataset.help = 'Send a BREAK to the console';
-$('resize-button').dataset.help = 'Set the console\'s size to this window';
+$('redraw-button').dataset.help = 'Draw the console\'s screen again, as the server has it';
 
 function actionReason(capability, what) {
     const h = connection.hello;
@@ -691,10 +741,12 @@ function actionReason(capability, what) {
 }
 
 function updateActions() {
+    const fits = fit.proposeDimensions();
+    $('resize-button').dataset.help = `Set the console's size to this window${
+        fits ? `: ${fits.cols}×${fits.rows}` : ''}`;
     setAction($('break-button'), 'break-reason', actionReason('break', 'BREAK'));
     setAction($('resize-button'), 'resize-reason', actionReason('resize', 'resizing'));
-    const size = `${term.cols}×${term.rows}`;
-    $('resize-button').textContent = `Resize ${size}`;
+    setAction($('redraw-button'), 'redraw-reason', connection.connected ? '' : 'not connected');
 }
 
 function runAction(button, action) {
@@ -712,14 +764,42 @@ runAction($('break-button'), () => {
         notice('BREAK sent', 'info');
 });
 runAction($('resize-button'), () => {
-    sendSize();
-    notice(`Console resized to ${term.cols}×${term.rows}`, 'info');
+    const sent = fitConsole();
+    notice(sent.why ? `Not resized: ${sent.why}` : `Console resized to ${sent.cols}×${sent.rows}`,
+           sent.why ? 'warning' : 'info');
+    term.focus();
+});
+runAction($('redraw-button'), () => {
+    connection.requestScreen();
+    term.focus();
 });
 
-function sendSize() {
-    const h = connection.hello;
-    if (h && h.capabilities.resize && h.writable)
-        connection.sendResize(term.cols, term.rows);
+// The console's size: the server's, which the terminal follows (screen.js); 80x24 until the
+// first hello says otherwise.
+function consoleSize() {
+    return connection.hello?.size ?? { cols: term.cols, rows: term.rows };
+}
+
+// Asks the server to give the console the size that fits this window. Only the person's doing:
+// the Fit action, or their window changing while the page follows it (size.js says why never
+// in answer to the server). Returns what fitRequest() says: {cols, rows} sent, or {why} not.
+function fitConsole() {
+    const request = fitRequest(fit.proposeDimensions(), connection.connected ? connection.hello : null);
+    if (request.why)
+        return request;
+    connection.sendResize(request.cols, request.rows);
+    view.resizesSent.push({ ...request, at: Date.now() });
+    if (view.resizesSent.length > 50)
+        view.resizesSent.shift();
+    return request;
+}
+
+// The window (or the font) changed size.
+function followWindow() {
+    updateActions();
+    keepCursorInView();
+    if (settings.get('followWindow'))
+        fitConsole();
 }
 
 let downloading = false;
@@ -769,6 +849,7 @@ function renderSettings() {
     $('set-copy-on-select').checked = s.copyOnSelect;
     $('set-right-click-paste').checked = s.rightClickPaste;
     $('set-screen-reader').checked = s.screenReader;
+    $('set-follow-window').checked = s.followWindow;
     for (const radio of document.querySelectorAll('input[name="theme"]'))
         radio.checked = radio.value === s.theme;
     const overridden = settings.overridden();
@@ -796,6 +877,7 @@ $('set-scrollback').addEventListener('change', (e) => {
 $('set-copy-on-select').addEventListener('change', (e) => settings.set('copyOnSelect', e.target.checked));
 $('set-right-click-paste').addEventListener('change', (e) => settings.set('rightClickPaste', e.target.checked));
 $('set-screen-reader').addEventListener('change', (e) => settings.set('screenReader', e.target.checked));
+$('set-follow-window').addEventListener('change', (e) => settings.set('followWindow', e.target.checked));
 for (const radio of document.querySelectorAll('input[name="theme"]'))
     radio.addEventListener('change', (e) => settings.set('theme', e.target.value));
 
@@ -809,10 +891,17 @@ settings.onChange((name, value) => {
     switch (name) {
     case 'fontSize':
         term.options.fontSize = value;
-        fitSoon();
+        // The same grid in bigger or smaller cells: what fits the window changes, not the
+        // console, unless the page follows its window. (Measured once the new font is laid out.)
+        requestAnimationFrame(followWindow);
+        break;
+    case 'followWindow':
+        if (value)
+            fitConsole();
         break;
     case 'scrollback':
         term.options.scrollback = value;
+        showsScrollbar();
         break;
     case 'screenReader':
         term.options.screenReaderMode = value;
@@ -829,26 +918,43 @@ settings.onChange((name, value) => {
 
 // --- layout ------------------------------------------------------------------------------------
 
-let fitFrame = 0;
-function fitSoon() {
-    cancelAnimationFrame(fitFrame);
-    fitFrame = requestAnimationFrame(() => {
-        try {
-            fit.fit();
-        } catch (e) {
-            log(`fit failed: ${e.message}`);
-        }
-    });
+// Without scrollback xterm.js shows no scroll bar, and FitAddon leaves no room for one: neither
+// does the page then (app.css).
+function showsScrollbar() {
+    $('terminal').dataset.scrollbar = String(settings.get('scrollback') > 0);
 }
+showsScrollbar();
 
-let resizeTimer = null;
+// The terminal changes size only when the console does (a hello, a size, a screen): nothing to
+// send back. The window changing size is the person's doing.
 term.onResize(() => {
     updateActions();
     renderInfo();
-    clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(sendSize, 250); // follow a window drag once it settles
 });
-new ResizeObserver(fitSoon).observe($('terminal'));
+watchSize($('terminal'), followWindow);
+
+// A window smaller than the console scrolls the terminal's area. While the person works in the
+// terminal, the area keeps the cursor in sight, so what they type shows. (xterm.js keeps its
+// textarea over the cursor cell: CoreBrowserTerminal._syncTextArea on every cursor move.)
+let cursorFrame = 0;
+function keepCursorInView() {
+    if (document.activeElement === term.textarea)
+        keepInView($('terminal'), term.textarea);
+}
+term.onCursorMove(() => {
+    cancelAnimationFrame(cursorFrame);
+    cursorFrame = requestAnimationFrame(keepCursorInView);
+});
+term.textarea.addEventListener('focus', () => requestAnimationFrame(keepCursorInView));
+
+// The area around a terminal smaller than the window is the terminal's too: a click there gives
+// it the keyboard, as a click on the grid does.
+$('terminal').addEventListener('mousedown', (event) => {
+    if (event.target !== $('terminal'))
+        return;
+    event.preventDefault();
+    term.focus();
+});
 
 // --- automation --------------------------------------------------------------------------------
 
@@ -873,7 +979,7 @@ window.cloudConsole = Object.freeze({
     get capabilities() { return connection.hello?.capabilities ?? null; },
     get epoch() { return connection.epoch; },
     get offset() { return connection.offset; },
-    get shownOffset() { return view.shownOffset; },
+    get shownOffset() { return feed.shownOffset; },
     get connects() { return connection.connects; },
     get bytesReceived() { return connection.bytesReceived; },
     get bytesSent() { return connection.bytesSent; },
@@ -885,6 +991,11 @@ window.cloudConsole = Object.freeze({
     get renderer() { return renderer; },
     get settings() { return settings.all(); },
     get size() { return { cols: term.cols, rows: term.rows }; },
+    get consoleSize() { return connection.hello ? { ...consoleSize() } : null; },
+    get title() { return view.title; },
+    get buffer() { return term.buffer.active.type; },
+    get screens() { return view.screens.slice(); },
+    get resizesSent() { return view.resizesSent.slice(); },
     visibleText() {
         const y = term.buffer.active.viewportY;
         return lines(y, y + term.rows);
@@ -903,6 +1014,8 @@ window.cloudConsole = Object.freeze({
         connection.stop();
     },
     connect() { connection.start(); },
+    redraw() { return connection.requestScreen(); },
+    fitToWindow() { return fitConsole(); },
     terminal: term,
 });
 
@@ -910,8 +1023,6 @@ window.cloudConsole = Object.freeze({
 
 document.documentElement.dataset.theme = settings.get('theme');
 setName(pathConsoleName() || 'console');
-document.title = `${view.name} — cloud-console`;
-fit.fit();
 addLoginLink();
 addLogoutControl();
 renderStatus();

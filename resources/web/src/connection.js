@@ -7,7 +7,7 @@
 
 import {
     SUBPROTOCOL, VERSION, ServerType, decodeServerMessage, encodeBreak, encodePing, encodeResize,
-    socketUrl,
+    encodeScreenRequest, socketUrl,
 } from './protocol.js';
 
 // Input is split into frames well under the server's 64 KiB message limit.
@@ -31,7 +31,8 @@ function describeClose(event) {
 
 export class Connection {
     // handlers: onState(state, info), onHello(hello, {epochChanged}), onOutput(Uint8Array),
-    //           onGap(gap), onSource(source), onServerError(error), onLog(text)
+    //           onGap(gap), onSource(source), onSize(size), onScreen(screen),
+    //           onServerError(error), onLog(text)
     constructor(pageHref, handlers, options = {}) {
         this.pageHref = pageHref;
         this.h = handlers;
@@ -117,6 +118,14 @@ export class Connection {
         if (!this.connected)
             return false;
         this.ws.send(encodeBreak());
+        return true;
+    }
+
+    // Asks the server for the console's screen (answered with a `screen`; viewers may ask too).
+    requestScreen() {
+        if (!this.connected)
+            return false;
+        this.ws.send(encodeScreenRequest());
         return true;
     }
 
@@ -296,6 +305,13 @@ export class Connection {
         case ServerType.GAP:
             this._onGap(m);
             break;
+        case ServerType.SIZE:
+            this.hello.size = { cols: m.cols, rows: m.rows };
+            this.h.onSize?.(this.hello.size);
+            break;
+        case ServerType.SCREEN:
+            this._onScreen(m);
+            break;
         case ServerType.ERROR:
             this.h.onServerError?.(m);
             break;
@@ -343,6 +359,16 @@ export class Connection {
         this.h.onGap?.({ from: gap.from, to: gap.to, bytes: gap.to - gap.from, unseen: skipped });
     }
 
+    // The screen stands for everything before its offset, and the output goes on from there:
+    // back from where the page was (those bytes come again, after the screen, so nothing shows
+    // twice), or on past bytes a gap just reported.
+    _onScreen(screen) {
+        this.hello.size = { cols: screen.cols, rows: screen.rows };
+        this.offset = screen.offset;
+        this._skip = 0;
+        this.h.onScreen?.(screen);
+    }
+
     _onBinary(bytes) {
         if (!this.hello)
             return;
@@ -361,9 +387,27 @@ export class Connection {
 
 // Reads the console's whole history over a separate socket: from the oldest byte kept to the
 // end the server announced in its hello. Resolves to {bytes: Uint8Array, hello, gaps}.
-export function fetchHistory(pageHref, timeoutMs = 30000) {
+//
+// It asks for offset 0 first, which is the history's start until the history wraps. After
+// that, a v1 client asking for an offset before the history gets a screen and the output from
+// the screen's offset instead of the history's oldest bytes; so when the hello says the history
+// starts later, it asks again from there (and again if the history moved on meanwhile).
+export async function fetchHistory(pageHref, timeoutMs = 30000) {
+    let from = 0;
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+        const result = await readHistory(pageHref, from, timeoutMs);
+        if (result.startsAt === undefined)
+            return result;
+        from = result.startsAt;
+    }
+    throw new Error('the history moves on faster than it can be read');
+}
+
+// One attempt: the bytes from `from` to the hello's end, or {startsAt} when the history no
+// longer holds `from`.
+function readHistory(pageHref, from, timeoutMs) {
     return new Promise((resolve, reject) => {
-        const ws = new WebSocket(socketUrl(pageHref, 0), [SUBPROTOCOL]);
+        const ws = new WebSocket(socketUrl(pageHref, from), [SUBPROTOCOL]);
         ws.binaryType = 'arraybuffer';
         const chunks = [];
         let hello = null;
@@ -371,10 +415,13 @@ export function fetchHistory(pageHref, timeoutMs = 30000) {
         let want = 0;
         const gaps = [];
         const timer = setTimeout(() => finish(new Error('timed out reading the history')), timeoutMs);
-        function finish(error) {
+        function close() {
             clearTimeout(timer);
             ws.onclose = ws.onmessage = null;
             ws.close();
+        }
+        function finish(error) {
+            close();
             if (error) {
                 reject(error);
                 return;
@@ -393,6 +440,11 @@ export function fetchHistory(pageHref, timeoutMs = 30000) {
                 const m = decoded.message;
                 if (m?.type === ServerType.HELLO) {
                     hello = m;
+                    if (m.offset !== from && m.history.start > from) {
+                        close();
+                        resolve({ startsAt: m.history.start });
+                        return;
+                    }
                     want = m.history.end - m.offset;
                     if (want <= 0)
                         finish();

@@ -15,6 +15,8 @@ export const SUBPROTOCOL = 'cloud-console.v1';
 export const MAX_CLIENT_MESSAGE = 64 * 1024;
 export const MAX_COLS = 1000;
 export const MAX_ROWS = 1000;
+// The size of a console whose server's hello names none (a server from before consoles had one).
+export const DEFAULT_SIZE = Object.freeze({ cols: 80, rows: 24 });
 // Offsets travel as JSON numbers, exact up to 2^53.
 export const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
 
@@ -27,6 +29,8 @@ export const ServerType = Object.freeze({
     GAP: 'gap',
     ERROR: 'error',
     PONG: 'pong',
+    SIZE: 'size',
+    SCREEN: 'screen',
 });
 
 // Client to server.
@@ -34,6 +38,7 @@ export const ClientType = Object.freeze({
     RESIZE: 'resize',
     PING: 'ping',
     BREAK: 'break',
+    SCREEN: 'screen',
 });
 
 // Stable error codes carried by {"type":"error"}.
@@ -67,6 +72,8 @@ const isString = (v) => typeof v === 'string';
 const isBool = (v) => typeof v === 'boolean';
 const isOffset = (v) => Number.isSafeInteger(v) && v >= 0;
 const isState = (v) => v === SourceState.UP || v === SourceState.DOWN;
+const isCols = (v) => Number.isSafeInteger(v) && v >= 1 && v <= MAX_COLS;
+const isRows = (v) => Number.isSafeInteger(v) && v >= 1 && v <= MAX_ROWS;
 
 function string(object, name) {
     return field(object, name, isString, 'a string');
@@ -79,6 +86,13 @@ function bool(object, name) {
 }
 function nested(object, name) {
     return field(object, name, isObject, 'an object');
+}
+// "cols" and "rows" of a size, within the protocol's bounds.
+function size(object) {
+    return {
+        cols: field(object, 'cols', isCols, `an integer from 1 to ${MAX_COLS}`),
+        rows: field(object, 'rows', isRows, `an integer from 1 to ${MAX_ROWS}`),
+    };
 }
 
 // --- server messages ---------------------------------------------------------------------------
@@ -101,6 +115,8 @@ const serverDecoders = {
                 resize: bool(capabilities, 'resize'),
                 break: bool(capabilities, 'break'),
             },
+            // A server from before consoles had sizes sends none: its consoles were 80x24.
+            size: m.size === undefined ? { ...DEFAULT_SIZE } : size(nested(m, 'size')),
             server: m.server === undefined ? '' : string(m, 'server'),
         };
         if (source.reason !== undefined)
@@ -131,6 +147,18 @@ const serverDecoders = {
     },
     [ServerType.PONG](m) {
         return { type: ServerType.PONG, data: m.data === undefined ? null : m.data };
+    },
+    [ServerType.SIZE](m) {
+        return { type: ServerType.SIZE, ...size(m) };
+    },
+    [ServerType.SCREEN](m) {
+        return {
+            type: ServerType.SCREEN,
+            offset: offset(m, 'offset'),
+            ...size(m),
+            complete: m.complete === undefined ? true : bool(m, 'complete'),
+            data: string(m, 'data'),
+        };
     },
 };
 
@@ -181,6 +209,10 @@ export function encodePing(data) {
 
 export function encodeBreak() {
     return JSON.stringify({ type: ClientType.BREAK });
+}
+
+export function encodeScreenRequest() {
+    return JSON.stringify({ type: ClientType.SCREEN });
 }
 
 // The WebSocket URL of the console this page belongs to: "ws" next to the page, so the page

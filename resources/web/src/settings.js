@@ -36,6 +36,8 @@ export const SETTINGS = Object.freeze({
     rightClickPaste: [boolean, true],
     screenReader: [boolean, false],
     renderer: [oneOf('auto', 'webgl', 'dom'), 'auto'],
+    // Give the console this window's size whenever the window changes (off: only on request).
+    followWindow: [boolean, false],
 });
 
 export const FONT_SIZE_MIN = 6;

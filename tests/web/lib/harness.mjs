@@ -239,6 +239,32 @@ export function cc(page, expression) {
     return page.evaluate(`(() => { const cc = window.cloudConsole; return (${expression}); })()`);
 }
 
+// A protocol v1 client of the test's own, for what a test sends or watches on the wire itself
+// (another operator's resize, the `size` events every client gets): a real browser WebSocket,
+// opened from a page of the server's origin (the server checks the Origin of upgrades). It
+// keeps every text message, decoded, and the length of every binary one.
+export async function protocolClient(context, pageUrl) {
+    const page = await context.newPage();
+    await page.goto(new URL('/healthz', pageUrl).href);
+    const url = new URL('ws', pageUrl);
+    url.protocol = 'ws:';
+    await page.evaluate((wsUrl) => new Promise((resolve, reject) => {
+        const ws = new WebSocket(wsUrl, ['cloud-console.v1']);
+        ws.binaryType = 'arraybuffer';
+        window.received = [];
+        window.socket = ws;
+        ws.onmessage = (event) => window.received.push(typeof event.data === 'string'
+            ? JSON.parse(event.data) : { binary: event.data.byteLength });
+        ws.onopen = () => resolve();
+        ws.onerror = () => reject(new Error(`cannot open ${wsUrl}`));
+    }), url.href);
+    return {
+        messages: () => page.evaluate(() => window.received),
+        send: (message) => page.evaluate((text) => window.socket.send(text), JSON.stringify(message)),
+        close: () => page.close(),
+    };
+}
+
 export async function screenshot(page, name) {
     fs.mkdirSync(OUTPUT, { recursive: true });
     const file = path.join(OUTPUT, name);
