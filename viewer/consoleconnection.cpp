@@ -78,9 +78,10 @@ std::optional<QUrl> ConsoleConnection::normalizeUrl(const QString &text, QString
         path += QLatin1String("ws");
     }
     url.setPath(path);
-    // The resume offset is the connection's business, never the user's.
+    // The resume position is the connection's business, never the user's.
     QUrlQuery query(url);
     query.removeAllQueryItems(QStringLiteral("offset"));
+    query.removeAllQueryItems(QStringLiteral("epoch"));
     url.setQuery(query);
     url.setFragment(QString());
     return url;
@@ -130,8 +131,13 @@ QUrl ConsoleConnection::attemptUrl() const
 {
     QUrl url = m_url;
     if (const std::optional<qint64> offset = m_cursor.resumeOffset()) {
+        // The offset means something only in the run of the server that counted it: with the
+        // epoch, a restarted server replays its new history from the start instead of resuming
+        // at an offset of its new run, which would skip that run's first bytes.
         QUrlQuery query(url);
         query.addQueryItem(QStringLiteral("offset"), QString::number(*offset));
+        if (!m_cursor.epoch().isEmpty())
+            query.addQueryItem(QStringLiteral("epoch"), m_cursor.epoch());
         url.setQuery(query);
     }
     return url;
@@ -312,7 +318,12 @@ void ConsoleConnection::onDisconnected()
         return;
     }
     const QString reason = m_socket->closeReason();
-    endAttempt(Failure::Closed, reason.isEmpty() ? tr("The connection was closed.") : reason);
+    // 1008 is the server's idle timeout; the protocol asks clients not to come back by
+    // themselves, or an idle viewer would hold its place for ever.
+    const Failure failure = m_socket->closeCode() == QWebSocketProtocol::CloseCodePolicyViolated
+        ? Failure::PolicyClosed
+        : Failure::Closed;
+    endAttempt(failure, reason.isEmpty() ? tr("The connection was closed.") : reason);
 }
 
 void ConsoleConnection::onHandshakeTimeout()
@@ -327,9 +338,11 @@ void ConsoleConnection::endAttempt(Failure failure, const QString &message)
     m_lastFailure = failure;
     m_lastError = message;
     // Once the console was reached, any drop is retried: the server restarting, a network
-    // blip or a 503 are all worth waiting out. Before that, the user has to decide; and a refused
-    // credential (401, 403) does not get better by asking again.
-    const bool retry = m_reachedOnce && failure != Failure::Unauthorized;
+    // blip or a 503 are all worth waiting out. Before that, the user has to decide; a refused
+    // credential (401, 403) does not get better by asking again; and a server that closed an
+    // idle connection (1008) asked not to be asked again.
+    const bool retry
+        = m_reachedOnce && failure != Failure::Unauthorized && failure != Failure::PolicyClosed;
     qCInfo(lcConnection) << "connection ended:" << failure << message
                          << (retry ? "(retrying)" : "");
     if (retry) {
@@ -410,6 +423,8 @@ QString ConsoleConnection::describe(Failure failure)
         return tr("The server does not speak the cloud-console protocol.");
     case Failure::Closed:
         return tr("The connection was closed.");
+    case Failure::PolicyClosed:
+        return tr("The server closed the connection because it was idle.");
     }
     return {};
 }

@@ -3,7 +3,7 @@
 // ConsoleConnection is the viewer's end of protocol v1: one WebSocket to one console, kept open.
 //
 // It owns the socket (a fresh one per attempt) and a StreamCursor, so that after a drop it
-// reconnects by itself with ?offset= and delivers each console byte exactly once; bytes the
+// reconnects by itself with ?offset=&epoch= and delivers each console byte exactly once; bytes the
 // server can no longer supply are reported as a count. It classifies failed attempts
 // (unreachable, refused, unauthorized, ...) so that a window can explain them. It knows nothing
 // about terminals: output leaves as bytes, input arrives as bytes.
@@ -40,6 +40,7 @@ public:
         Rejected, // another HTTP status
         Protocol, // the server does not speak cloud-console.v1
         Closed, // the connection ended
+        PolicyClosed, // close code 1008 (the idle timeout): not retried
     };
     Q_ENUM(Failure)
 
@@ -73,7 +74,7 @@ public:
 
     State state() const { return m_state; }
     QUrl url() const { return m_url; }
-    // The URL of the next attempt, with the resume offset.
+    // The URL of the next attempt, with the resume offset and its epoch.
     QUrl attemptUrl() const;
     const std::optional<Protocol::Hello> &hello() const { return m_hello; }
     bool isWritable() const { return m_hello && m_hello->writable; }

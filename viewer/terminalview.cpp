@@ -10,6 +10,7 @@
 #include <QFontMetricsF>
 #include <QKeyEvent>
 #include <QPainter>
+#include <QRegion>
 #include <QScrollBar>
 
 #include <algorithm>
@@ -20,6 +21,7 @@ namespace CloudConsole::Viewer {
 namespace {
 
 constexpr int BlinkInterval = 530; // ms; the common terminal cursor rate
+constexpr int MarginDarker = 160; // QColor::darker() factor for the area outside the grid
 constexpr qreal MinPointSize = 5;
 constexpr qreal MaxPointSize = 72;
 
@@ -58,18 +60,20 @@ TerminalView::TerminalView(TerminalModel *model, QWidget *parent)
 {
     setFrameShape(QFrame::NoFrame);
     setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOn);
-    setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    // Shown only while the console is wider than the window.
+    setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
     setFocusPolicy(Qt::StrongFocus);
     setAttribute(Qt::WA_InputMethodEnabled);
     viewport()->setAttribute(Qt::WA_OpaquePaintEvent);
     viewport()->setCursor(Qt::IBeamCursor);
     verticalScrollBar()->setSingleStep(1);
+    horizontalScrollBar()->setSingleStep(1);
 
     m_frameTimer.setSingleShot(true);
     connect(&m_frameTimer, &QTimer::timeout, this, &TerminalView::flushFrame);
     m_resizeTimer.setSingleShot(true);
     m_resizeTimer.setInterval(DefaultResizeDelay);
-    connect(&m_resizeTimer, &QTimer::timeout, this, &TerminalView::announceSize);
+    connect(&m_resizeTimer, &QTimer::timeout, this, &TerminalView::announcePreferredSize);
     m_blinkTimer.setInterval(BlinkInterval);
     connect(&m_blinkTimer, &QTimer::timeout, this, &TerminalView::toggleBlink);
     m_sinceFrame.start();
@@ -108,7 +112,7 @@ TerminalView::TerminalView(TerminalModel *model, QWidget *parent)
                                    &TerminalView::resetZoom);
 
     setTerminalFont(defaultTerminalFont());
-    updateScrollBar();
+    updateScrollBars();
     scrollToBottom();
 }
 
@@ -138,8 +142,7 @@ void TerminalView::applyFont(const QFont &font)
     // so that a run of characters drawn at once lands on the cell grid.
     m_cellSize = QSizeF(metrics.horizontalAdvance(QLatin1Char('M')), std::ceil(metrics.height()));
     m_ascent = metrics.ascent();
-    updateGrid();
-    viewport()->update();
+    onViewportChanged();
     updateGeometry();
 }
 
@@ -170,45 +173,58 @@ QSize TerminalView::gridSizeFor(QSize viewportPixels) const
             std::max(1, int(viewportPixels.height() / m_cellSize.height()))};
 }
 
+QSize TerminalView::preferredSize() const
+{
+    return gridSizeFor(maximumViewportSize());
+}
+
 QSize TerminalView::sizeHint() const
 {
+    // Just the console's grid: a window opened at its size hint shows it without a margin.
+    const QSize grid = m_model ? m_model->gridSize() : QSize(80, 24);
     const int scrollBar = verticalScrollBar()->sizeHint().width();
-    return QSize(int(std::ceil(80 * m_cellSize.width())) + scrollBar,
-                 int(24 * m_cellSize.height()));
+    return QSize(int(std::ceil(grid.width() * m_cellSize.width())) + scrollBar,
+                 int(grid.height() * m_cellSize.height()));
 }
 
 void TerminalView::resizeEvent(QResizeEvent *event)
 {
     QAbstractScrollArea::resizeEvent(event);
-    updateGrid();
+    onViewportChanged();
 }
 
-void TerminalView::updateGrid()
+void TerminalView::onViewportChanged()
 {
     if (!m_model)
         return;
-    // The model follows at once so that what is painted fits the window; the guest hears
-    // about it once the resizing stops.
-    m_model->resize(gridSizeFor(viewport()->size()));
+    updateScrollBars();
+    if (m_followOutput)
+        scrollToBottom();
+    viewport()->update();
+    // The console hears about the window's size once the resizing stops.
     m_resizeTimer.start();
 }
 
-void TerminalView::announceSize()
+void TerminalView::announcePreferredSize()
 {
-    const QSize size = m_model->gridSize();
+    const QSize size = preferredSize();
     if (size == m_announcedSize)
         return;
     m_announcedSize = size;
-    qCDebug(lcView) << "terminal size" << size;
-    Q_EMIT terminalSizeChanged(size);
+    qCDebug(lcView) << "the window fits" << size;
+    Q_EMIT preferredSizeChanged(size);
 }
 
 void TerminalView::onGridSizeChanged()
 {
-    updateScrollBar();
+    // The console's size changed: paint the new grid in the same window. Nothing is announced:
+    // the window's size did not change, and asking for it now would undo another operator's
+    // resize.
+    updateScrollBars();
     if (m_followOutput)
         scrollToBottom();
     viewport()->update();
+    updateGeometry();
 }
 
 // --- scrolling -------------------------------------------------------------------------------
@@ -218,28 +234,72 @@ int TerminalView::topLine() const
     return verticalScrollBar()->value();
 }
 
+int TerminalView::firstColumn() const
+{
+    return horizontalScrollBar()->value();
+}
+
+int TerminalView::visibleRows() const
+{
+    const int rows = m_model->gridSize().height();
+    return std::clamp(int(viewport()->height() / m_cellSize.height()), 1, rows);
+}
+
+int TerminalView::visibleColumns() const
+{
+    const int columns = m_model->gridSize().width();
+    return std::clamp(int(viewport()->width() / m_cellSize.width()), 1, columns);
+}
+
+QRect TerminalView::gridRect() const
+{
+    const QRect grid(cellRect(firstColumn(), 0).topLeft(),
+                     cellRect(m_model->gridSize().width() - 1, visibleRows() - 1).bottomRight());
+    return grid & viewport()->rect();
+}
+
+int TerminalView::followTop() const
+{
+    // The bottom of the screen, unless the window is too short to show all of it and the
+    // cursor is above the part shown (a prompt after "clear", an editor's cursor): then the
+    // cursor's line at the top, with as much of the screen below it as fits.
+    const int cursorLine = m_model->scrollbackLines() + m_model->cursor().position.y();
+    return std::min(verticalScrollBar()->maximum(), cursorLine);
+}
+
 bool TerminalView::isAtBottom() const
 {
-    return verticalScrollBar()->value() >= verticalScrollBar()->maximum();
+    return topLine() >= followTop();
 }
 
 void TerminalView::scrollToBottom()
 {
     m_followOutput = true;
-    verticalScrollBar()->setValue(verticalScrollBar()->maximum());
+    verticalScrollBar()->setValue(followTop());
 }
 
-void TerminalView::updateScrollBar()
+void TerminalView::updateScrollBars()
 {
-    QScrollBar *bar = verticalScrollBar();
-    const QSignalBlocker blocker(bar); // range changes are not the user scrolling
-    bar->setRange(0, m_model->scrollbackLines());
-    bar->setPageStep(m_model->gridSize().height());
+    // Range changes are not the user scrolling.
+    QScrollBar *vertical = verticalScrollBar();
+    const QSignalBlocker verticalBlocker(vertical);
+    const int rows = visibleRows();
+    vertical->setRange(0, m_model->lineCount() - rows);
+    vertical->setPageStep(rows);
+    // Not blocked: its rangeChanged() is what shows or hides it (the area then resizes the
+    // viewport, and this runs again from resizeEvent()).
+    QScrollBar *horizontal = horizontalScrollBar();
+    const int columns = visibleColumns();
+    horizontal->setRange(0, m_model->gridSize().width() - columns);
+    horizontal->setPageStep(columns);
 }
 
-void TerminalView::scrollContentsBy(int, int)
+void TerminalView::scrollContentsBy(int, int dy)
 {
-    m_followOutput = isAtBottom();
+    // Only the user scrolling lines decides whether the view follows the output; panning over
+    // a console wider than the window does not.
+    if (dy != 0)
+        m_followOutput = isAtBottom();
     viewport()->update();
 }
 
@@ -283,7 +343,7 @@ void TerminalView::flushFrame()
         const int droppedNow = int(dropped - m_seenDropped);
         m_seenDropped = dropped;
         const int oldTop = topLine();
-        updateScrollBar();
+        updateScrollBars();
         if (m_followOutput) {
             scrollToBottom();
         } else {
@@ -291,6 +351,10 @@ void TerminalView::flushFrame()
             const QSignalBlocker blocker(verticalScrollBar());
             verticalScrollBar()->setValue(std::max(0, oldTop - droppedNow));
         }
+        viewport()->update();
+    } else if (m_followOutput && topLine() != followTop()) {
+        // In a window shorter than the console, the cursor went out of the rows shown.
+        scrollToBottom();
         viewport()->update();
     } else if (!m_pendingDamage.isNull()) {
         // Screen row r is painted at viewport row r + (scrollback - top).
@@ -307,10 +371,15 @@ void TerminalView::flushFrame()
     }
 }
 
+qreal TerminalView::columnLeft(int column) const
+{
+    return (column - firstColumn()) * m_cellSize.width();
+}
+
 QRect TerminalView::cellRect(int column, int viewportRow, int width) const
 {
-    const qreal left = column * m_cellSize.width();
-    const qreal right = (column + width) * m_cellSize.width();
+    const qreal left = columnLeft(column);
+    const qreal right = columnLeft(column + width);
     const int top = int(viewportRow * m_cellSize.height());
     return QRect(QPoint(int(std::floor(left)), top),
                  QPoint(int(std::ceil(right)) - 1, top + int(m_cellSize.height()) - 1));
@@ -337,12 +406,20 @@ void TerminalView::paintEvent(QPaintEvent *event)
         return;
     const TerminalColors &colors = m_model->colors();
     const QRect area = event->rect();
-    painter.fillRect(area,
-                     QColor(m_model->isReverseVideo() ? colors.foreground : colors.background));
+    const QRect grid = gridRect();
+    const QColor background(m_model->isReverseVideo() ? colors.foreground : colors.background);
+    // Outside the console's grid: a shade darker than its background, so the console's edge
+    // shows without a frame drawn over anything.
+    const QColor margin = QColor(colors.background).darker(MarginDarker);
+    for (const QRect &rect : QRegion(area).subtracted(grid))
+        painter.fillRect(rect, margin);
+    painter.fillRect(area & grid, background);
 
-    const int rows = m_model->gridSize().height();
+    // Scrollback lines from when the console was wider, and wide characters or italics at the
+    // right edge, stay inside the grid.
+    painter.setClipRect(grid);
     const int first = std::max(0, int(area.top() / m_cellSize.height()));
-    const int last = std::min(rows - 1, int(area.bottom() / m_cellSize.height()));
+    const int last = std::min(visibleRows() - 1, int(area.bottom() / m_cellSize.height()));
     for (int row = first; row <= last; ++row)
         paintLine(painter, row, topLine() + row);
     paintCursor(painter);
@@ -407,7 +484,7 @@ void TerminalView::paintLine(QPainter &painter, int viewportRow, int line)
             return;
         painter.setFont(fontFor(runFlags));
         painter.setPen(QColor(runColors.foreground));
-        painter.drawText(QPointF(runStart * m_cellSize.width(), top + m_ascent), run);
+        painter.drawText(QPointF(columnLeft(runStart), top + m_ascent), run);
         run.clear();
     };
     for (int column = 0; column < columns; ++column) {
@@ -451,11 +528,11 @@ void TerminalView::paintCursor(QPainter &painter)
 {
     m_paintedCursor = QRect();
     const TerminalCursor cursor = m_model->cursor();
-    if (!cursor.visible || !isAtBottom())
-        return;
+    const int row = m_model->scrollbackLines() + cursor.position.y() - topLine();
+    if (!cursor.visible || row < 0 || row >= visibleRows())
+        return; // hidden, or scrolled out of view
     if (cursor.blinking && hasFocus() && !m_blinkVisible)
         return;
-    const int row = m_model->scrollbackLines() + cursor.position.y() - topLine();
     const int line = m_model->scrollbackLines() + cursor.position.y();
     const Cell cell = m_model->cellAt(line, cursor.position.x());
     const QRect rect = cellRect(cursor.position.x(), row, cell.width == 2 ? 2 : 1);
@@ -561,7 +638,7 @@ void TerminalView::keyPressEvent(QKeyEvent *event)
 {
     if (event->modifiers() == Qt::ShiftModifier
         && (event->key() == Qt::Key_PageUp || event->key() == Qt::Key_PageDown)) {
-        const int page = m_model->gridSize().height() - 1;
+        const int page = std::max(1, visibleRows() - 1);
         QScrollBar *bar = verticalScrollBar();
         bar->setValue(bar->value() + (event->key() == Qt::Key_PageUp ? -page : page));
         return;
@@ -590,8 +667,11 @@ void TerminalView::inputMethodEvent(QInputMethodEvent *event)
 QPoint TerminalView::cellAt(QPointF position) const
 {
     const QSize grid = m_model->gridSize();
-    const int column = std::clamp(int(position.x() / m_cellSize.width()), 0, grid.width() - 1);
-    const int row = int(std::floor(position.y() / m_cellSize.height()));
+    const int column = std::clamp(
+        int(std::floor(position.x() / m_cellSize.width())) + firstColumn(), 0, grid.width() - 1);
+    // Below the grid (in the margin of a window taller than the console) is its last row.
+    const int row
+        = std::min(int(std::floor(position.y() / m_cellSize.height())), visibleRows() - 1);
     const int line = std::clamp(topLine() + row, 0, m_model->lineCount() - 1);
     return {column, line};
 }
@@ -731,11 +811,16 @@ void TerminalView::mouseMoveEvent(QMouseEvent *event)
 {
     if (!m_selecting || !(event->buttons() & Qt::LeftButton))
         return;
-    // Dragging past the top or bottom edge scrolls.
+    // Dragging past an edge of the grid scrolls.
+    const QRect grid = gridRect();
     if (event->position().y() < 0)
         verticalScrollBar()->setValue(topLine() - 1);
-    else if (event->position().y() > viewport()->height())
+    else if (event->position().y() > grid.bottom())
         verticalScrollBar()->setValue(topLine() + 1);
+    if (event->position().x() < 0)
+        horizontalScrollBar()->setValue(firstColumn() - 1);
+    else if (event->position().x() > viewport()->width())
+        horizontalScrollBar()->setValue(firstColumn() + 1);
     const QPoint cell = cellAt(event->position());
     const QPoint absolute(cell.x(), int(absoluteLine(cell.y())));
     if (!m_selection && absolute == m_pressCell)

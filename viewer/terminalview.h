@@ -2,12 +2,19 @@
 
 // TerminalView paints a TerminalModel and turns keyboard and mouse input into model calls.
 //
+// The model has the console's size, not the window's: the view paints its grid from the top
+// left corner, with a margin around it when the window is larger, and scroll bars to pan over
+// it when the window is smaller (the vertical bar also scrolls through the scrollback). The
+// window's own size, in cells, is only a wish: it is announced through preferredSizeChanged()
+// once a burst of resizes or zooms has been still for a moment, for the session to ask the
+// console for. A change of the model's size is never announced, so a console resized by
+// someone else does not make this window ask for its own size back.
+//
 // It repaints only the cells the model reports as damaged, and no more often than about 30
 // times a second while output floods in: damage is gathered and flushed by a single-shot timer.
-// A burst of window resizes is likewise announced once, through terminalSizeChanged(), after
-// the size has been still for a moment. It owns its actions (copy, paste, zoom) so a window can
-// put them in menus, the selection, and the font; it does not own the model and knows nothing
-// about connections. Lines are addressed as in TerminalModel (0 = oldest scrollback line).
+// It owns its actions (copy, paste, zoom) so a window can put them in menus, the selection, and
+// the font; it does not own the model and knows nothing about connections. Lines are addressed
+// as in TerminalModel (0 = oldest scrollback line).
 
 #include "terminal.h"
 
@@ -45,6 +52,9 @@ public:
     QSizeF cellSize() const { return m_cellSize; }
     // The grid that fits in a viewport of this many pixels.
     QSize gridSizeFor(QSize viewportPixels) const;
+    // The grid that fits the window as it is now (without a horizontal scroll bar, which shows
+    // only while the console is wider than the window).
+    QSize preferredSize() const;
 
     void setResizeDelay(int milliseconds) { m_resizeTimer.setInterval(milliseconds); }
 
@@ -60,6 +70,15 @@ public:
     void paste();
 
     int topLine() const;
+    // The first column shown, when the console is wider than the window.
+    int firstColumn() const;
+    // Rows and columns of the model's grid that fit in the viewport (at most the grid's).
+    int visibleRows() const;
+    int visibleColumns() const;
+    // The part of the viewport the grid covers; the rest is margin.
+    QRect gridRect() const;
+    // Whether the view shows where output goes: the screen's bottom rows, or, in a window
+    // shorter than the console, the cursor's line (see followTop()). Output keeps it there.
     bool isAtBottom() const;
     void scrollToBottom();
 
@@ -75,8 +94,9 @@ public:
     QSize sizeHint() const override;
 
 Q_SIGNALS:
-    // The grid size, once per burst of resizes or zooms.
-    void terminalSizeChanged(QSize gridSize);
+    // The grid that fits the window, once per burst of resizes or zooms: a size to ask the
+    // console for. Not emitted when the model's size changes.
+    void preferredSizeChanged(QSize gridSize);
     void selectionChanged(bool hasSelection);
 
 protected:
@@ -107,18 +127,21 @@ private:
     void onScrollbackChanged();
     void onCursorChanged();
     void onGridSizeChanged();
+    int followTop() const;
     void scheduleFrame();
     void flushFrame();
-    void announceSize();
+    void announcePreferredSize();
     void toggleBlink();
     void applyFont(const QFont &font);
-    void updateGrid();
-    void updateScrollBar();
+    void onViewportChanged();
+    void updateScrollBars();
     void updateCursorBlink();
 
     void paintLine(QPainter &painter, int viewportRow, int line);
     void paintCursor(QPainter &painter);
+    // In viewport pixels, where the cell is painted (scrolled columns included).
     QRect cellRect(int column, int viewportRow, int width = 1) const;
+    qreal columnLeft(int column) const;
     QRect cursorRect() const;
     QPoint cellAt(QPointF position) const; // column, line
     qint64 absoluteLine(int line) const;
@@ -142,7 +165,7 @@ private:
     qint64 m_framesPainted = 0;
 
     QTimer m_resizeTimer;
-    QSize m_announcedSize;
+    QSize m_announcedSize; // the last preferredSizeChanged()
 
     QTimer m_blinkTimer;
     bool m_blinkVisible = true;

@@ -27,18 +27,32 @@ ViewerWindow::ViewerWindow(QWidget *parent)
     , m_consoleLabel(new QLabel(this))
     , m_bytesLabel(new QLabel(this))
     , m_accessLabel(new QLabel(this))
+    , m_sizeLabel(new QLabel(this))
+    , m_incompleteLabel(new QLabel(this))
 {
     setCentralWidget(m_view);
     m_view->setFocus();
     statusBar()->addWidget(m_stateLabel);
     statusBar()->addWidget(m_consoleLabel);
+    statusBar()->addPermanentWidget(m_incompleteLabel);
     statusBar()->addPermanentWidget(m_accessLabel);
+    statusBar()->addPermanentWidget(m_sizeLabel);
     statusBar()->addPermanentWidget(m_bytesLabel);
     createActions();
 
     ConsoleConnection *connection = m_session->connection();
-    connect(m_view, &TerminalView::terminalSizeChanged, m_session,
-            &ConsoleSession::setTerminalSize);
+    // The window's size is a request; the console's size comes back from the server.
+    connect(m_view, &TerminalView::preferredSizeChanged, m_session, &ConsoleSession::requestSize);
+    connect(m_view, &TerminalView::preferredSizeChanged, this, &ViewerWindow::updateSize);
+    connect(m_session->model(), &TerminalModel::gridSizeChanged, this, &ViewerWindow::updateSize);
+    connect(m_session, &ConsoleSession::screenReplaced, this, &ViewerWindow::onScreenReplaced);
+    m_incompleteLabel->setText(tr("Screen incomplete"));
+    m_incompleteLabel->setToolTip(
+        tr("The server's copy of the screen skipped output during a flood; something may be "
+           "missing until the console redraws its screen."));
+    m_incompleteLabel->setVisible(false);
+    connect(m_session, &ConsoleSession::screenIncompleteChanged, m_incompleteLabel,
+            &QLabel::setVisible);
     connect(connection, &ConsoleConnection::stateChanged, this, &ViewerWindow::updateStatus);
     connect(connection, &ConsoleConnection::sourceChanged, this, &ViewerWindow::updateStatus);
     connect(connection, &ConsoleConnection::helloReceived, this, &ViewerWindow::onHello);
@@ -52,6 +66,7 @@ ViewerWindow::ViewerWindow(QWidget *parent)
     updateStatus();
     updateBytes();
     updateTitle();
+    updateSize();
 }
 
 void ViewerWindow::createActions()
@@ -86,6 +101,9 @@ void ViewerWindow::createActions()
     viewMenu->addAction(m_view->zoomOutAction());
     viewMenu->addAction(m_view->resetZoomAction());
     viewMenu->addSeparator();
+    QAction *fit = viewMenu->addAction(tr("Fit &Window to Console"), this,
+                                       &ViewerWindow::fitWindowToConsole);
+    fit->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F));
     QAction *fullScreen = viewMenu->addAction(tr("&Full Screen"), this, [this](bool on) {
         setWindowState(on ? windowState() | Qt::WindowFullScreen
                           : windowState() & ~Qt::WindowFullScreen);
@@ -125,6 +143,7 @@ void ViewerWindow::onHello()
     ConnectDialog::rememberConnection(m_session->connection()->url());
     updateStatus();
     updateTitle();
+    updateSize();
 }
 
 void ViewerWindow::updateStatus()
@@ -155,6 +174,39 @@ void ViewerWindow::updateStatus()
     m_breakAction->setEnabled(connection->canBreak() && connection->isWritable());
     m_breakAction->setToolTip(connection->canBreak() ? QString()
                                                      : tr("This console cannot send a BREAK"));
+}
+
+void ViewerWindow::updateSize()
+{
+    const QSize console = m_session->consoleSize();
+    const QSize window = m_view->preferredSize();
+    m_sizeLabel->setText(tr("%1\u00d7%2").arg(console.width()).arg(console.height()));
+    const auto &hello = m_session->connection()->hello();
+    QString tip
+        = tr("The console's size: %1 columns, %2 rows.").arg(console.width()).arg(console.height());
+    if (window != console) {
+        tip += QLatin1Char(' ')
+            + (hello && hello->canResize && hello->writable
+                   ? tr("The window fits %1\u00d7%2.")
+                   : tr("The window fits %1\u00d7%2; this console keeps its own size."))
+                  .arg(window.width())
+                  .arg(window.height());
+    }
+    m_sizeLabel->setToolTip(tip);
+}
+
+void ViewerWindow::onScreenReplaced()
+{
+    // The lines a selection or a scrolled-back view pointed at are gone.
+    m_view->clearSelection();
+    m_view->scrollToBottom();
+}
+
+void ViewerWindow::fitWindowToConsole()
+{
+    if (windowState() & (Qt::WindowMaximized | Qt::WindowFullScreen))
+        return;
+    resize(size() + m_view->sizeHint() - m_view->size());
 }
 
 void ViewerWindow::updateBytes()
@@ -195,6 +247,9 @@ void ViewerWindow::onAttemptFailed(ConsoleConnection::Failure failure, const QSt
         break;
     case ConsoleConnection::Failure::NotFound:
         title = tr("No Such Console");
+        break;
+    case ConsoleConnection::Failure::PolicyClosed:
+        title = tr("Disconnected");
         break;
     default:
         title = tr("Cannot Connect");

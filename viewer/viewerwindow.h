@@ -1,7 +1,7 @@
 #pragma once
 
-// ViewerWindow is the desktop window around one console: a TerminalView, menus, a status bar,
-// and the dialogs that explain a failed connection.
+// ViewerWindow is the desktop window around one console: a TerminalView, menus, a status bar
+// (connection, console size, bytes), and the dialogs that explain a failed connection.
 //
 // It owns the ConsoleSession and the view (as children). It decides nothing about the protocol
 // or emulation; it shows what the session and connection report and forwards the user's
@@ -42,6 +42,9 @@ private:
     void updateStatus();
     void updateBytes();
     void updateTitle();
+    void updateSize();
+    void onScreenReplaced();
+    void fitWindowToConsole();
     void onAttemptFailed(ConsoleConnection::Failure failure, const QString &message,
                          bool willRetry);
     void onHello();
@@ -56,6 +59,8 @@ private:
     QLabel *m_consoleLabel;
     QLabel *m_bytesLabel;
     QLabel *m_accessLabel;
+    QLabel *m_sizeLabel;
+    QLabel *m_incompleteLabel;
     QAction *m_reconnectAction = nullptr;
     QAction *m_breakAction = nullptr;
     QTimer m_bytesTimer; // the byte count changes per frame; the label needs a few updates a second

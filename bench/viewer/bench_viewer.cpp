@@ -197,8 +197,8 @@ void runFlood(const QByteArray &pattern, qint64 total)
 
     ConsoleSession session;
     TerminalView view(session.model());
-    QObject::connect(&view, &TerminalView::terminalSizeChanged, &session,
-                     &ConsoleSession::setTerminalSize);
+    QObject::connect(&view, &TerminalView::preferredSizeChanged, &session,
+                     &ConsoleSession::requestSize);
     view.resize(view.sizeHint());
     view.show();
 

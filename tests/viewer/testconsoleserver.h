@@ -1,12 +1,14 @@
 #pragma once
 
 // TestConsoleServer is a small protocol v1 server on a loopback port, for testing the viewer's
-// connection without the real server: it keeps a history, honours ?offset=, sends gaps, and
-// records what clients send. It implements only what the tests need; the end-to-end test runs
-// the real server.
+// connection without the real server: it keeps a history, honours ?offset= and ?epoch= as
+// docs/protocol.md "Resuming" says (an offset of another epoch is ignored), sends gaps, screens
+// and size events, takes resizes where it can, and records what clients send. It implements
+// only what the tests need; the end-to-end test runs the real server.
 
 #include "protocol.h"
 
+#include <QSize>
 #include <QUrlQuery>
 #include <QWebSocket>
 #include <QWebSocketServer>
@@ -51,16 +53,43 @@ public:
     void dropHistoryBefore(qint64 offset) { m_historyStart = std::max(m_historyStart, offset); }
     void disconnectClients()
     {
-        for (QWebSocket *client : std::as_const(m_clients))
+        // A copy: an aborted socket may leave m_clients at once.
+        const QList<QWebSocket *> clients = m_clients;
+        for (QWebSocket *client : clients)
             client->abort();
     }
+    void closeClients(QWebSocketProtocol::CloseCode code, const QString &reason)
+    {
+        const QList<QWebSocket *> clients = m_clients;
+        for (QWebSocket *client : clients)
+            client->close(code, reason);
+    }
+    // A new run of the server: offsets start again at 0 under a new epoch.
+    void restart(const QString &newEpoch)
+    {
+        disconnectClients();
+        m_history.clear();
+        m_historyStart = 0;
+        epoch = newEpoch;
+    }
+    // The console's size changed (another operator): every client is told.
+    void setSize(QSize newSize)
+    {
+        if (newSize == size)
+            return;
+        size = newSize;
+        broadcast(CloudConsole::Protocol::SizeEvent {size.width(), size.height()});
+    }
+    void sendScreen(const CloudConsole::Protocol::Screen &screen) { broadcast(screen); }
 
     bool canResize = true;
     bool canBreak = false;
     bool writable = true;
     QString epoch = QStringLiteral("epoch-1");
-    // Offsets that clients asked for, one per connection.
+    QSize size {80, 24};
+    // Offsets that clients asked for, one per connection, and the epochs they named.
     QList<qint64> requestedOffsets;
+    QStringList requestedEpochs;
     QByteArray input;
     QList<CloudConsole::Protocol::ClientMessage> messages;
     int connections = 0;
@@ -74,6 +103,13 @@ public:
     }
 
 private:
+    void broadcast(const CloudConsole::Protocol::ServerMessage &message)
+    {
+        const QString text = QString::fromUtf8(CloudConsole::Protocol::encode(message));
+        for (QWebSocket *client : std::as_const(m_clients))
+            client->sendTextMessage(text);
+    }
+
     void onNewConnection()
     {
         using namespace CloudConsole;
@@ -91,8 +127,14 @@ private:
         });
         connect(client, &QWebSocket::textMessageReceived, this, [this](const QString &text) {
             const auto decoded = Protocol::decodeClientMessage(text.toUtf8());
-            if (const auto *message = std::get_if<Protocol::ClientMessage>(&decoded))
-                messages << *message;
+            const auto *message = std::get_if<Protocol::ClientMessage>(&decoded);
+            if (!message)
+                return;
+            messages << *message;
+            // As the real server: the last resize wins where the console takes a size, and
+            // every client (the one that asked too) is told.
+            if (const auto *resize = std::get_if<Protocol::Resize>(message); resize && canResize)
+                setSize(QSize(resize->cols, resize->rows));
         });
 
         const qint64 end = m_history.size();
@@ -101,6 +143,11 @@ private:
             ? query.queryItemValue(QStringLiteral("offset")).toLongLong()
             : m_historyStart;
         requestedOffsets << offset;
+        const QString clientEpoch = query.queryItemValue(QStringLiteral("epoch"));
+        requestedEpochs << clientEpoch;
+        // An offset counted by another run of the server means nothing in this one.
+        if (!clientEpoch.isEmpty() && clientEpoch != epoch)
+            offset = m_historyStart;
         qint64 from = std::clamp(offset, m_historyStart, end);
         if (offset > end)
             from = m_historyStart;
@@ -114,6 +161,8 @@ private:
         hello.source = Protocol::SourceState::Up;
         hello.canResize = canResize;
         hello.canBreak = canBreak;
+        hello.cols = size.width();
+        hello.rows = size.height();
         client->sendTextMessage(
             QString::fromUtf8(Protocol::encode(Protocol::ServerMessage(hello))));
         if (offset < m_historyStart)

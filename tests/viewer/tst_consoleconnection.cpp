@@ -1,5 +1,5 @@
 // Tests of ConsoleConnection on loopback: addresses, hello, resume without duplicates, gaps,
-// chunked input, and how failed attempts are classified.
+// chunked input, how failed attempts are classified, restarts (epochs) and close code 1008.
 
 #include "consoleconnection.h"
 #include "testconsoleserver.h"
@@ -63,6 +63,10 @@ private Q_SLOTS:
     void failedAttemptsAreClassified_data();
     void failedAttemptsAreClassified();
     void aNewEpochIsReportedAsARestart();
+    void aResumeNamesTheEpochOfItsOffset();
+    void aServerRestartReplaysTheNewRunFromItsFirstByte();
+    void anIdleTimeoutCloseIsNotRetried();
+    void aServerGoingAwayIsRetried();
 };
 
 void tst_ConsoleConnection::addressesAreNormalized_data()
@@ -79,6 +83,8 @@ void tst_ConsoleConnection::addressesAreNormalized_data()
                                    << "ws://h:8080/ws";
     QTest::newRow("an offset is dropped") << "ws://h:1/ws?offset=5"
                                           << "ws://h:1/ws";
+    QTest::newRow("an epoch is dropped") << "ws://h:1/ws?offset=5&epoch=abc"
+                                         << "ws://h:1/ws";
     QTest::newRow("surrounding blanks") << "  ws://h:1/ws \n"
                                         << "ws://h:1/ws";
     QTest::newRow("ftp is refused") << "ftp://h/x"
@@ -240,6 +246,90 @@ void tst_ConsoleConnection::aNewEpochIsReportedAsARestart()
     server.epoch = QStringLiteral("epoch-2");
     QTRY_COMPARE(restarted.count(), 1);
     QCOMPARE(restarted.count(), 1);
+}
+
+void tst_ConsoleConnection::aResumeNamesTheEpochOfItsOffset()
+{
+    TestConsoleServer server;
+    QVERIFY(server.listen());
+    server.epoch = QStringLiteral("6f1c2a9e03b4d7c1");
+    ConsoleConnection connection;
+    connection.setRetryDelays(50, 200);
+    QSignalSpy output(&connection, &ConsoleConnection::outputReceived);
+    connection.open(server.url());
+    QTRY_COMPARE(connection.state(), State::Connected);
+    server.output("abc");
+    QTRY_COMPARE(joinedOutput(output), QByteArray("abc"));
+    QCOMPARE(connection.attemptUrl().query(), QStringLiteral("offset=3&epoch=6f1c2a9e03b4d7c1"));
+    server.disconnectClients();
+    QTRY_COMPARE(server.connections, 2);
+    QCOMPARE(server.requestedOffsets, (QList<qint64> {0, 3}));
+    QCOMPARE(server.requestedEpochs, (QStringList {QString(), QStringLiteral("6f1c2a9e03b4d7c1")}));
+}
+
+void tst_ConsoleConnection::aServerRestartReplaysTheNewRunFromItsFirstByte()
+{
+    TestConsoleServer server;
+    QVERIFY(server.listen());
+    ConsoleConnection connection;
+    connection.setRetryDelays(50, 200);
+    QSignalSpy restarted(&connection, &ConsoleConnection::consoleRestarted);
+    QSignalSpy output(&connection, &ConsoleConnection::outputReceived);
+    connection.open(server.url());
+    server.output("the first run\r\n");
+    QTRY_COMPARE(joinedOutput(output), QByteArray("the first run\r\n"));
+    output.clear();
+
+    // The new run has written more than the viewer had seen of the old one before the viewer
+    // comes back: an offset without its epoch would land inside the new run's bytes.
+    server.restart(QStringLiteral("epoch-2"));
+    server.output("the second run starts here\r\n");
+    QTRY_COMPARE(restarted.count(), 1);
+    QTRY_COMPARE(joinedOutput(output), QByteArray("the second run starts here\r\n"));
+    QCOMPARE(connection.bytesSkipped(), 0);
+    QCOMPARE(connection.cursor().epoch(), QStringLiteral("epoch-2"));
+}
+
+void tst_ConsoleConnection::anIdleTimeoutCloseIsNotRetried()
+{
+    TestConsoleServer server;
+    QVERIFY(server.listen());
+    ConsoleConnection connection;
+    connection.setRetryDelays(20, 20);
+    QSignalSpy failed(&connection, &ConsoleConnection::attemptFailed);
+    connection.open(server.url());
+    QTRY_COMPARE(connection.state(), State::Connected);
+    server.closeClients(QWebSocketProtocol::CloseCodePolicyViolated,
+                        QStringLiteral("idle: nothing sent for 60 s"));
+    QTRY_COMPARE(failed.count(), 1);
+    QCOMPARE(failed.at(0).at(0).value<Failure>(), Failure::PolicyClosed);
+    QCOMPARE(failed.at(0).at(1).toString(), QStringLiteral("idle: nothing sent for 60 s"));
+    QCOMPARE(failed.at(0).at(2).toBool(), false);
+    QCOMPARE(connection.state(), State::Idle);
+    QTest::qWait(300); // fifteen retry delays
+    QCOMPARE(server.connections, 1);
+    // The user may still ask.
+    connection.reconnect();
+    QTRY_COMPARE(connection.state(), State::Connected);
+    QCOMPARE(server.connections, 2);
+}
+
+void tst_ConsoleConnection::aServerGoingAwayIsRetried()
+{
+    TestConsoleServer server;
+    QVERIFY(server.listen());
+    ConsoleConnection connection;
+    connection.setRetryDelays(20, 20);
+    QSignalSpy failed(&connection, &ConsoleConnection::attemptFailed);
+    connection.open(server.url());
+    QTRY_COMPARE(connection.state(), State::Connected);
+    server.closeClients(QWebSocketProtocol::CloseCodeGoingAway,
+                        QStringLiteral("no answer to pings for 60 s"));
+    QTRY_COMPARE(failed.count(), 1);
+    QCOMPARE(failed.at(0).at(0).value<Failure>(), Failure::Closed);
+    QCOMPARE(failed.at(0).at(2).toBool(), true);
+    QTRY_COMPARE(server.connections, 2);
+    QTRY_COMPARE(connection.state(), State::Connected);
 }
 
 QTEST_GUILESS_MAIN(tst_ConsoleConnection)

@@ -1,4 +1,5 @@
-// Tests of TerminalView offscreen: keys to bytes, resize coalescing, selection, clipboard, zoom.
+// Tests of TerminalView offscreen: keys to bytes, resize coalescing, a grid smaller or larger
+// than the window, selection, clipboard, zoom.
 
 #include "consolesession.h"
 #include "terminalview.h"
@@ -56,7 +57,11 @@ private Q_SLOTS:
     void terminalKeysWinOverWindowShortcuts();
     void aBurstOfResizesIsAnnouncedOnce();
     void aBurstOfResizesSendsOneResizeMessage();
-    void zoomChangesTheCellSizeAndTheGrid();
+    void theConsoleResizingElsewhereSendsNoResizeBack();
+    void aWindowResizeSendsNothingToAConsoleWithoutASize();
+    void zoomChangesTheCellSizeAndTheWindowsGrid();
+    void aGridSmallerThanTheWindowIsPaintedInAMargin();
+    void aGridLargerThanTheWindowScrollsBothWays();
     void doubleClickSelectsAWordAndTripleClickTheLine();
     void draggingSelectsAcrossLines();
     void copyAndPasteGoThroughTheClipboard();
@@ -192,7 +197,7 @@ void tst_TerminalView::aBurstOfResizesIsAnnouncedOnce()
     view.resize(400, 300);
     view.show();
     QVERIFY(QTest::qWaitForWindowExposed(&view));
-    QSignalSpy spy(&view, &TerminalView::terminalSizeChanged);
+    QSignalSpy spy(&view, &TerminalView::preferredSizeChanged);
     QTRY_COMPARE(spy.count(), 1); // the initial size
     spy.clear();
 
@@ -200,8 +205,12 @@ void tst_TerminalView::aBurstOfResizesIsAnnouncedOnce()
         view.resize(400 + 13 * step, 300 + 7 * step);
         QCoreApplication::processEvents();
     }
-    const QSize expected = view.gridSizeFor(view.viewport()->size());
-    QCOMPARE(model.gridSize(), expected); // the model follows every step at once
+    // The grid the window fits without a horizontal scroll bar, which shows while the console
+    // is wider than the window and must not make the window ask for fewer rows.
+    const int scrollBar = view.verticalScrollBar()->width();
+    const QSize expected = view.gridSizeFor(view.size() - QSize(scrollBar, 0));
+    QCOMPARE(view.preferredSize(), expected);
+    QCOMPARE(model.gridSize(), QSize(80, 24)); // the console's size, not the window's
     QTRY_COMPARE(spy.count(), 1);
     QCOMPARE(spy.at(0).at(0).toSize(), expected);
     // Nothing else trickles in after the burst.
@@ -216,54 +225,209 @@ void tst_TerminalView::aBurstOfResizesSendsOneResizeMessage()
     ConsoleSession session;
     TerminalView view(session.model());
     view.setResizeDelay(100);
-    connect(&view, &TerminalView::terminalSizeChanged, &session, &ConsoleSession::setTerminalSize);
+    connect(&view, &TerminalView::preferredSizeChanged, &session, &ConsoleSession::requestSize);
     view.resize(500, 300);
     view.show();
     QVERIFY(QTest::qWaitForWindowExposed(&view));
     session.open(server.url());
     QTRY_COMPARE(session.connection()->state(), ConsoleConnection::State::Connected);
-    QTRY_VERIFY(server.resizeCount() >= 1); // the size at connection time
+    QTRY_COMPARE(server.resizeCount(), 1); // the window's size, asked once connected
+    QTRY_COMPARE(session.model()->gridSize(), view.preferredSize()); // the server said so
     QTest::qWait(300);
-    const int before = server.resizeCount();
+    QCOMPARE(server.resizeCount(), 1);
 
     for (int step = 1; step <= 20; ++step) {
         view.resize(500 + 9 * step, 300 + 11 * step);
         QCoreApplication::processEvents();
     }
-    QTRY_COMPARE(server.resizeCount(), before + 1);
+    QTRY_COMPARE(server.resizeCount(), 2);
     QTest::qWait(300);
-    QCOMPARE(server.resizeCount(), before + 1);
+    QCOMPARE(server.resizeCount(), 2);
     const auto resize = std::get<CloudConsole::Protocol::Resize>(server.messages.last());
-    QCOMPARE(QSize(resize.cols, resize.rows), session.model()->gridSize());
+    QCOMPARE(QSize(resize.cols, resize.rows), view.preferredSize());
+    QTRY_COMPARE(session.model()->gridSize(), view.preferredSize());
 }
 
-void tst_TerminalView::zoomChangesTheCellSizeAndTheGrid()
+void tst_TerminalView::theConsoleResizingElsewhereSendsNoResizeBack()
+{
+    // Another operator's window is smaller; the last resize wins, and this window must not
+    // take the console back.
+    TestConsoleServer server;
+    QVERIFY(server.listen());
+    ConsoleSession session;
+    TerminalView view(session.model());
+    view.setResizeDelay(50);
+    connect(&view, &TerminalView::preferredSizeChanged, &session, &ConsoleSession::requestSize);
+    view.resize(600, 400);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    session.open(server.url());
+    QTRY_COMPARE(session.model()->gridSize(), view.preferredSize());
+    QTest::qWait(200);
+    const int before = server.resizeCount();
+
+    server.setSize(QSize(40, 12));
+    QTRY_COMPARE(session.model()->gridSize(), QSize(40, 12));
+    QTest::qWait(300); // several resize delays
+    QCOMPARE(server.resizeCount(), before);
+    QCOMPARE(server.size, QSize(40, 12));
+    QVERIFY(view.gridRect().width() < view.viewport()->width()); // shown in a margin
+}
+
+void tst_TerminalView::aWindowResizeSendsNothingToAConsoleWithoutASize()
+{
+    // A serial console (canResize false) keeps its size; so does any console for a viewer.
+    for (const bool readOnly : {false, true}) {
+        TestConsoleServer server;
+        server.canResize = readOnly; // a read-only client of a console that could resize
+        server.writable = !readOnly;
+        server.size = QSize(100, 30);
+        QVERIFY(server.listen());
+        ConsoleSession session;
+        TerminalView view(session.model());
+        view.setResizeDelay(50);
+        connect(&view, &TerminalView::preferredSizeChanged, &session, &ConsoleSession::requestSize);
+        view.resize(500, 300);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        session.open(server.url());
+        QTRY_COMPARE(session.model()->gridSize(), QSize(100, 30)); // the hello's size
+        for (int step = 1; step <= 10; ++step) {
+            view.resize(500 + 30 * step, 300 + 20 * step);
+            QCoreApplication::processEvents();
+        }
+        QTest::qWait(300);
+        QVERIFY2(server.resizeCount() == 0, readOnly ? "read-only" : "no capability");
+        QCOMPARE(session.model()->gridSize(), QSize(100, 30));
+    }
+}
+
+void tst_TerminalView::zoomChangesTheCellSizeAndTheWindowsGrid()
 {
     TerminalModel model;
     TerminalView view(&model);
+    view.setResizeDelay(50);
     view.resize(640, 400);
     view.show();
     QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QSignalSpy announced(&view, &TerminalView::preferredSizeChanged);
+    QTRY_COMPARE(announced.count(), 1);
     const QSizeF cell = view.cellSize();
-    const QSize grid = model.gridSize();
+    const QSize grid = view.preferredSize();
     view.zoomInAction()->trigger();
     view.zoomInAction()->trigger();
     QVERIFY2(view.cellSize().height() > cell.height(),
              qPrintable(
                  QStringLiteral("cell %1 -> %2").arg(cell.height()).arg(view.cellSize().height())));
-    QVERIFY(model.gridSize().width() < grid.width());
+    QVERIFY(view.preferredSize().width() < grid.width());
+    QTRY_COMPARE(announced.count(), 2); // the window now fits fewer cells: ask for them
+    QCOMPARE(announced.last().at(0).toSize(), view.preferredSize());
     view.resetZoomAction()->trigger();
     QCOMPARE(view.cellSize(), cell);
-    QCOMPARE(model.gridSize(), grid);
+    QCOMPARE(view.preferredSize(), grid);
     view.zoomOutAction()->trigger();
-    QVERIFY(model.gridSize().width() > grid.width());
+    QVERIFY(view.preferredSize().width() > grid.width());
+    QCOMPARE(model.gridSize(), QSize(80, 24)); // the console decides
+}
+
+void tst_TerminalView::aGridSmallerThanTheWindowIsPaintedInAMargin()
+{
+    TerminalModel model(QSize(20, 5));
+    TerminalView view(&model);
+    view.resize(640, 400);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    model.write("\x1b[44m  \x1b[0m blue\r\nline two\r\nthree\r\nfour\r\nfive at the end");
+    QTRY_VERIFY(!view.horizontalScrollBar()->isVisible());
+    QCOMPARE(view.visibleRows(), 5);
+    QCOMPARE(view.visibleColumns(), 20);
+    const QSizeF cell = view.cellSize();
+    const QRect grid = view.gridRect();
+    QCOMPARE(grid.topLeft(), QPoint(0, 0));
+    QVERIFY2(std::abs(grid.width() - 20 * cell.width()) <= 1,
+             qPrintable(QStringLiteral("%1 wide").arg(grid.width())));
+    QCOMPARE(grid.height(), int(5 * cell.height()));
+
+    const QImage image = view.viewport()->grab().toImage();
+    const qreal scale = image.devicePixelRatio();
+    const auto pixel
+        = [&](qreal x, qreal y) { return image.pixelColor(int(x * scale), int(y * scale)); };
+    const QColor background(model.colors().background);
+    QCOMPARE(pixel(cell.width() * 10, cell.height() * 3.5), background); // inside, blank
+    QCOMPARE(pixel(cell.width() * 0.5, cell.height() * 0.5), QColor(model.colors().ansi[4]));
+    const QColor right = pixel(grid.right() + 20, cell.height());
+    const QColor below = pixel(cell.width(), grid.bottom() + 20);
+    QVERIFY2(right != background && right == below,
+             qPrintable(QStringLiteral("margin %1 and %2, background %3")
+                            .arg(right.name(), below.name(), background.name())));
+
+    // The text stays where it is while the window changes; the model does not follow it.
+    view.resize(300, 200);
+    QTRY_COMPARE(view.gridRect(), grid);
+    QCOMPARE(model.gridSize(), QSize(20, 5));
+
+    // A click in the margin below the grid is on the grid's last row; right of it, at the end
+    // of that row's line.
+    QWidget *viewport = view.viewport();
+    QTest::mouseDClick(viewport, Qt::LeftButton, {},
+                       QPoint(int(cell.width() * 6.5), grid.bottom() + 10));
+    QCOMPARE(view.selectedText(), QStringLiteral("at"));
+    QVERIFY(view.isAtBottom());
+}
+
+void tst_TerminalView::aGridLargerThanTheWindowScrollsBothWays()
+{
+    TerminalModel model(QSize(200, 60));
+    TerminalView view(&model);
+    view.resize(400, 300);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QByteArray rows;
+    for (int row = 0; row < 60; ++row)
+        rows += "\x1b[" + QByteArray::number(row + 1) + ";1Hrow" + QByteArray::number(row) + "\x1b["
+            + QByteArray::number(row + 1) + ";150Hfar" + QByteArray::number(row);
+    model.write(rows);
+    QTRY_VERIFY(view.horizontalScrollBar()->isVisible());
+    QTRY_VERIFY(view.isAtBottom());
+    const int columns = view.visibleColumns();
+    const int visible = view.visibleRows();
+    QVERIFY2(columns < 200 && visible < 60,
+             qPrintable(QStringLiteral("%1 x %2").arg(columns).arg(visible)));
+    QCOMPARE(view.horizontalScrollBar()->maximum(), 200 - columns);
+    QCOMPARE(view.verticalScrollBar()->maximum(), model.lineCount() - visible);
+    QCOMPARE(view.gridRect().width(), view.viewport()->width());
+    QCOMPARE(view.gridRect().height(), int(visible * view.cellSize().height()));
+    // Following the output shows the screen's last rows.
+    QCOMPARE(view.topLine(), model.lineCount() - visible);
+
+    // The cursor goes to the top, as for a prompt after "clear": the view follows it.
+    model.write("\x1b[H");
+    QTRY_COMPARE(view.topLine(), model.scrollbackLines());
+    QVERIFY(view.isAtBottom());
+    model.write("\x1b[60;1H");
+    QTRY_COMPARE(view.topLine(), model.lineCount() - visible);
+
+    // Scrolled right to column 150 and up to the top, the first visible cell is "far0".
+    view.horizontalScrollBar()->setValue(150);
+    view.verticalScrollBar()->setValue(0);
+    QCOMPARE(view.firstColumn(), 150);
+    QWidget *viewport = view.viewport();
+    QTest::mouseDClick(viewport, Qt::LeftButton, {}, cellCentre(view, 1, 0));
+    QCOMPARE(view.selectedText(), QStringLiteral("far0"));
+    // Zooming out until it fits hides the horizontal bar again.
+    for (int i = 0; i < 12; ++i)
+        view.zoomOutAction()->trigger();
+    view.resize(1200, 800);
+    QTRY_VERIFY(!view.horizontalScrollBar()->isVisible());
+    QCOMPARE(view.firstColumn(), 0);
+    QCOMPARE(view.visibleRows(), 60);
 }
 
 void tst_TerminalView::doubleClickSelectsAWordAndTripleClickTheLine()
 {
     TerminalModel model;
     TerminalView view(&model);
-    view.resize(640, 400);
+    view.resize(view.sizeHint()); // the whole grid, no margin
     view.show();
     QVERIFY(QTest::qWaitForWindowExposed(&view));
     model.write("ls -l /var/log/syslog.1 done");
@@ -287,7 +451,7 @@ void tst_TerminalView::draggingSelectsAcrossLines()
 {
     TerminalModel model;
     TerminalView view(&model);
-    view.resize(640, 400);
+    view.resize(view.sizeHint()); // the whole grid, no margin
     view.show();
     QVERIFY(QTest::qWaitForWindowExposed(&view));
     model.write("first line\r\nsecond line\r\nthird");
@@ -328,14 +492,20 @@ void tst_TerminalView::aScrolledBackViewStaysOnItsLinesWhileOutputArrives()
     TerminalModel model(QSize(80, 24));
     model.setScrollbackCapacity(200);
     TerminalView view(&model);
-    view.resize(640, 400);
+    view.resize(view.sizeHint()); // the whole grid, no margin
     view.show();
     QVERIFY(QTest::qWaitForWindowExposed(&view));
     QByteArray lines;
     for (int i = 0; i < 150; ++i)
         lines += "line " + QByteArray::number(i) + "\r\n";
     model.write(lines);
-    QTRY_VERIFY(view.isAtBottom() && view.topLine() == model.scrollbackLines());
+    QTRY_VERIFY2(view.isAtBottom() && view.topLine() == model.scrollbackLines(),
+                 qPrintable(QStringLiteral("top %1 of %2, scrollback %3, %4 rows visible in %5")
+                                .arg(view.topLine())
+                                .arg(view.verticalScrollBar()->maximum())
+                                .arg(model.scrollbackLines())
+                                .arg(view.visibleRows())
+                                .arg(view.viewport()->height())));
 
     view.verticalScrollBar()->setValue(10);
     const QString topText = model.lineText(view.topLine());

@@ -2,15 +2,19 @@
 // connection) plus its view over a loopback WebSocket.
 //
 // The test holds the pty's master side, as a VMM would: what it writes there is console output,
-// and what the server writes to the pty is what the user typed.
+// and what the server writes to the pty is what the user typed or the server's answers to the
+// guest's terminal queries.
 
 #include "consolesession.h"
+#include "terminaldiff.h"
 #include "terminalview.h"
 #include "uniquefd.h"
+#include "workloads.h"
 
 #include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QScrollBar>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -93,13 +97,24 @@ private Q_SLOTS:
     void aReconnectResumesWithoutDuplicatesOrLosses();
     void aResizeBurstInTheViewResizesAnExecConsole();
     void aTokenOpensAConsoleWithAccessControl();
+    void theGuestsQueriesAreAnsweredOnceByTheServerAlone();
+    void aViewerAttachingAfterTheRingWrappedShowsTheFullScreenProgram_data();
+    void aViewerAttachingAfterTheRingWrappedShowsTheFullScreenProgram();
+    void theModelHasTheConsolesSizeNotTheWindows();
+    void anotherOperatorsResizeIsFollowedAndNotUndone();
+    void aRestartedServerIsFollowedFromItsFirstByte();
+    void anIdleTimeoutCloseIsNotFollowedByAReconnect();
 
 private:
     bool startServer(QStringList arguments);
+    void stopServer();
+    bool startServerWithConfig(const QString &text);
 
     std::optional<Pty> m_pty;
     std::unique_ptr<QProcess> m_server;
+    QTemporaryDir m_configDir;
     QUrl m_url;
+    quint16 m_port = 0;
 };
 
 bool tst_ViewerEndToEnd::startServer(QStringList arguments)
@@ -118,7 +133,8 @@ bool tst_ViewerEndToEnd::startServer(QStringList arguments)
         output += m_server->readAllStandardOutput();
         const QRegularExpressionMatch match = pattern.match(QString::fromUtf8(output));
         if (match.hasMatch()) {
-            m_url = QUrl(QStringLiteral("ws://127.0.0.1:%1/c/vm1/ws").arg(match.captured(1)));
+            m_port = quint16(match.captured(1).toUInt());
+            m_url = QUrl(QStringLiteral("ws://127.0.0.1:%1/c/vm1/ws").arg(m_port));
             return true;
         }
     }
@@ -135,7 +151,18 @@ void tst_ViewerEndToEnd::init()
              "the server did not start");
 }
 
-void tst_ViewerEndToEnd::cleanup()
+bool tst_ViewerEndToEnd::startServerWithConfig(const QString &text)
+{
+    QFile config(m_configDir.filePath(QStringLiteral("cc.conf")));
+    if (!config.open(QIODevice::WriteOnly))
+        return false;
+    config.write(text.toUtf8());
+    config.close();
+    return startServer({QStringLiteral("--config"), config.fileName(), QStringLiteral("--listen"),
+                        QStringLiteral("127.0.0.1:0")});
+}
+
+void tst_ViewerEndToEnd::stopServer()
 {
     if (m_server) {
         m_server->terminate();
@@ -144,6 +171,11 @@ void tst_ViewerEndToEnd::cleanup()
         m_server->waitForFinished(5000);
     }
     m_server.reset();
+}
+
+void tst_ViewerEndToEnd::cleanup()
+{
+    stopServer();
     m_pty.reset();
 }
 
@@ -195,8 +227,7 @@ void tst_ViewerEndToEnd::typingInTheViewReachesThePty()
 
 void tst_ViewerEndToEnd::aReconnectResumesWithoutDuplicatesOrLosses()
 {
-    ConsoleSession session;
-    session.model()->resize(QSize(80, 10)); // most lines go to the scrollback
+    ConsoleSession session; // 80x24: most lines go to the scrollback
     ConsoleConnection *connection = session.connection();
     connection->setRetryDelays(50, 500);
     QSignalSpy hellos(connection, &ConsoleConnection::helloReceived);
@@ -249,7 +280,7 @@ void tst_ViewerEndToEnd::aResizeBurstInTheViewResizesAnExecConsole()
     ConsoleSession session;
     TerminalView view(session.model());
     view.setResizeDelay(100);
-    connect(&view, &TerminalView::terminalSizeChanged, &session, &ConsoleSession::setTerminalSize);
+    connect(&view, &TerminalView::preferredSizeChanged, &session, &ConsoleSession::requestSize);
     view.resize(500, 300);
     view.show();
     QVERIFY(QTest::qWaitForWindowExposed(&view));
@@ -257,15 +288,26 @@ void tst_ViewerEndToEnd::aResizeBurstInTheViewResizesAnExecConsole()
     session.open(m_url);
     QTRY_COMPARE(session.connection()->state(), ConsoleConnection::State::Connected);
     QVERIFY(session.connection()->hello()->canResize);
+    // The console takes the window's size once connected.
+    QTRY_COMPARE(session.model()->gridSize(), view.preferredSize());
 
-    QTest::qWait(300); // the initial size has been announced
-    QSignalSpy announced(&view, &TerminalView::terminalSizeChanged);
+    // Another client sees each resize the viewer sends as one size event.
+    ConsoleSession observer;
+    observer.open(m_url);
+    QTRY_COMPARE(observer.model()->gridSize(), view.preferredSize());
+    QSignalSpy sizeEvents(observer.connection(), &ConsoleConnection::sizeChanged);
+    QSignalSpy announced(&view, &TerminalView::preferredSizeChanged);
     for (int step = 1; step <= 20; ++step) {
         view.resize(500 + 17 * step, 300 + 9 * step);
         QCoreApplication::processEvents();
     }
     QTRY_COMPARE(announced.count(), 1);
-    const QSize grid = session.model()->gridSize();
+    const QSize grid = view.preferredSize();
+    QTRY_COMPARE(session.model()->gridSize(), grid);
+    QTRY_COMPARE(sizeEvents.count(), 1);
+    QTest::qWait(300);
+    QCOMPARE(sizeEvents.count(), 1);
+    QCOMPARE(observer.model()->gridSize(), grid);
     QTest::keyClick(&view, Qt::Key_Return);
     const QString expected = QStringLiteral("%1 %2").arg(grid.height()).arg(grid.width());
     QTRY_VERIFY2(
@@ -285,18 +327,10 @@ void tst_ViewerEndToEnd::aTokenOpensAConsoleWithAccessControl()
              qPrintable(lines.join(u'|')));
     const QString token = lines[0].mid(7);
     // A server with access control in place of the one init() started.
-    cleanup();
-    m_pty = openRawPty();
-    QVERIFY(m_pty);
-    QTemporaryDir dir;
-    QFile config(dir.filePath(QStringLiteral("cc.conf")));
-    QVERIFY(config.open(QIODevice::WriteOnly));
-    config.write(QStringLiteral("[console vm1]\nsource = %1\n[token viewer]\n%2\nrole = operator\n")
-                     .arg(m_pty->path, lines[1])
-                     .toUtf8());
-    config.close();
-    QVERIFY2(startServer({QStringLiteral("--config"), config.fileName(), QStringLiteral("--listen"),
-                          QStringLiteral("127.0.0.1:0")}),
+    stopServer();
+    QVERIFY2(startServerWithConfig(
+                 QStringLiteral("[console vm1]\nsource = %1\n[token viewer]\n%2\nrole = operator\n")
+                     .arg(m_pty->path, lines[1])),
              "the server did not start");
 
     // Without the token the upgrade is refused, and the connection says why.
@@ -313,6 +347,226 @@ void tst_ViewerEndToEnd::aTokenOpensAConsoleWithAccessControl()
     QVERIFY(writeAll(m_pty->master.get(), "with a token\r\n"));
     QTRY_COMPARE(session.model()->lineText(session.model()->scrollbackLines()),
                  QStringLiteral("with a token"));
+}
+
+void tst_ViewerEndToEnd::theGuestsQueriesAreAnsweredOnceByTheServerAlone()
+{
+    // Two viewers watch; the guest asks for the cursor position and the device attributes.
+    ConsoleSession first;
+    ConsoleSession second;
+    first.open(m_url);
+    second.open(m_url);
+    QTRY_COMPARE(first.connection()->state(), ConsoleConnection::State::Connected);
+    QTRY_COMPARE(second.connection()->state(), ConsoleConnection::State::Connected);
+    QVERIFY(first.connection()->isWritable() && second.connection()->isWritable());
+
+    QVERIFY(writeAll(m_pty->master.get(), "\x1b[6n\x1b[cqueries asked\r\n"));
+    QTRY_COMPARE(first.model()->lineText(0), QStringLiteral("queries asked"));
+    QTRY_COMPARE(second.model()->lineText(0), QStringLiteral("queries asked"));
+    // An answer from a viewer would be on its way by now.
+    QByteArray answers;
+    QTest::qWait(500);
+    answers += readAvailable(m_pty->master.get());
+    QVERIFY2(answers == "\x1b[1;1R\x1b[?1;2c",
+             qPrintable(QString::fromLatin1(answers.toPercentEncoding())));
+
+    // What the user does still reaches the guest.
+    first.model()->sendKey(VTERM_KEY_UP, VTERM_MOD_NONE);
+    QByteArray typed;
+    QTRY_VERIFY2((typed += readAvailable(m_pty->master.get())) == "\x1b[A",
+                 qPrintable(QString::fromLatin1(typed.toPercentEncoding())));
+}
+
+void tst_ViewerEndToEnd::aViewerAttachingAfterTheRingWrappedShowsTheFullScreenProgram_data()
+{
+    QTest::addColumn<QByteArray>("output");
+    QTest::addColumn<bool>("alternateScreen");
+    // Four times the history: the bytes kept begin in the middle of the program's drawing.
+    QTest::newRow("an editor") << Workloads::editorSession(256 * 1024) << true;
+    QTest::newRow("an installer's dialog") << Workloads::installerDialog(256 * 1024) << false;
+}
+
+void tst_ViewerEndToEnd::aViewerAttachingAfterTheRingWrappedShowsTheFullScreenProgram()
+{
+    QFETCH(QByteArray, output);
+    QFETCH(bool, alternateScreen);
+    stopServer();
+    QVERIFY2(startServer({QStringLiteral("--name"), QStringLiteral("vm1"),
+                          QStringLiteral("--history-size"), QStringLiteral("64K"),
+                          QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"), m_pty->path}),
+             "the server did not start");
+    // What a terminal that saw every byte shows; its scrollback is as long as the server's
+    // (cloud-console --scrollback, 1000 lines by default).
+    TerminalModel everyByte(QSize(80, 24));
+    everyByte.setScrollbackCapacity(1000);
+    everyByte.write(output);
+    QVERIFY(!everyByte.title().isEmpty());
+    QCOMPARE(everyByte.isAltScreen(), alternateScreen);
+
+    QVERIFY(writeAll(m_pty->master.get(), output));
+    // The server has read the pty dry once a late client's history ends where the output does.
+    ConsoleSession probe;
+    probe.open(m_url);
+    QTRY_COMPARE(probe.connection()->cursor().position(), output.size());
+    probe.connection()->close();
+
+    ConsoleSession session;
+    TerminalView view(session.model());
+    view.resize(900, 600);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QSignalSpy screens(session.connection(), &ConsoleConnection::screenReceived);
+    QSignalSpy replaced(&session, &ConsoleSession::screenReplaced);
+    session.open(m_url);
+    QTRY_COMPARE(session.connection()->cursor().position(), output.size());
+    QVERIFY2(session.connection()->hello()->historyStart > 0, "the history did not wrap");
+
+    const QString why = Test::difference(everyByte, *session.model());
+    QVERIFY2(why.isEmpty(), qPrintable(why));
+    QCOMPARE(session.model()->title(), everyByte.title());
+    QCOMPARE(session.model()->isAltScreen(), alternateScreen);
+    // It came from the server's screen, which the server had whole.
+    QCOMPARE(screens.count(), 1);
+    QCOMPARE(replaced.count(), 1);
+    QVERIFY(screens.at(0).at(0).value<Protocol::Screen>().complete);
+    QVERIFY(!session.isScreenIncomplete());
+    // The view shows the screen, not a scrolled-back part of the scrollback.
+    QVERIFY(view.isAtBottom());
+    QCOMPARE(view.topLine(), session.model()->scrollbackLines());
+}
+
+void tst_ViewerEndToEnd::theModelHasTheConsolesSizeNotTheWindows()
+{
+    // A serial console of 100x30 (the guest's stty says so) in a smaller window.
+    stopServer();
+    QVERIFY2(startServer({QStringLiteral("--name"), QStringLiteral("vm1"), QStringLiteral("--size"),
+                          QStringLiteral("100x30"), QStringLiteral("--listen"),
+                          QStringLiteral("127.0.0.1:0"), m_pty->path}),
+             "the server did not start");
+    ConsoleSession session;
+    TerminalView view(session.model());
+    view.setResizeDelay(50);
+    connect(&view, &TerminalView::preferredSizeChanged, &session, &ConsoleSession::requestSize);
+    view.resize(500, 300);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    session.open(m_url);
+    QTRY_COMPARE(session.connection()->state(), ConsoleConnection::State::Connected);
+    QCOMPARE(session.connection()->hello()->cols, 100);
+    QVERIFY(!session.connection()->hello()->canResize);
+    QCOMPARE(session.model()->gridSize(), QSize(100, 30));
+
+    // The guest draws at its size; the window pans over it.
+    QVERIFY(writeAll(m_pty->master.get(), "\x1b[30;95Hcorner"));
+    QTRY_COMPARE(session.model()->lineText(29), QString(94, u' ') + QStringLiteral("corner"));
+    QVERIFY(view.horizontalScrollBar()->isVisible());
+    QCOMPARE(view.horizontalScrollBar()->maximum(), 100 - view.visibleColumns());
+    for (int step = 1; step <= 10; ++step) {
+        view.resize(500 + 60 * step, 300 + 30 * step);
+        QCoreApplication::processEvents();
+    }
+    QTest::qWait(300);
+    QCOMPARE(session.model()->gridSize(), QSize(100, 30));
+    QTRY_VERIFY(!view.horizontalScrollBar()->isVisible());
+    QVERIFY(view.gridRect().width() < view.viewport()->width());
+}
+
+void tst_ViewerEndToEnd::anotherOperatorsResizeIsFollowedAndNotUndone()
+{
+    stopServer();
+    QVERIFY2(
+        startServer({QStringLiteral("--name"), QStringLiteral("vm1"), QStringLiteral("--listen"),
+                     QStringLiteral("127.0.0.1:0"), QStringLiteral("--exec"),
+                     QStringLiteral("while read line; do stty size; done")}),
+        "the server did not start");
+    ConsoleSession mine;
+    TerminalView view(mine.model());
+    view.setResizeDelay(50);
+    connect(&view, &TerminalView::preferredSizeChanged, &mine, &ConsoleSession::requestSize);
+    view.resize(600, 400);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    mine.open(m_url);
+    QTRY_COMPARE(mine.model()->gridSize(), view.preferredSize());
+
+    // Another operator, whose window is smaller, resizes the console.
+    ConsoleSession theirs;
+    theirs.open(m_url);
+    QTRY_COMPARE(theirs.connection()->state(), ConsoleConnection::State::Connected);
+    QSignalSpy sizeEvents(mine.connection(), &ConsoleConnection::sizeChanged);
+    theirs.requestSize(QSize(70, 20));
+    QTRY_COMPARE(mine.model()->gridSize(), QSize(70, 20));
+    QTest::qWait(500); // ten of this window's resize delays
+    QCOMPARE(sizeEvents.count(), 1);
+    QCOMPARE(theirs.model()->gridSize(), QSize(70, 20));
+    QVERIFY(view.preferredSize() != QSize(70, 20));
+    theirs.model()->sendKey(VTERM_KEY_ENTER, VTERM_MOD_NONE);
+    QTRY_VERIFY2(mine.model()->allText().contains(QLatin1String("20 70")),
+                 qPrintable(mine.model()->allText()));
+}
+
+void tst_ViewerEndToEnd::aRestartedServerIsFollowedFromItsFirstByte()
+{
+    ConsoleSession session;
+    ConsoleConnection *connection = session.connection();
+    // The test reconnects by hand, once the new run has output of its own.
+    connection->setRetryDelays(60'000, 60'000);
+    QSignalSpy restarted(connection, &ConsoleConnection::consoleRestarted);
+    session.open(m_url);
+    QTRY_COMPARE(connection->state(), ConsoleConnection::State::Connected);
+    QVERIFY(writeAll(m_pty->master.get(), "the first run\r\n"));
+    QTRY_COMPARE(connection->bytesReceived(), 15);
+    const QString firstEpoch = connection->cursor().epoch();
+
+    const quint16 port = m_port;
+    stopServer();
+    QTRY_COMPARE(connection->state(), ConsoleConnection::State::WaitingToRetry);
+    QVERIFY2(
+        startServer({QStringLiteral("--name"), QStringLiteral("vm1"), QStringLiteral("--listen"),
+                     QStringLiteral("127.0.0.1:%1").arg(port), m_pty->path}),
+        "the server did not start again on its port");
+    // The new run writes more than the viewer saw of the old one: offset 15 exists in it.
+    QVERIFY(writeAll(m_pty->master.get(), "the second run begins here\r\n"));
+    ConsoleSession probe;
+    probe.open(m_url);
+    QTRY_COMPARE(probe.connection()->cursor().position(), 28);
+    probe.connection()->close();
+
+    connection->reconnect();
+    QTRY_COMPARE(restarted.count(), 1);
+    QVERIFY(connection->cursor().epoch() != firstEpoch);
+    QTRY_VERIFY2(session.model()->allText().contains(QLatin1String("the second run begins here")),
+                 qPrintable(session.model()->allText()));
+    QCOMPARE(connection->bytesSkipped(), 0);
+    QCOMPARE(connection->cursor().position(), 28);
+    QVERIFY2(connection->attemptUrl().query().contains(QLatin1String("epoch=")),
+             qPrintable(connection->attemptUrl().toString()));
+}
+
+void tst_ViewerEndToEnd::anIdleTimeoutCloseIsNotFollowedByAReconnect()
+{
+    stopServer();
+    QVERIFY2(startServerWithConfig(QStringLiteral("[server]\nidle-timeout = 1s\n"
+                                                  "[console vm1]\nsource = %1\n")
+                                       .arg(m_pty->path)),
+             "the server did not start");
+    ConsoleSession session;
+    ConsoleConnection *connection = session.connection();
+    connection->setRetryDelays(50, 50);
+    QSignalSpy hellos(connection, &ConsoleConnection::helloReceived);
+    QSignalSpy failed(connection, &ConsoleConnection::attemptFailed);
+    session.open(m_url);
+    QTRY_COMPARE(connection->state(), ConsoleConnection::State::Connected);
+    // The viewer sends nothing; the server closes it with 1008 after a second or two.
+    QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 10'000);
+    QCOMPARE(failed.at(0).at(0).value<ConsoleConnection::Failure>(),
+             ConsoleConnection::Failure::PolicyClosed);
+    QVERIFY2(failed.at(0).at(1).toString().startsWith(QLatin1String("idle")),
+             qPrintable(failed.at(0).at(1).toString()));
+    QCOMPARE(failed.at(0).at(2).toBool(), false);
+    QTest::qWait(1000); // twenty retry delays
+    QCOMPARE(hellos.count(), 1);
+    QCOMPARE(connection->state(), ConsoleConnection::State::Idle);
 }
 
 QTEST_MAIN(tst_ViewerEndToEnd)
