@@ -3,6 +3,7 @@
 #include <QLoggingCategory>
 
 #include <algorithm>
+#include <cstring>
 
 Q_LOGGING_CATEGORY(lcTerminal, "cloudconsole.terminal")
 
@@ -99,6 +100,10 @@ TerminalModel::TerminalModel(QSize gridSize, QObject *parent)
     applyColors();
     // Sets the pen (through setpenattr) and erases the screen with it.
     vterm_state_reset(m_state, 1);
+    // libvterm 0.1.4 loops for ever on REP (CSI b) before it has printed any character (found by
+    // fuzz_terminal: "ESC [ 5 b" as a guest's first output); after one, even RIS leaves it a
+    // character to repeat. It prints a space over the blank home cell, which stays blank.
+    vterm_input_write(m_vterm.get(), " \r", 2);
     // A new model has nothing to announce yet.
     m_damageBottom = -1;
     m_cursorDirty = false;
@@ -121,6 +126,17 @@ void TerminalModel::applyColors()
 }
 
 // --- output from the console -----------------------------------------------------------------
+
+void TerminalModel::writeToVTerm(const char *data, size_t length)
+{
+    // libvterm 0.1.4 copies parts of an OSC or DCS string with strncpy and can read past the
+    // bytes it was given (AddressSanitizer found it through fuzz_terminal): it gets a copy that
+    // ends in a NUL, where such a read stops inside the copy.
+    // Resized, not made anew: its memory is kept from one write to the next.
+    m_vtermInput.resize(qsizetype(length));
+    std::memcpy(m_vtermInput.data(), data, length);
+    vterm_input_write(m_vterm.get(), m_vtermInput.constData(), length);
+}
 
 size_t TerminalModel::pieceEnd(const char *data, size_t limit)
 {
@@ -146,11 +162,11 @@ void TerminalModel::write(QByteArrayView bytes)
         // would not carry over to the next write).
         while (length > MaxVTermWrite) {
             const size_t cut = pieceEnd(data, MaxVTermWrite);
-            vterm_input_write(m_vterm.get(), data, cut);
+            writeToVTerm(data, cut);
             data += cut;
             length -= cut;
         }
-        vterm_input_write(m_vterm.get(), data, length);
+        writeToVTerm(data, length);
     });
     m_modes.feed(bytes);
     flushSignals();

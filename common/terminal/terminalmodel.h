@@ -166,6 +166,7 @@ private:
     int onBell();
     int onResize(int rows, int columns, VTermPos &delta);
     void onOutput(const char *bytes, size_t length);
+    void writeToVTerm(const char *data, size_t length);
     // Where a piece of at most `limit` bytes of data (which holds more) may end.
     static size_t pieceEnd(const char *data, size_t limit);
     // Control sequences libvterm 0.1.4 does not know; the model answers the ones it can.
@@ -215,6 +216,7 @@ private:
     QByteArray m_pendingInput;
     VTermInputGuard m_inputGuard; // see vterminputguard.h
     ModeTracker m_modes;
+    QByteArray m_vtermInput; // what libvterm reads, NUL-terminated (see writeToVTerm())
 };
 
 } // namespace CloudConsole::Terminal

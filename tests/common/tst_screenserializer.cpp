@@ -4,8 +4,8 @@
 // the split of their bytes; and the model answers the guest's queries.
 
 #include "modetracker.h"
-#include "terminaldiff.h"
 #include "screenserializer.h"
+#include "terminaldiff.h"
 #include "terminalmodel.h"
 #include "workloads.h"
 
@@ -42,6 +42,8 @@ private Q_SLOTS:
     void aSnapshotFollowedByTheRestOfTheStreamEndsWhereTheStreamDoes_data();
     void aSnapshotFollowedByTheRestOfTheStreamEndsWhereTheStreamDoes();
     void aSnapshotKeepsOriginModeAndTheScrollRegion();
+    void snapshotsOfWhatFuzzingFoundDrawTheSameAgain_data();
+    void snapshotsOfWhatFuzzingFoundDrawTheSameAgain();
     void theModesAreTrackedWhereverTheBytesAreSplit_data();
     void theModesAreTrackedWhereverTheBytesAreSplit();
     void malformedSequencesLeaveTheModesAlone();
@@ -121,6 +123,30 @@ void tst_ScreenSerializer::aSnapshotKeepsOriginModeAndTheScrollRegion()
     copy.write(more);
     why = difference(original, copy);
     QVERIFY2(why.isEmpty(), qPrintable(why));
+}
+
+void tst_ScreenSerializer::snapshotsOfWhatFuzzingFoundDrawTheSameAgain_data()
+{
+    // Inputs fuzz_terminal found (fuzz/regressions/terminal/), on its 20x5 screen.
+    QTest::addColumn<QByteArray>("input");
+    QTest::newRow("a line feed inside an unfinished CSI")
+        << QByteArray("hello\r\nworld\x1b[1;31\n");
+    QTest::newRow("a scroll region below the screen")
+        << QByteArray("\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e e\xcc\x81 \x1b[38;5;196m256\x1b"
+                      "b48;2;1;2;3mtrue\x1b[m\x1b[6r\x1b[c");
+}
+
+void tst_ScreenSerializer::snapshotsOfWhatFuzzingFoundDrawTheSameAgain()
+{
+    QFETCH(QByteArray, input);
+    TerminalModel original({20, 5});
+    original.setScrollbackCapacity(10);
+    original.write(input);
+    const QByteArray snapshot = ScreenSerializer::serialize(original);
+    TerminalModel copy({20, 5});
+    copy.setScrollbackCapacity(10);
+    copy.write(snapshot);
+    QCOMPARE(ScreenSerializer::serialize(copy), snapshot);
 }
 
 void tst_ScreenSerializer::theModesAreTrackedWhereverTheBytesAreSplit_data()
