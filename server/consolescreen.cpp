@@ -81,7 +81,7 @@ void ConsoleScreen::process(QByteArray piece, qint64 offset, qint64 skipped)
 {
     QByteArray replies;
     {
-        const std::lock_guard lock(m_modelLock);
+        const std::lock_guard lock(m_modelLock); // the thread may wait; only it
         if (skipped > 0) {
             m_skipped += skipped;
             m_incomplete = true;
@@ -113,20 +113,29 @@ void ConsoleScreen::process(QByteArray piece, qint64 offset, qint64 skipped)
 
 void ConsoleScreen::resize(QSize size)
 {
-    const std::lock_guard lock(m_modelLock);
+    // Waited for a little only, like every call from the console's thread (see m_modelLock).
+    std::unique_lock lock(m_modelLock, MaxWait);
+    if (!lock.owns_lock()) {
+        qCWarning(lcScreen) << "the screen is busy; it keeps its size";
+        return;
+    }
     m_model->resize(size);
 }
 
 QSize ConsoleScreen::size() const
 {
-    const std::lock_guard lock(m_modelLock);
-    return m_model->gridSize();
+    std::unique_lock lock(m_modelLock, MaxWait);
+    return lock.owns_lock() ? m_model->gridSize() : QSize();
 }
 
 ConsoleScreen::Snapshot ConsoleScreen::snapshot() const
 {
-    const std::lock_guard lock(m_modelLock);
     Snapshot result;
+    std::unique_lock lock(m_modelLock, MaxWait);
+    if (!lock.owns_lock()) {
+        result.offset = -1;
+        return result;
+    }
     result.offset = m_enabled ? m_offset.load() : -1;
     result.size = m_model->gridSize();
     result.complete = !m_incomplete;
@@ -136,8 +145,12 @@ ConsoleScreen::Snapshot ConsoleScreen::snapshot() const
 
 ConsoleScreen::Text ConsoleScreen::text() const
 {
-    const std::lock_guard lock(m_modelLock);
     Text result;
+    std::unique_lock lock(m_modelLock, MaxWait);
+    if (!lock.owns_lock()) {
+        result.offset = -1;
+        return result;
+    }
     result.offset = m_offset;
     result.size = m_model->gridSize();
     const Terminal::TerminalCursor cursor = m_model->cursor();
@@ -152,7 +165,9 @@ ConsoleScreen::Text ConsoleScreen::text() const
 
 QString ConsoleScreen::lastLine() const
 {
-    const std::lock_guard lock(m_modelLock);
+    std::unique_lock lock(m_modelLock, MaxWait);
+    if (!lock.owns_lock())
+        return {};
     const int first = m_model->scrollbackLines();
     for (int line = m_model->lineCount() - 1; line >= first; --line) {
         const QString text = m_model->lineText(line).trimmed();

@@ -23,6 +23,7 @@
 #include <QString>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -49,7 +50,7 @@ public:
     // The console's output from `offset` on. Offsets follow each other; a jump is a skip.
     void feed(qint64 offset, QByteArrayView bytes);
     void resize(QSize size);
-    QSize size() const;
+    QSize size() const; // an empty size while the screen is busy (see m_modelLock)
 
     struct Snapshot
     {
@@ -58,6 +59,7 @@ public:
         bool complete = true;
         QByteArray data; // terminal output that draws it (ScreenSerializer)
     };
+    // Offset -1 while the screen is off or busy: no client can go on from it.
     Snapshot snapshot() const;
 
     // The visible screen, for people and scripts.
@@ -72,7 +74,7 @@ public:
         std::vector<Terminal::Line> lines; // the screen's rows, cells as the model keeps them
         Terminal::TerminalColors colors;
     };
-    Text text() const;
+    Text text() const; // offset -1 while the screen is busy
     // The last non-blank line of the screen: "login:", a panic, a prompt.
     QString lastLine() const;
 
@@ -99,7 +101,11 @@ private:
     bool m_stopping = false;
 
     // The model and what only the thread changes; snapshots read them under the lock.
-    mutable std::mutex m_modelLock;
+    // Timed, so that the console's thread never waits on it for long: should libvterm ever hang
+    // in a write (it has loops a guest can trigger, see docs/fuzzing.md), the screen becomes
+    // unavailable, not the server.
+    mutable std::timed_mutex m_modelLock;
+    static constexpr std::chrono::milliseconds MaxWait {200};
     std::unique_ptr<Terminal::TerminalModel> m_model;
     QByteArray m_pendingReplies;
     bool m_incomplete = false;

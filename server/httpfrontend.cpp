@@ -863,6 +863,9 @@ QHttpServerResponse HttpFrontend::screenPage(const QString &name, const QHttpSer
             StatusCode::Forbidden);
     const QString format = QUrlQuery(request.url()).queryItemValue(QStringLiteral("format"));
     const ConsoleScreen::Text screen = console->screen().text();
+    if (screen.offset < 0)
+        return textResponse(QStringLiteral("the console's screen is busy; try again"),
+                            StatusCode::ServiceUnavailable);
     QHttpServerResponse response = [&] {
         if (format.isEmpty() || format == QLatin1String("text"))
             return QHttpServerResponse("text/plain; charset=utf-8", ScreenRenderer::text(screen));

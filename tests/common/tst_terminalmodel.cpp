@@ -66,6 +66,8 @@ class tst_TerminalModel : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void aRepeatTheModelCannotDoIsDroppedNotLoopedOn_data();
+    void aRepeatTheModelCannotDoIsDroppedNotLoopedOn();
     void megabytesOfTextInOneWriteAreShownWhole_data();
     void megabytesOfTextInOneWriteAreShownWhole();
     void theSameBytesSplitAtAnyBoundaryGiveTheSameScreen_data();
@@ -98,6 +100,25 @@ private Q_SLOTS:
     void overwritingHalfAWideCharacterClearsTheOtherHalf();
     void erasedCellsTakeThePenAndScrolledLinesKeepTheirColours();
 };
+
+void tst_TerminalModel::aRepeatTheModelCannotDoIsDroppedNotLoopedOn_data()
+{
+    // libvterm 0.1.4 loops for ever on these REP sequences (found by fuzz_terminal): as a
+    // guest's first output, and after a combining mark with no base.
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::newRow("REP first of all") << QByteArray("\x1b[5b");
+    QTest::newRow("REP after a lone combining mark") << QByteArray("\xd6\xa3\x1b[0;b");
+    QTest::newRow("REP split from its count") << QByteArray("\xcc\x81\x1b[3");
+}
+
+void tst_TerminalModel::aRepeatTheModelCannotDoIsDroppedNotLoopedOn()
+{
+    QFETCH(QByteArray, bytes);
+    TerminalModel model({20, 5});
+    model.write(bytes);
+    model.write("b after\r\nnext line");
+    QCOMPARE(model.lineText(model.scrollbackLines() + 1), QStringLiteral("next line"));
+}
 
 void tst_TerminalModel::megabytesOfTextInOneWriteAreShownWhole_data()
 {
