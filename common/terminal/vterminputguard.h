@@ -126,9 +126,9 @@ template<typename Sink> void VTermInputGuard::process(QByteArrayView bytes, Sink
             } else if (c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_') {
                 m_state = State::String;
                 m_stringPassing = false;
-            } else if (c >= 0x30) {
+            } else if (c >= 0x30 && c < 0x80) {
                 m_state = State::Ground; // a two-byte escape such as ESC 7
-            } // intermediates (ESC ( 0) and C0 controls keep the escape going
+            } // libvterm 0.1.4 skips bytes over 0x7f inside an escape (UTF-8 after ESC) // intermediates (ESC ( 0) and C0 controls keep the escape going
             break;
         case State::Csi:
             if (c == 0x1b) {
