@@ -4,6 +4,10 @@
 
 #include <QLoggingCategory>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 Q_LOGGING_CATEGORY(lcScreen, "cloudconsole.screen")
 
 namespace CloudConsole {
@@ -58,6 +62,11 @@ void ConsoleScreen::feed(qint64 offset, QByteArrayView bytes)
 
 void ConsoleScreen::run()
 {
+    // The screen must not slow the console: its thread has the lowest priority (nice 19, per
+    // thread on Linux), so that under a flood the kernel runs the console, its log and its
+    // clients first and the screen falls behind (and skips) instead. Not SCHED_IDLE: on a busy
+    // host that would starve it entirely.
+    ::setpriority(PRIO_PROCESS, pid_t(::syscall(SYS_gettid)), 19);
     for (;;) {
         QByteArray piece;
         qint64 pieceOffset = 0;
