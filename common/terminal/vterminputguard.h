@@ -128,7 +128,8 @@ template<typename Sink> void VTermInputGuard::process(QByteArrayView bytes, Sink
                 m_stringPassing = false;
             } else if (c >= 0x30 && c < 0x80) {
                 m_state = State::Ground; // a two-byte escape such as ESC 7
-            } // libvterm 0.1.4 skips bytes over 0x7f inside an escape (UTF-8 after ESC) // intermediates (ESC ( 0) and C0 controls keep the escape going
+            } // libvterm 0.1.4 skips bytes over 0x7f inside an escape (UTF-8 after ESC) //
+              // intermediates (ESC ( 0) and C0 controls keep the escape going
             break;
         case State::Csi:
             if (c == 0x1b) {
