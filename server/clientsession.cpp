@@ -282,6 +282,15 @@ void ClientSession::onTextMessage(const QString &message)
     }
     noteActivity();
     if (std::holds_alternative<ScreenRequest>(request)) {
+        // A screen costs the console's thread milliseconds to make: one a second per client, so
+        // that a client asking in a loop cannot hold up the others.
+        if (m_lastScreenRequest.isValid()
+            && m_lastScreenRequest.elapsed() < ScreenRequestIntervalMs) {
+            sendError(ErrorCode::InputRate,
+                      QStringLiteral("at most one screen request a second; this one is refused"));
+            return;
+        }
+        m_lastScreenRequest.start();
         // Viewers may look too. Bytes this client has not had that the screen stands for are
         // reported as a gap, as when it falls behind.
         if (std::optional<ConsoleScreen::Snapshot> screen = usableScreen()) {

@@ -50,6 +50,8 @@ public:
     // What is read from a client's socket at a time, which bounds the pongs one read can ask
     // for; the kernel's window holds the client back meanwhile. Room for a largest message.
     static constexpr qint64 TransportReadBuffer = 4 * Protocol::MaxClientMessage;
+    // Screen requests a client may make: one per this interval.
+    static constexpr int ScreenRequestIntervalMs = 1000;
 
     // Takes ownership of socket, which must be connected. transport is the TCP (or TLS) socket
     // under it, when known: it lets the session bound what Qt writes there on its own.
@@ -130,6 +132,7 @@ private:
     QTimer m_idleTimer;
     QElapsedTimer m_lastActivity;
     QTimer m_closeDeadline;
+    QElapsedTimer m_lastScreenRequest;
 };
 
 } // namespace CloudConsole

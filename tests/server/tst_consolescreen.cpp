@@ -211,6 +211,11 @@ void tst_ConsoleScreen::aClientThatAsksGetsTheScreenAndGoesOnFromIt()
     client.send(ScreenRequest {});
     QTRY_COMPARE(client.screens.size(), size_t(1));
     QCOMPARE(client.screens[0].offset, qint64(20'000));
+    // Asking again at once is refused, with a reason: a screen costs the server's thread.
+    client.send(ScreenRequest {});
+    QTRY_COMPARE(client.errors.size(), size_t(1));
+    QCOMPARE(client.errors[0].code, QString::fromLatin1(ErrorCode::InputRate));
+    QCOMPARE(client.screens.size(), size_t(1));
     QVERIFY(feedWhileServing(pty, stream.sliced(20'000)));
     QTRY_COMPARE(client.cursor.position(), qint64(stream.size()));
     const QString why = difference(*terminalOf(stream), *terminalOf(client.display));
