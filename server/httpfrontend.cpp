@@ -71,18 +71,24 @@ private:
     HttpFrontend &m_frontend;
 };
 
-// The state of one connection while its request head arrives; a child of its socket.
+// The state of one connection while its request arrives; a child of its socket. Its place in
+// the admission goes back when it is destroyed.
 class PendingRequest : public QObject
 {
 public:
-    explicit PendingRequest(QTcpSocket *socket) : QObject(socket)
+    PendingRequest(QTcpSocket *socket, Admission::Ticket ticket) : QObject(socket), ticket(ticket)
     {
         deadline.setSingleShot(true);
         deadline.start(HttpFrontend::RequestHeadTimeoutMs);
     }
+    const Admission::Ticket ticket;
     RequestHeadReader reader;
     qsizetype fed = 0;
     QTimer deadline;
+    // Once the head is in: the head, and the size of the whole request with its body.
+    std::optional<RequestHead> head;
+    qsizetype headSize = 0;
+    qint64 requestSize = 0;
 };
 
 namespace {
@@ -156,7 +162,9 @@ HttpFrontend::HttpFrontend(ConsoleRegistry &consoles, FrontendSettings settings,
     , m_settings(std::move(settings))
     , m_auth(m_settings.access)
     , m_webSockets(QStringLiteral("cloud-console"), QWebSocketServer::NonSecureMode)
+    , m_admission({MaxPendingRequests, MaxPendingPerAddress, 1000, RequestHeadTimeoutMs, 2048})
 {
+    connect(&m_admission, &Admission::admitted, this, &HttpFrontend::onAdmitted);
     m_loginWindow.start();
     m_webSockets.setSupportedSubprotocols({QString::fromLatin1(Protocol::Subprotocol)});
     m_webSockets.setHandshakeTimeout(RequestHeadTimeoutMs);
@@ -211,32 +219,63 @@ quint16 HttpFrontend::port() const
 
 void HttpFrontend::accept(QTcpSocket *socket)
 {
-    if (m_pendingRequests >= MaxPendingRequests) {
-        qCWarning(lcHttp) << "dropping a connection from" << socket->peerAddress().toString() << ":"
-                          << m_pendingRequests << "requests are already arriving";
-        socket->abort();
-        socket->deleteLater();
-        return;
-    }
-    ++m_pendingRequests;
-    auto *pending = new PendingRequest(socket);
-    connect(pending, &QObject::destroyed, this, [this] { --m_pendingRequests; });
+    // Nothing reads a connection before it has a place, and its request is at most a head and
+    // a login form: keep no more than that of it in memory.
+    socket->setReadBufferSize(RequestHeadReader::MaxHeadSize + MaxRequestBody + 1);
+    m_admission.offer(socket);
+}
+
+void HttpFrontend::onAdmitted(QTcpSocket *socket, Admission::Ticket ticket)
+{
+    auto *pending = new PendingRequest(socket, ticket);
+    connect(pending, &QObject::destroyed, &m_admission,
+            [admission = &m_admission, ticket] { admission->release(ticket); });
     connect(socket, &QTcpSocket::readyRead, pending,
-            [this, socket, pending] { onHeadBytes(socket, pending); });
+            [this, socket, pending] { onRequestBytes(socket, pending); });
     // A peer that goes away frees its place at once: a reset arrives as an error, not as
     // disconnected().
     connect(socket, &QTcpSocket::disconnected, pending, [socket] { socket->deleteLater(); });
     connect(socket, &QTcpSocket::errorOccurred, pending, [socket] { socket->deleteLater(); });
     connect(&pending->deadline, &QTimer::timeout, pending, [socket] {
-        qCInfo(lcHttp) << "closing a connection that sent no request head in time";
+        qCInfo(lcHttp) << "closing a connection that sent no request in time";
         socket->abort();
         socket->deleteLater();
     });
     if (socket->bytesAvailable() > 0)
-        onHeadBytes(socket, pending);
+        onRequestBytes(socket, pending);
 }
 
-void HttpFrontend::onHeadBytes(QTcpSocket *socket, PendingRequest *pending)
+void HttpFrontend::onRequestBytes(QTcpSocket *socket, PendingRequest *pending)
+{
+    if (!pending->head) {
+        onHead(socket, pending);
+        return;
+    }
+    // A plain request holds its place, and its deadline, until the whole of it has arrived: a
+    // slow body must not take one of the HTTP connections' places instead.
+    const qint64 buffered = socket->bytesAvailable();
+    if (buffered < pending->requestSize)
+        return;
+    const qint64 requestSize = pending->requestSize;
+    pending->deadline.stop();
+    socket->disconnect(pending);
+    pending->deleteLater();
+    // One request per connection (see handOverToHttp): a second, pipelined one, or a body the
+    // head did not declare, is refused rather than passed on unchecked.
+    if (buffered > requestSize) {
+        refuse(socket, 413,
+               QStringLiteral("bytes after the request: this server takes one request per "
+                              "connection, and no request bodies"));
+        return;
+    }
+    if (m_httpConnections >= MaxHttpConnections) {
+        refuse(socket, 503, QStringLiteral("too many open HTTP connections"));
+        return;
+    }
+    handOverToHttp(socket, requestSize);
+}
+
+void HttpFrontend::onHead(QTcpSocket *socket, PendingRequest *pending)
 {
     // Peek, do not read: whoever serves the request reads it from the start.
     const QByteArray bytes = socket->peek(RequestHeadReader::MaxHeadSize + 1);
@@ -245,19 +284,23 @@ void HttpFrontend::onHeadBytes(QTcpSocket *socket, PendingRequest *pending)
     if (status == RequestHeadReader::Status::NeedMore)
         return;
 
-    // The head is read: this connection is no longer pending, whatever happens next.
     const RequestHead head = pending->reader.head();
     const qsizetype headSize = pending->reader.headSize();
     const QString error = pending->reader.error();
-    pending->deadline.stop();
-    socket->disconnect(pending);
-    pending->deleteLater();
+    // Done with this connection's place unless it is a plain request whose body is to come.
+    const auto done = [socket, pending] {
+        pending->deadline.stop();
+        socket->disconnect(pending);
+        pending->deleteLater();
+    };
 
     switch (status) {
     case RequestHeadReader::Status::Malformed:
+        done();
         refuse(socket, 400, error);
         return;
     case RequestHeadReader::Status::TooLarge:
+        done();
         refuse(socket, 431, error);
         return;
     default:
@@ -269,6 +312,7 @@ void HttpFrontend::onHeadBytes(QTcpSocket *socket, PendingRequest *pending)
     if (!m_auth.enabled() && !hostless && !hostAllowedWithoutAccessControl(head.value("Host"))) {
         // A page on an attacker's name that resolves to this server (DNS rebinding) is its own
         // origin: without credentials, only names that cannot be rebound are served.
+        done();
         refuse(socket, 403,
                QStringLiteral("without access control this server answers only to an IP address "
                               "or localhost, not to \"%1\"")
@@ -276,6 +320,7 @@ void HttpFrontend::onHeadBytes(QTcpSocket *socket, PendingRequest *pending)
         return;
     }
     if (head.isWebSocketUpgrade()) {
+        done();
         upgrade(socket, head, headSize);
         return;
     }
@@ -283,28 +328,29 @@ void HttpFrontend::onHeadBytes(QTcpSocket *socket, PendingRequest *pending)
     const QByteArray length = head.value("Content-Length").trimmed();
     const bool loginForm = head.method == "POST"
         && QUrl::fromEncoded(head.target).path() == u"/login" && length.size() <= 4
-        && length.toInt() <= 4096 && head.value("Transfer-Encoding").isEmpty();
+        && length.toInt() <= MaxRequestBody && head.value("Transfer-Encoding").isEmpty();
     if (!loginForm
         && ((!length.isEmpty() && length != "0") || !head.value("Transfer-Encoding").isEmpty())) {
+        done();
         refuse(socket, 413, QStringLiteral("this server takes no request bodies"));
         return;
     }
-    if (m_httpConnections >= MaxHttpConnections) {
-        refuse(socket, 503, QStringLiteral("too many open HTTP connections"));
-        return;
-    }
-    handOverToHttp(socket, headSize + length.toLongLong());
+    pending->head = head;
+    pending->headSize = headSize;
+    pending->requestSize = headSize + length.toLongLong();
+    onRequestBytes(socket, pending);
 }
 
 void HttpFrontend::handOverToHttp(QTcpSocket *socket, qint64 requestSize)
 {
     // One request per connection: QHttpServer 6.4 would take any later request on it, body and
-    // all, past every check here (and answers pipelined requests out of order). Bytes beyond the
-    // first request close the connection; the answer closes it too.
+    // all, past every check here (and answers pipelined requests out of order). A byte beyond
+    // the first request closes the connection before QHttpServer reads it (this slot is
+    // connected first); the answer closes it too.
     auto received = std::make_shared<qint64>(0);
     connect(socket, &QTcpSocket::readyRead, socket, [socket, received, requestSize] {
         *received += socket->bytesAvailable();
-        if (*received > requestSize + MaxBytesAfterRequest)
+        if (*received > requestSize)
             socket->abort();
     });
     connect(socket, &QTcpSocket::bytesWritten, socket, [socket] {
@@ -726,20 +772,17 @@ QFuture<QHttpServerResponse> HttpFrontend::login(const QHttpServerRequest &reque
             again(QStringLiteral("too many login attempts; try again in a moment"),
                   StatusCode::TooManyRequests));
     const QString peer = request.remoteAddress().toString();
-    // The hash is checked on a worker thread, so consoles do not wait for it (the authenticator
+    // The whole check runs on a worker thread, so consoles do not wait for it (the authenticator
     // is thread-safe; the cookie is made from values taken now).
     const QByteArray cookieTail
         = cookie(QStringLiteral("%1"), m_settings.access.sessionLifetime.count());
     ++m_checksInFlight;
     return QtConcurrent::run(
         &m_passwordChecks,
-        [this, again, next, user, peer, cookieTail, password = field("password"),
-         hash = m_auth.passwordHashFor(user)] {
+        [this, again, next, user, peer, cookieTail, password = field("password")] {
             // The check is over once this job returns, whatever it answers.
             const auto done = qScopeGuard([this] { --m_checksInFlight; });
-            const std::optional<QString> ticket = SecretHash::verifyPassword(password, hash)
-                ? m_auth.startSession(user)
-                : std::nullopt;
+            const std::optional<QString> ticket = m_auth.checkPassword(user, password);
             if (!ticket) {
                 qCInfo(lcHttp).noquote() << "failed login for" << user.left(64) << "from" << peer;
                 return again(QStringLiteral("wrong user or password"), StatusCode::Unauthorized);

@@ -14,6 +14,7 @@
 // registry's.
 
 #include "accesssettings.h"
+#include "admission.h"
 #include "authenticator.h"
 #include "consolestatus.h"
 
@@ -50,18 +51,20 @@ class HttpFrontend : public QObject
 {
     Q_OBJECT
 public:
-    // Requests whose head has not fully arrived, at most; more connections are dropped.
+    // Connections whose request (TLS handshake, head, body) is still arriving, at most, and at
+    // most per address; more wait for a place (see Admission).
     static constexpr int MaxPendingRequests = 256;
-    // How long a connection may take to send its request head.
+    static constexpr int MaxPendingPerAddress = 32;
+    // How long a connection may take to send its request, head and body.
     static constexpr int RequestHeadTimeoutMs = 10'000;
+    // The largest request body taken: the login form's.
+    static constexpr int MaxRequestBody = 4096;
     // Plain HTTP connections (the page, its assets) open at once, and how long one may idle.
     static constexpr int MaxHttpConnections = 512;
     static constexpr int HttpIdleTimeoutMs = 60'000;
     // Password checks at most, per second and at once, over all clients; more get 429.
     static constexpr int MaxLoginsPerSecond = 5;
     static constexpr int MaxPasswordChecksInFlight = 4;
-    // What a plain HTTP connection may send beyond its one request before it is cut.
-    static constexpr qint64 MaxBytesAfterRequest = 8 * 1024;
 
     HttpFrontend(ConsoleRegistry &consoles, FrontendSettings settings, QObject *parent = nullptr);
     ~HttpFrontend() override;
@@ -72,8 +75,9 @@ public:
     void setAccess(AccessSettings access, TlsSettings tls);
     const Authenticator &authenticator() const { return m_auth; }
     quint16 port() const;
-    // Connections whose request head is still arriving.
-    int pendingRequests() const { return m_pendingRequests; }
+    // Connections whose request is still arriving, and those waiting for a place to send it.
+    int pendingRequests() const { return m_admission.placesTaken(); }
+    int waitingConnections() const { return m_admission.waiting(); }
 
     // Where a WebSocket request is going, parsed from its target.
     struct WebSocketTarget
@@ -89,7 +93,10 @@ private:
     class Listener;
 
     void accept(QTcpSocket *socket);
-    void onHeadBytes(QTcpSocket *socket, PendingRequest *pending);
+    void onAdmitted(QTcpSocket *socket, Admission::Ticket ticket);
+    void onRequestBytes(QTcpSocket *socket, PendingRequest *pending);
+    // The request head is complete: refuse it, upgrade it, or wait for its body.
+    void onHead(QTcpSocket *socket, PendingRequest *pending);
     void upgrade(QTcpSocket *socket, const RequestHead &head, qsizetype headSize);
     void handOverToHttp(QTcpSocket *socket, qint64 requestSize);
     // Without access control, only hosts a DNS-rebinding page cannot pose as: IP literals and
@@ -147,11 +154,9 @@ private:
     QWebSocketServer m_webSockets;
     QHttpServer m_http;
     QPointer<Listener> m_listener; // a child of m_http once bound
-    int m_pendingRequests = 0;
+    Admission m_admission;
     int m_httpConnections = 0; // handed to m_http and still open
     std::vector<Handshake> m_handshaking; // handed to m_webSockets, not yet clients
-    int m_droppedConnections = 0; // since the last warning
-    QElapsedTimer m_dropReport;
 };
 
 } // namespace CloudConsole

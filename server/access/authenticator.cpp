@@ -20,7 +20,28 @@ QString ticketKey(const QString &ticket)
 } // namespace
 
 Authenticator::Authenticator(AccessSettings settings) : m_settings(std::move(settings))
-{ }
+{
+    preparePasswordChecks();
+}
+
+void Authenticator::setSettings(AccessSettings settings)
+{
+    const QMutexLocker lock(&m_mutex);
+    m_settings = std::move(settings);
+    preparePasswordChecks();
+}
+
+void Authenticator::preparePasswordChecks()
+{
+    int most = 0;
+    for (const Credential &credential : m_settings.credentials) {
+        if (credential.kind == Credential::Kind::User)
+            most = std::max(most, SecretHash::passwordIterations(credential.hash));
+    }
+    m_passwordWork = most > 0 ? most : SecretHash::DefaultIterations;
+    // Random bytes only: the decoy costs its derivation at each check, on the checking thread.
+    m_decoyHash = SecretHash::decoyPasswordHash(m_passwordWork);
+}
 
 const Credential *Authenticator::find(Credential::Kind kind, const QString &name) const
 {
@@ -102,19 +123,31 @@ Authenticator::Result Authenticator::authenticate(QByteArrayView authorization,
     return result;
 }
 
-QString Authenticator::passwordHashFor(const QString &user) const
+std::optional<QString> Authenticator::checkPassword(const QString &user, const QString &password)
 {
-    const QMutexLocker lock(&m_mutex);
-    static const QString decoy = SecretHash::hashPassword(QStringLiteral("decoy"));
-    const Credential *credential = find(Credential::Kind::User, user);
-    return credential ? credential->hash : decoy;
+    bool known = false;
+    QString hash;
+    int work = 0;
+    {
+        const QMutexLocker lock(&m_mutex);
+        const Credential *credential = find(Credential::Kind::User, user);
+        known = credential != nullptr;
+        hash = known ? credential->hash : m_decoyHash;
+        work = m_passwordWork;
+    }
+    // Unlocked: requests on the event loop must not wait for the derivation. The decoy is
+    // checked as a real hash would be; an unknown user is refused whatever it answers.
+    const bool matches = SecretHash::verifyPassword(password, hash, work);
+    if (!known || !matches)
+        return std::nullopt;
+    return startSession(user, hash);
 }
 
-std::optional<QString> Authenticator::startSession(const QString &user)
+std::optional<QString> Authenticator::startSession(const QString &user, const QString &hash)
 {
     const QMutexLocker lock(&m_mutex);
     const Credential *credential = find(Credential::Kind::User, user);
-    if (!credential)
+    if (!credential || credential->hash != hash)
         return std::nullopt;
     purgeExpired();
     if (m_sessions.size() >= MaxSessions) {
@@ -127,14 +160,6 @@ std::optional<QString> Authenticator::startSession(const QString &user)
     m_sessions.insert(ticketKey(ticket),
                       {user, credential->hash, Clock::now() + m_settings.sessionLifetime});
     return ticket;
-}
-
-std::optional<QString> Authenticator::login(const QString &user, const QString &password)
-{
-    // startSession() refuses a user that is not configured, whatever the decoy check said.
-    if (!SecretHash::verifyPassword(password, passwordHashFor(user)))
-        return std::nullopt;
-    return startSession(user);
 }
 
 void Authenticator::logout(QByteArrayView cookies)

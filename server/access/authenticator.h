@@ -7,6 +7,11 @@
 // again on every request, so a reloaded configuration applies to logged-in browsers at once.
 // It owns the sessions; it knows nothing about HTTP beyond header values.
 //
+// A password check is the one slow member, on purpose, and is to be called on a worker thread:
+// it is the only member that derives a key, so nothing the event loop calls (authenticate,
+// setSettings, logout) ever does. Every check does the same work, whether the name is a user's
+// or not and whatever the user's iteration count, so that its time tells no one which names exist.
+//
 // originAllowed() is the other check every WebSocket upgrade passes: a browser's page may open a
 // console's WebSocket only from the server's own origin or one the configuration allows.
 
@@ -52,11 +57,7 @@ public:
     explicit Authenticator(AccessSettings settings = {});
 
     // Every member may be called from any thread: a login's password is checked on a worker.
-    void setSettings(AccessSettings settings)
-    {
-        const QMutexLocker lock(&m_mutex);
-        m_settings = std::move(settings);
-    }
+    void setSettings(AccessSettings settings);
     bool enabled() const
     {
         const QMutexLocker lock(&m_mutex);
@@ -64,16 +65,13 @@ public:
     }
 
     Result authenticate(QByteArrayView authorization, QByteArrayView cookies);
-    // Checks a user's password; on success, a new session ticket for the cookie. The check is
-    // slow on purpose: callers on the event loop use passwordHashFor() and startSession()
-    // around SecretHash::verifyPassword() on a worker thread instead.
-    std::optional<QString> login(const QString &user, const QString &password);
-    // The hash a user's password is checked against; for an unknown user a decoy, so that the
-    // check costs the same and timing does not tell users apart.
-    QString passwordHashFor(const QString &user) const;
-    // A new session for a user whose password was just checked, if the user still exists (the
-    // configuration may have been reloaded meanwhile).
-    std::optional<QString> startSession(const QString &user);
+    // Checks a user's password on the calling thread, a worker's (it takes tens of milliseconds
+    // or more by design; the lock is held only to look the user up and to open the session). On
+    // success, a new session's ticket for the cookie. Every check derives as many PBKDF2
+    // iterations as the configured user with the most: an unknown user's password is checked
+    // against a decoy hash of that count, and a user with fewer has the difference derived after
+    // its own check.
+    std::optional<QString> checkPassword(const QString &user, const QString &password);
     void logout(QByteArrayView cookies);
     int sessionCount() const
     {
@@ -93,10 +91,17 @@ private:
     };
     const Credential *find(Credential::Kind kind, const QString &name) const;
     static Principal principalOf(const Credential &credential);
+    // Sets the work and the decoy of password checks from the settings: no key is derived.
+    void preparePasswordChecks();
+    // A new session for a user whose password was just checked against hash, if the user still
+    // has it (the configuration may have been reloaded during the check).
+    std::optional<QString> startSession(const QString &user, const QString &hash);
     void purgeExpired();
 
-    mutable QMutex m_mutex; // guards the settings and the sessions
+    mutable QMutex m_mutex; // guards everything below
     AccessSettings m_settings;
+    int m_passwordWork = 0; // PBKDF2 iterations of every check: the most of any user
+    QString m_decoyHash; // what an unknown user's password is checked against, at that count
     QHash<QString, Session> m_sessions; // by the ticket's SHA-256, so memory holds no ticket
 };
 

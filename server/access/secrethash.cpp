@@ -75,13 +75,34 @@ QString hashPassword(const QString &password, int iterations)
              QString::fromLatin1(derive(password, salt, iterations).toBase64()));
 }
 
-bool verifyPassword(const QString &password, const QString &hash)
+bool verifyPassword(const QString &password, const QString &hash, int work)
 {
     Pbkdf2 parsed;
     QString error;
-    if (!parsePbkdf2(hash, &parsed, &error))
-        return false;
-    return constantTimeEquals(derive(password, parsed.salt, parsed.iterations), parsed.key);
+    const bool wellFormed = parsePbkdf2(hash, &parsed, &error);
+    const bool matches = wellFormed
+        && constantTimeEquals(derive(password, parsed.salt, parsed.iterations), parsed.key);
+    // PBKDF2 costs the same for every iteration, so the time a check takes tells its iteration
+    // count; the rest of the work, derived and thrown away, makes every check take work's time.
+    const int done = wellFormed ? parsed.iterations : 0;
+    if (work > done)
+        static_cast<void>(derive(password, QByteArray(SaltBytes, '\0'), work - done));
+    return matches;
+}
+
+int passwordIterations(const QString &hash)
+{
+    Pbkdf2 parsed;
+    QString error;
+    return parsePbkdf2(hash, &parsed, &error) ? parsed.iterations : 0;
+}
+
+QString decoyPasswordHash(int iterations)
+{
+    return QStringLiteral("pbkdf2-sha256$%1$%2$%3")
+        .arg(iterations)
+        .arg(QString::fromLatin1(randomBytes(SaltBytes).toBase64()),
+             QString::fromLatin1(randomBytes(KeyBytes).toBase64()));
 }
 
 QString newToken()
