@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <pty.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,17 +24,38 @@ Q_LOGGING_CATEGORY(lcExec, "cloudconsole.source.exec")
 
 namespace CloudConsole {
 
+namespace {
+
+// pidfd_open(2), Linux 5.3, through syscall(2): glibc wraps it only from 2.36 on. The pid cannot
+// have been reused, since it is our child and not yet reaped.
+UniqueFd openPidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+    return UniqueFd(int(::syscall(SYS_pidfd_open, pid, 0)));
+#else
+    Q_UNUSED(pid);
+    errno = ENOSYS;
+    return UniqueFd();
+#endif
+}
+
+} // namespace
+
 ExecSource::ExecSource(const QString &command, QObject *parent)
     : ConsoleSource(parent), m_command(command), m_reason(QStringLiteral("not started"))
 {
-    m_reapTimer.setSingleShot(true);
-    connect(&m_reapTimer, &QTimer::timeout, this, &ExecSource::reap);
+    m_exitPoll.setInterval(PollIntervalMs);
+    connect(&m_exitPoll, &QTimer::timeout, this, &ExecSource::reapIfEnded);
+    m_hangupGrace.setSingleShot(true);
+    m_hangupGrace.setInterval(HangupGraceMs);
+    connect(&m_hangupGrace, &QTimer::timeout, this, [this] { reportDown(m_reason); });
     m_restartTimer.setSingleShot(true);
     connect(&m_restartTimer, &QTimer::timeout, this, &ExecSource::start);
 }
 
 ExecSource::~ExecSource()
 {
+    stopWatchingChild();
     if (m_channel)
         m_channel->close();
     if (m_pid <= 0)
@@ -89,7 +111,9 @@ void ExecSource::start()
         ::_exit(127);
     }
     m_pid = pid;
+    m_downReported = false;
     m_running.start();
+    watchChild();
     UniqueFd fd(master);
     ::fcntl(fd.get(), F_SETFD, FD_CLOEXEC);
     Pty::setNonBlocking(fd.get());
@@ -127,33 +151,104 @@ void ExecSource::resize(int cols, int rows)
         qCWarning(lcExec) << "cannot resize the pty:" << std::strerror(errno);
 }
 
-void ExecSource::onHangup(const QString &reason)
+void ExecSource::watchChild()
 {
-    if (m_channel)
-        m_channel->deleteLater();
-    m_channel.clear();
-    m_reason = reason;
-    m_reapAttempts = 0;
-    reap();
+    if (m_exitWatch == ExitWatch::Pidfd) {
+        m_pidfd = openPidfd(m_pid);
+        if (m_pidfd) {
+            m_exitNotifier = new QSocketNotifier(m_pidfd.get(), QSocketNotifier::Read, this);
+            connect(m_exitNotifier, &QSocketNotifier::activated, this, &ExecSource::reapIfEnded);
+            return;
+        }
+        qCWarning(lcExec) << "cannot watch children with a pidfd:" << std::strerror(errno)
+                          << "- polling for their exit every" << PollIntervalMs << "ms instead";
+        m_exitWatch = ExitWatch::Polling;
+    }
+    m_exitPoll.start();
 }
 
-void ExecSource::reap()
+void ExecSource::stopWatchingChild()
 {
+    m_exitPoll.stop();
+    m_hangupGrace.stop();
+    // The notifier may be the one calling: it stops watching now, before its descriptor closes,
+    // and goes later.
+    if (m_exitNotifier) {
+        m_exitNotifier->setEnabled(false);
+        m_exitNotifier->deleteLater();
+    }
+    m_exitNotifier.clear();
+    m_pidfd.reset();
+}
+
+void ExecSource::reapIfEnded()
+{
+    if (m_pid <= 0)
+        return;
     int status = 0;
-    const pid_t result = ::waitpid(m_pid, &status, WNOHANG);
+    pid_t result = -1;
+    do {
+        result = ::waitpid(m_pid, &status, WNOHANG);
+    } while (result < 0 && errno == EINTR);
+    if (result == 0)
+        return;
     if (result == m_pid) {
-        m_pid = -1;
-        m_reason = describeExit(status);
-        qCInfo(lcExec).noquote() << m_command << m_reason;
-        Q_EMIT down(m_reason);
-        restartIfWanted(!WIFEXITED(status) || WEXITSTATUS(status) != 0);
+        onChildEnded(describeExit(status), !WIFEXITED(status) || WEXITSTATUS(status) != 0);
         return;
     }
-    // The pty hung up a moment before the child became a zombie, or the child closed its
-    // terminal and lives on: look again, quickly at first, then once a second.
-    if (++m_reapAttempts == 20)
-        Q_EMIT down(QStringLiteral("terminal closed (%1)").arg(m_reason));
-    m_reapTimer.start(m_reapAttempts < 20 ? 10 : 1000);
+    // ECHILD: reaped by someone else, as the kernel does when SIGCHLD is ignored (SIG_IGN).
+    onChildEnded(QStringLiteral("ended (exit status unknown: %1)")
+                     .arg(QString::fromLocal8Bit(std::strerror(errno))),
+                 true);
+}
+
+void ExecSource::onChildEnded(const QString &reason, bool failed)
+{
+    stopWatchingChild();
+    m_pid = -1;
+    qCInfo(lcExec).noquote() << m_command << reason;
+    if (m_channel) {
+        // What the child printed last may still wait in the pty (its read notifier has not
+        // fired yet), and it often says why the child ended: read it before the master closes.
+        // The hang-up that reading may meet is this same ending, already being handled.
+        disconnect(m_channel, &FdChannel::hangup, this, &ExecSource::onHangup);
+        m_channel->drain(DrainLimit);
+        closeChannel();
+    }
+    reportDown(reason);
+    restartIfWanted(failed);
+}
+
+void ExecSource::onHangup(const QString &reason)
+{
+    closeChannel();
+    m_reason = QStringLiteral("terminal closed (%1)").arg(reason);
+    // The child usually ends with its terminal, a moment before or after it. One that lives on
+    // (it closed its terminal, or ignores SIGHUP) is still watched, and reaped when it ends.
+    reapIfEnded();
+    if (m_pid > 0)
+        m_hangupGrace.start();
+}
+
+void ExecSource::closeChannel()
+{
+    if (!m_channel)
+        return;
+    // Closing the master hangs up the slave: the session's processes lose their terminal, and
+    // any descriptor a grandchild still holds on it reads end of file and fails to write.
+    // close() is safe inside the channel's own signal; deleting it is not.
+    m_channel->close();
+    m_channel->deleteLater();
+    m_channel.clear();
+}
+
+void ExecSource::reportDown(const QString &reason)
+{
+    if (m_downReported)
+        return;
+    m_downReported = true;
+    m_reason = reason;
+    Q_EMIT down(m_reason);
 }
 
 void ExecSource::restartIfWanted(bool failed)

@@ -56,7 +56,23 @@ qsizetype FdChannel::write(QByteArrayView data)
     return taken;
 }
 
+void FdChannel::drain(qsizetype maxBytes)
+{
+    qsizetype total = 0;
+    while (isOpen() && total < maxBytes) {
+        const qsizetype n = readBurst();
+        if (n == 0)
+            break;
+        total += n;
+    }
+}
+
 void FdChannel::onReadable()
+{
+    readBurst();
+}
+
+qsizetype FdChannel::readBurst()
 {
     qsizetype filled = 0;
     // Drain what is there now, up to one burst: a pty hands out at most ~4 KiB per read.
@@ -77,10 +93,11 @@ void FdChannel::onReadable()
         if (filled > 0)
             Q_EMIT dataRead(QByteArrayView(m_readBuffer.constData(), filled));
         fail(reason);
-        return;
+        return filled;
     }
     if (filled > 0)
         Q_EMIT dataRead(QByteArrayView(m_readBuffer.constData(), filled));
+    return filled;
 }
 
 void FdChannel::onWritable()

@@ -36,6 +36,11 @@ public:
     qsizetype writeQueueFree() const { return WriteQueueLimit - queuedBytes(); }
     qsizetype queuedBytes() const { return m_writeQueue.size() - m_writePos; }
 
+    // Reads what the descriptor holds now, up to about maxBytes, without waiting for the event
+    // loop: for an owner that is about to close() it and wants the last bytes first. Reports
+    // them with dataRead(), and hangup() if the other side turns out to be gone.
+    void drain(qsizetype maxBytes);
+
     // Stops all I/O and closes the descriptor; emits nothing.
     void close();
 
@@ -49,6 +54,8 @@ Q_SIGNALS:
 
 private:
     void onReadable();
+    // One burst of reads, reported as one dataRead(); returns how many bytes it read.
+    qsizetype readBurst();
     void onWritable();
     void flushWriteQueue();
     void fail(const QString &reason);

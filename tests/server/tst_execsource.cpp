@@ -1,17 +1,22 @@
 // ExecSource on real ptys: a program's output arrives, input reaches it, its exit is reported
-// and reaped, it runs in its own session on its own terminal, and it ends with the source.
+// and reaped as it happens (by pidfd, and by the polling fallback) even while a grandchild holds
+// the terminal, its last output comes before the down, it runs in its own session on its own
+// terminal, and it ends with the source.
 
 #include "execsource.h"
 #include "testprocess.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
@@ -19,6 +24,8 @@
 
 using namespace CloudConsole;
 using namespace CloudConsole::Test;
+
+Q_DECLARE_METATYPE(ExecSource::ExitWatch)
 
 class tst_ExecSource : public QObject
 {
@@ -30,6 +37,12 @@ private Q_SLOTS:
     void anExitStatusIsReportedAsDown_data();
     void anExitStatusIsReportedAsDown();
     void theExitedChildIsReaped();
+    void aDaemonisedGrandchildDoesNotKeepTheConsoleUp_data();
+    void aDaemonisedGrandchildDoesNotKeepTheConsoleUp();
+    void aChildOutlivingItsTerminalIsReportedDownOnce_data();
+    void aChildOutlivingItsTerminalIsReportedDownOnce();
+    void everyByteAChildPrintsBeforeItsExitComesBeforeDown_data();
+    void everyByteAChildPrintsBeforeItsExitComesBeforeDown();
     void aResizeIsSeenByTheProgram();
     void aSizeSetBeforeStartIsTheInitialSize();
     void theChildHasItsOwnSessionAndControllingTerminal();
@@ -49,13 +62,16 @@ struct Recorder
     {
         QObject::connect(&source, &ConsoleSource::dataRead, &source,
                          [this](QByteArrayView data) { output.append(data); });
-        QObject::connect(&source, &ConsoleSource::down, &source,
-                         [this](const QString &reason) { downs.append(reason); });
+        QObject::connect(&source, &ConsoleSource::down, &source, [this](const QString &reason) {
+            downs.append(reason);
+            outputAtDown.append(output.size());
+        });
         QObject::connect(&source, &ConsoleSource::up, &source,
                          [this](const QString &what) { ups.append(what); });
     }
     QByteArray output;
     QStringList downs;
+    QList<qsizetype> outputAtDown; // how much output had arrived when each down came
     QStringList ups;
 };
 
@@ -77,6 +93,34 @@ QByteArray commandLine(pid_t pid)
     QFile file(QStringLiteral("/proc/%1/cmdline").arg(pid));
     return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
 }
+
+// The number on a whole line "tag NUMBER" in output, or -1. Only a whole line: a number split
+// over two reads would otherwise name another process.
+pid_t pidAfter(const QByteArray &output, const char *tag)
+{
+    const QRegularExpression number(QStringLiteral("%1 ([0-9]+)\\r?\\n").arg(QLatin1String(tag)));
+    const QRegularExpressionMatch match = number.match(QString::fromLatin1(output));
+    return match.hasMatch() ? pid_t(match.captured(1).toInt()) : -1;
+}
+
+// Where a process's descriptor points, as /proc shows it ("/dev/pts/3 (deleted)" once the pty
+// is gone).
+QByteArray descriptorTarget(pid_t pid, int fd)
+{
+    const QByteArray link = QStringLiteral("/proc/%1/fd/%2").arg(pid).arg(fd).toLocal8Bit();
+    char target[256] = {};
+    const ssize_t n = ::readlink(link.constData(), target, sizeof target - 1);
+    return n > 0 ? QByteArray(target, n) : QByteArray();
+}
+
+// The ways of watching a child's exit, for rows that try each: the fallback too.
+struct NamedExitWatch
+{
+    const char *name;
+    ExecSource::ExitWatch watch;
+};
+constexpr NamedExitWatch exitWatches[]
+    = {{"pidfd", ExecSource::ExitWatch::Pidfd}, {"polling", ExecSource::ExitWatch::Polling}};
 
 QString show(const QByteArray &output)
 {
@@ -174,6 +218,164 @@ void tst_ExecSource::theExitedChildIsReaped()
     errno = 0;
     QCOMPARE(::waitpid(pid, nullptr, WNOHANG), -1);
     QCOMPARE(errno, ECHILD);
+}
+
+void tst_ExecSource::aDaemonisedGrandchildDoesNotKeepTheConsoleUp_data()
+{
+    QTest::addColumn<ExecSource::ExitWatch>("watch");
+    QTest::addColumn<QString>("command");
+    // Each grandchild survives the shell's exit with the terminal still open, so the pty does
+    // not hang up when the child ends. (A plain "sleep &" would not: when a session leader
+    // exits, the kernel sends SIGHUP to its terminal's foreground process group.)
+    for (const NamedExitWatch &watch : exitWatches) {
+        QTest::addRow("ignoring SIGHUP, %s", watch.name)
+            << watch.watch << "trap '' HUP; sleep 30 & echo started $!; exit 3";
+        QTest::addRow("in a session of its own, %s", watch.name)
+            << watch.watch
+            << "setsid sleep 30 & until [ \"$(ps -o sid= -p $! | tr -d ' ')\" = $! ]; do "
+               "sleep 0.01; done; echo started $!; exit 3";
+        QTest::addRow("in a background job, %s", watch.name)
+            << watch.watch << "set -m; sleep 30 & echo started $!; exit 3";
+    }
+}
+
+void tst_ExecSource::aDaemonisedGrandchildDoesNotKeepTheConsoleUp()
+{
+    QFETCH(ExecSource::ExitWatch, watch);
+    QFETCH(QString, command);
+    ExecSource source(command);
+    source.setExitWatch(watch);
+    Recorder recorder(source);
+    QElapsedTimer clock;
+    clock.start();
+    qint64 startedAt = -1;
+    qint64 downAt = -1;
+    QObject::connect(&source, &ConsoleSource::dataRead, &source, [&](QByteArrayView) {
+        if (startedAt < 0 && pidAfter(recorder.output, "started") > 0)
+            startedAt = clock.elapsed();
+    });
+    QObject::connect(&source, &ConsoleSource::down, &source, [&] { downAt = clock.elapsed(); });
+    pid_t grandchild = -1;
+    const auto cleanup = qScopeGuard([&] {
+        if (grandchild > 0)
+            ::kill(grandchild, SIGKILL);
+    });
+    source.start();
+    const pid_t pid = source.pid();
+    QVERIFY(pid > 0);
+    QVERIFY(source.exitWatch() == watch);
+    QTRY_VERIFY2_WITH_TIMEOUT((grandchild = pidAfter(recorder.output, "started")) > 0,
+                              qPrintable(show(recorder.output)), 10000);
+    QVERIFY(isRunning(grandchild));
+
+    // The child printed "started" and exited at once: down follows within a second.
+    QTRY_VERIFY2_WITH_TIMEOUT(!recorder.downs.isEmpty(),
+                              qPrintable(QStringLiteral("still up %1 ms after the child's exit: %2")
+                                             .arg(clock.elapsed() - startedAt)
+                                             .arg(source.stateReason())),
+                              5000);
+    QVERIFY2(downAt - startedAt < 1000,
+             qPrintable(
+                 QStringLiteral("down came %1 ms after the child's exit").arg(downAt - startedAt)));
+    QCOMPARE(recorder.downs.first(), QStringLiteral("exited with status 3"));
+    QVERIFY2(recorder.output.first(recorder.outputAtDown.first()).contains("started"),
+             qPrintable(show(recorder.output)));
+    QVERIFY(!source.isUp());
+
+    // Once only, and the child is reaped, not left a zombie.
+    QTest::qWait(500);
+    QVERIFY2(recorder.downs.size() == 1, qPrintable(recorder.downs.join(QLatin1Char('|'))));
+    QCOMPARE(processInfo(pid).state, char(0));
+    errno = 0;
+    QCOMPARE(::waitpid(pid, nullptr, WNOHANG), -1);
+    QCOMPARE(errno, ECHILD);
+
+    // The grandchild lives on, but its terminal was hung up: the pty itself is gone.
+    QVERIFY(isRunning(grandchild));
+    QVERIFY2(descriptorTarget(grandchild, 1).endsWith(" (deleted)"),
+             descriptorTarget(grandchild, 1).constData());
+}
+
+void tst_ExecSource::aChildOutlivingItsTerminalIsReportedDownOnce_data()
+{
+    QTest::addColumn<ExecSource::ExitWatch>("watch");
+    QTest::addColumn<QString>("command");
+    QTest::addColumn<QString>("reason");
+    // Closing every descriptor of the terminal hangs up the pty while the child still runs.
+    for (const NamedExitWatch &watch : exitWatches) {
+        QTest::addRow("ending with it, %s", watch.name)
+            << watch.watch << "exec 0<&- 1>&- 2>&-; exit 4"
+            << "exited with status 4";
+        QTest::addRow("living on, %s", watch.name)
+            << watch.watch << "trap '' HUP; exec 0<&- 1>&- 2>&-; sleep 1; exit 4"
+            << "terminal closed";
+    }
+}
+
+void tst_ExecSource::aChildOutlivingItsTerminalIsReportedDownOnce()
+{
+    QFETCH(ExecSource::ExitWatch, watch);
+    QFETCH(QString, command);
+    QFETCH(QString, reason);
+    ExecSource source(command);
+    source.setExitWatch(watch);
+    Recorder recorder(source);
+    source.start();
+    const pid_t pid = source.pid();
+    QVERIFY(pid > 0);
+    QTRY_VERIFY_WITH_TIMEOUT(!recorder.downs.isEmpty(), 5000);
+    QVERIFY2(recorder.downs.first().startsWith(reason),
+             qPrintable(recorder.downs.first() + " does not start with " + reason));
+    QVERIFY(!source.isUp());
+    // Reaped once it ends, without a second down.
+    QTRY_COMPARE_WITH_TIMEOUT(processInfo(pid).state, char(0), 5000);
+    QTest::qWait(200);
+    QVERIFY2(recorder.downs.size() == 1, qPrintable(recorder.downs.join(QLatin1Char('|'))));
+    errno = 0;
+    QCOMPARE(::waitpid(pid, nullptr, WNOHANG), -1);
+    QCOMPARE(errno, ECHILD);
+}
+
+void tst_ExecSource::everyByteAChildPrintsBeforeItsExitComesBeforeDown_data()
+{
+    QTest::addColumn<ExecSource::ExitWatch>("watch");
+    QTest::addColumn<QString>("command");
+    // 100 KiB without a newline (the pty would add a \r to each), then a last word. With a
+    // grandchild holding the terminal, the pty never hangs up: the tail comes only from what
+    // is read after the exit.
+    const QString print
+        = QStringLiteral("head -c 102400 /dev/zero | tr '\\0' x; printf END; exit 0");
+    for (const NamedExitWatch &watch : exitWatches) {
+        QTest::addRow("alone, %s", watch.name) << watch.watch << print;
+        QTest::addRow("with a grandchild holding the terminal, %s", watch.name)
+            << watch.watch << "trap '' HUP; sleep 30 & echo holder $!; " + print;
+    }
+}
+
+void tst_ExecSource::everyByteAChildPrintsBeforeItsExitComesBeforeDown()
+{
+    QFETCH(ExecSource::ExitWatch, watch);
+    QFETCH(QString, command);
+    ExecSource source(command);
+    source.setExitWatch(watch);
+    Recorder recorder(source);
+    source.start();
+    const auto cleanup = qScopeGuard([&] {
+        if (const pid_t holder = pidAfter(recorder.output, "holder"); holder > 0)
+            ::kill(holder, SIGKILL);
+    });
+    QTRY_VERIFY2_WITH_TIMEOUT(!recorder.downs.isEmpty(), qPrintable(source.stateReason()), 10000);
+    QCOMPARE(recorder.downs.first(), QStringLiteral("exited with status 0"));
+    const QByteArray expected = QByteArray(102400, 'x') + "END";
+    QVERIFY2(recorder.output.endsWith(expected) && recorder.output.count('x') == 102400,
+             qPrintable(QStringLiteral("%1 bytes, %2 of them x, ending in %3")
+                            .arg(recorder.output.size())
+                            .arg(recorder.output.count('x'))
+                            .arg(show(recorder.output.right(20)))));
+    QCOMPARE(recorder.outputAtDown.first(), recorder.output.size());
+    QTest::qWait(300);
+    QVERIFY2(recorder.downs.size() == 1, qPrintable(recorder.downs.join(QLatin1Char('|'))));
+    QCOMPARE(recorder.output.size(), recorder.outputAtDown.first());
 }
 
 void tst_ExecSource::aResizeIsSeenByTheProgram()
