@@ -46,6 +46,18 @@ ClientSession::ClientSession(Console &console, QWebSocket *socket, QTcpSocket *t
         transport->setReadBufferSize(TransportReadBuffer);
         connect(transport, &QIODevice::readyRead, this, &ClientSession::checkBufferedBytes,
                 Qt::QueuedConnection);
+        // Made by the front end before the handshake (see InboundFrameGuard).
+        m_frameGuard
+            = transport->findChild<InboundFrameGuard *>(QString(), Qt::FindDirectChildrenOnly);
+        if (m_frameGuard) {
+            // Queued: the console has not yet connected to this session when it is made.
+            connect(
+                m_frameGuard, &InboundFrameGuard::violation, this,
+                [this](const QString &reason) {
+                    closeForLimit(QWebSocketProtocol::CloseCodeProtocolError, reason);
+                },
+                Qt::QueuedConnection);
+        }
     }
 
     const LimitSettings &limits = m_console.settings().limits;
@@ -71,6 +83,9 @@ ClientSession::ClientSession(Console &console, QWebSocket *socket, QTcpSocket *t
         if (m_socket)
             m_socket->abort();
     });
+    // Frames sent with the handshake are in the socket already.
+    if (m_frameGuard)
+        m_frameGuard->arm();
 }
 
 ClientSession::~ClientSession()
@@ -255,12 +270,16 @@ void ClientSession::close(QWebSocketProtocol::CloseCode code, const QString &rea
 
 void ClientSession::onBinaryMessage(const QByteArray &message)
 {
+    if (m_frameGuard && m_frameGuard->violated())
+        return;
     noteActivity();
     queueInput(message);
 }
 
 void ClientSession::onTextMessage(const QString &message)
 {
+    if (m_frameGuard && m_frameGuard->violated())
+        return;
     if (m_mode == Mode::Raw) {
         // The earlier tool's pages send keystrokes as text frames.
         noteActivity();

@@ -12,6 +12,7 @@
 // HTTP or where the console's bytes come from.
 
 #include "consolescreen.h"
+#include "inboundframeguard.h"
 #include "protocol.h"
 
 #include <QByteArray>
@@ -114,6 +115,8 @@ private:
 
     Console &m_console;
     QPointer<QWebSocket> m_socket;
+    // Frames QWebSocket would take and RFC 6455 forbids; the transport's, when it is known.
+    QPointer<InboundFrameGuard> m_frameGuard;
     Mode m_mode;
     bool m_writable;
     QString m_peer;

@@ -2,6 +2,7 @@
 
 #include "consoleregistry.h"
 #include "consolestatus.h"
+#include "inboundframeguard.h"
 #include "loginpage.h"
 #include "metrics.h"
 #include "protocol.h"
@@ -521,6 +522,8 @@ void HttpFrontend::upgrade(QTcpSocket *socket, const RequestHead &head, qsizetyp
         socket->abort();
         socket->deleteLater();
     });
+    // Before QWebSocketServer connects to the socket, so that it sees each frame first.
+    new InboundFrameGuard(socket);
     m_webSockets.handleConnection(socket);
 }
 
@@ -564,18 +567,19 @@ void HttpFrontend::onWebSocketConnected()
             ::setsockopt(int(tcp->socketDescriptor()), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowWater,
                          sizeof lowWater);
         }
+        // Frames the client sent right behind its handshake go back in front of whatever came
+        // since, before the client's session is made (it checks them), and need a readyRead of
+        // their own.
+        if (tcp) {
+            for (qsizetype i = handshake.early.size() - 1; i >= 0; --i)
+                tcp->ungetChar(handshake.early.at(i));
+        }
         const bool v1 = socket->subprotocol() == QLatin1String(Protocol::Subprotocol);
         // A handshake that cannot be matched to its check is served read-only.
         resolved.console->addClient(socket, v1 ? ClientSession::Mode::V1 : ClientSession::Mode::Raw,
                                     resolved.resumeFrom, tcp && writable, tcp);
-        // Frames the client sent right behind its handshake go back in front of whatever came
-        // since, and need a readyRead of their own.
-        if (tcp) {
-            for (qsizetype i = handshake.early.size() - 1; i >= 0; --i)
-                tcp->ungetChar(handshake.early.at(i));
-            if (tcp->bytesAvailable() > 0)
-                QTimer::singleShot(0, tcp, [tcp] { Q_EMIT tcp->readyRead(); });
-        }
+        if (tcp && tcp->bytesAvailable() > 0)
+            QTimer::singleShot(0, tcp, [tcp] { Q_EMIT tcp->readyRead(); });
     }
 }
 

@@ -63,6 +63,59 @@ private:
     QtMessageHandler m_previous;
 };
 
+QByteArray upgradeHead(const QByteArray &target = "/ws")
+{
+    return "GET " + target
+        + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+}
+
+// A client frame, masked as RFC 6455 requires, or not.
+QByteArray clientFrame(int opcode, const QByteArray &payload, bool masked = true)
+{
+    QByteArray frame;
+    frame += char(0x80 | opcode);
+    const char maskBit = masked ? char(0x80) : char(0);
+    if (payload.size() < 126) {
+        frame += char(maskBit | char(payload.size()));
+    } else {
+        frame += char(maskBit | 126);
+        frame += char(payload.size() >> 8);
+        frame += char(payload.size() & 0xff);
+    }
+    if (!masked)
+        return frame + payload;
+    const char key[4] = {0x12, 0x34, 0x56, 0x78};
+    frame.append(key, 4);
+    for (qsizetype i = 0; i < payload.size(); ++i)
+        frame += char(payload[i] ^ key[i % 4]);
+    return frame;
+}
+
+// The close code in the first close frame (opcode 8) of what a server sent after its 101.
+int closeCodeIn(const QByteArray &answer)
+{
+    qsizetype at = answer.indexOf("\r\n\r\n");
+    if (at < 0)
+        return -1;
+    at += 4;
+    while (at + 2 <= answer.size()) {
+        const int opcode = answer[at] & 0x0f;
+        qsizetype length = answer[at + 1] & 0x7f;
+        qsizetype header = 2;
+        if (length == 126) {
+            length = (quint8(answer[at + 2]) << 8) | quint8(answer[at + 3]);
+            header = 4;
+        } else if (length == 127) {
+            return -1; // no server frame here is that long
+        }
+        if (opcode == 8 && length >= 2 && at + header + 2 <= answer.size())
+            return (quint8(answer[at + header]) << 8) | quint8(answer[at + header + 1]);
+        at += header + length;
+    }
+    return -1;
+}
+
 } // namespace
 
 class tst_Frontend : public QObject
@@ -78,6 +131,8 @@ private Q_SLOTS:
     void slowLoginBodiesTakeNoHttpPlaces();
     void aPipelinedSecondRequestIsNeverServed();
     void anUndeclaredBodyIsRefusedWith413();
+    void anUnmaskedFrameClosesWith1002AndTypesNothing_data();
+    void anUnmaskedFrameClosesWith1002AndTypesNothing();
 };
 
 void tst_Frontend::slowConnectionsFromOneAddressShutOutNoOtherAddress()
@@ -218,6 +273,41 @@ void tst_Frontend::anUndeclaredBodyIsRefusedWith413()
                                          "Content-Length: 4096\r\n\r\n"
                                              + QByteArray(4096, 'x'));
     QVERIFY2(statusLine(declared).startsWith("HTTP/1.1 413"), declared.left(300).constData());
+}
+
+void tst_Frontend::anUnmaskedFrameClosesWith1002AndTypesNothing_data()
+{
+    QTest::addColumn<bool>("withTheHandshake");
+    QTest::newRow("after the 101") << false;
+    QTest::newRow("sent with the handshake") << true;
+}
+
+void tst_Frontend::anUnmaskedFrameClosesWith1002AndTypesNothing()
+{
+    QFETCH(bool, withTheHandshake);
+    TestPty pty;
+    TestServer server(pty.path());
+    QTRY_VERIFY(server.console->source().isUp());
+    // Raw mode: text frames are keystrokes.
+    QTcpSocket socket;
+    QByteArray answer;
+    QObject::connect(&socket, &QTcpSocket::readyRead, &socket, [&] { answer += socket.readAll(); });
+    socket.connectToHost(QHostAddress::LocalHost, server.port());
+    QTRY_COMPARE(socket.state(), QAbstractSocket::ConnectedState);
+    const QByteArray frames = clientFrame(0x1, "masked\r") + clientFrame(0x1, "UNMASKED\r", false)
+        + clientFrame(0x1, "after\r");
+    if (withTheHandshake) {
+        socket.write(upgradeHead() + frames);
+    } else {
+        socket.write(upgradeHead());
+        QTRY_VERIFY2(answer.startsWith("HTTP/1.1 101"), answer.constData());
+        socket.write(frames);
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(closeCodeIn(answer), 1002, 5000);
+    QTest::qWait(200);
+    const QByteArray typed = pty.readAvailable();
+    QVERIFY2(!typed.contains("UNMASKED") && !typed.contains("after"), typed.constData());
+    QTRY_COMPARE(server.console->clientCount(), 0);
 }
 
 QTEST_GUILESS_MAIN(tst_Frontend)
