@@ -17,7 +17,7 @@ all_targets=(requesthead protocol telnet httpresponse qmp configfile sourcespec 
 default_targets=(requesthead protocol telnet httpresponse qmp configfile sourcespec clientframes)
 # The longest input per target: past each decoder's own limit where that is cheap to reach (a
 # request or response head over 16 KiB is refused), a few KiB where it is not.
-declare -A max_len=([requesthead]=20000 [protocol]=4096 [telnet]=4096 [httpresponse]=20000
+declare -A max_len=([requesthead]=20000 [clientframes]=8192 [protocol]=4096 [telnet]=4096 [httpresponse]=20000
                     [qmp]=8192 [configfile]=8192 [sourcespec]=512 [terminal]=4096)
 
 usage() {
