@@ -48,7 +48,8 @@ Console::~Console()
     const std::vector<ClientSession *> clients = std::exchange(m_clients, {});
     for (ClientSession *session : clients)
         delete session;
-    flushLog();
+    // The log writer, destroyed with the members, finishes the log: without waiting for the file
+    // while the event loop runs (a console removed by a reload), for a bounded time at shutdown.
 }
 
 bool Console::start(QString *error)

@@ -119,7 +119,8 @@ public:
     void resize(int cols, int rows);
     bool sendBreak();
 
-    // Flushes the log (at shutdown); reopens it (SIGHUP).
+    // Flushes the log, blocking until the file has it, at most LogWriter::FlushTimeout (a console
+    // that goes finishes its log by itself); reopens it without waiting for the file (SIGHUP).
     void flushLog();
     void reopenLog();
 

@@ -154,8 +154,8 @@ QByteArray render(const ConsoleRegistry &registry)
             out.sample({{"console", console->name()}}, log->errorCount());
     }
     out.family("log_bytes_lost_total", "counter",
-               "Bytes missing from the console's log because the history moved on while it could "
-               "not be written (consoles with a log).");
+               "Bytes missing from the console's log because the history moved on while the file "
+               "could not be written or did not keep up (consoles with a log).");
     for (const Console *console : consoles) {
         if (const LogWriter *log = console->log())
             out.sample({{"console", console->name()}}, log->bytesLost());

@@ -583,6 +583,7 @@ void tst_Server::theLogHoldsEveryByteRead()
     Flood flood(pty, 0, total);
     QTRY_VERIFY_WITH_TIMEOUT(flood.done(), FloodTimeoutMs);
     QTRY_COMPARE_WITH_TIMEOUT(server.console->history().endOffset(), total, FloodTimeoutMs);
+    server.console->flushLog(); // the log is written on its own thread
     QFile log(settings.logPath);
     QVERIFY(log.open(QIODevice::ReadOnly));
     const QByteArray logged = log.readAll();
