@@ -90,6 +90,9 @@ ClientSession::ClientSession(Console &console, QWebSocket *socket, QTcpSocket *t
 
 ClientSession::~ClientSession()
 {
+    if (const qint64 heldBack = m_refusalLog.takeHeldBack(); heldBack > 0)
+        qCInfo(lcClient).noquote()
+            << m_peer << "left;" << heldBack << "refusals of its messages were not logged";
     if (m_socket)
         m_socket->disconnect(this);
 }
@@ -255,11 +258,20 @@ void ClientSession::sendEvent(const ServerMessage &message)
 
 void ClientSession::sendError(const char *code, const QString &message)
 {
-    qCDebug(lcClient).noquote() << m_peer << code << message;
+    // A client decides how many of these it provokes: a few are logged, then one now and then
+    // with the count held back, and the rest when it goes.
+    qint64 heldBack = 0;
+    if (m_refusalLog.allow(&heldBack)) {
+        const QString more = heldBack > 0
+            ? QStringLiteral(" (and %1 more refusals not logged)").arg(heldBack)
+            : QString();
+        if (m_mode == Mode::V1)
+            qCDebug(lcClient).noquote() << m_peer << code << message + more;
+        else
+            qCInfo(lcClient).noquote() << m_peer << "(raw mode):" << message + more;
+    }
     if (m_mode == Mode::V1)
         sendEvent(Error {QString::fromLatin1(code), message});
-    else
-        qCInfo(lcClient).noquote() << m_peer << "(raw mode):" << message;
 }
 
 void ClientSession::close(QWebSocketProtocol::CloseCode code, const QString &reason)

@@ -14,6 +14,7 @@
 #include "consolescreen.h"
 #include "inboundframeguard.h"
 #include "protocol.h"
+#include "ratelimit.h"
 
 #include <QByteArray>
 #include <QElapsedTimer>
@@ -128,6 +129,7 @@ private:
     qint64 m_skippedSinceReport = 0;
     int m_gapsSinceReport = 0;
     QElapsedTimer m_gapReport;
+    LogThrottle m_refusalLog {0.1, 5}; // lines about this client's refused messages
     double m_inputTokens = 0; // bytes that may pass now; below 0 after a message over the burst
     QElapsedTimer m_inputClock; // since the bucket was last topped up
     QTimer m_pingTimer;

@@ -2,6 +2,7 @@
 
 #include "consoleregistry.h"
 #include "httpfrontend.h"
+#include "logratelimit.h"
 #include "options.h"
 #include "secrethash.h"
 #include "signalwatcher.h"
@@ -124,6 +125,15 @@ int main(int argc, char *argv[])
             QStringLiteral("%{if-debug}<7>%{endif}%{if-info}<6>%{endif}%{if-warning}<4>%{endif}"
                            "%{if-critical}<3>%{endif}%{if-fatal}<2>%{endif}"
                            "%{if-category}%{category}: %{endif}%{message}"));
+    // Debug lines are for whoever debugs: off unless QT_LOGGING_RULES (which takes precedence
+    // over these rules) turns them on, e.g. QT_LOGGING_RULES='cloudconsole.*.debug=true'.
+    QLoggingCategory::setFilterRules(QStringLiteral("cloudconsole.*.debug=false"));
+    // Peers can provoke log lines; whatever they do, the log takes at most this (a burst of 500
+    // lines, then 50 a second), and says how many it held back.
+    LogRateLimit::install(50, 500);
+    QTimer heldBackReport;
+    QObject::connect(&heldBackReport, &QTimer::timeout, &LogRateLimit::reportHeldBack);
+    heldBackReport.start(10'000);
     // A client that vanishes mid-write must not kill the server.
     ::signal(SIGPIPE, SIG_IGN);
 

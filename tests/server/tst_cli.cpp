@@ -45,6 +45,7 @@ private Q_SLOTS:
     void aNonLoopbackAddressNeedsAccessControlOrInsecure();
     void sighupReloadsTheConfigurationKeepingUnchangedConsoles();
     void aReloadCannotDropAccessControlFromAnOpenAddress();
+    void clientsCannotFloodTheLog();
 };
 
 namespace {
@@ -105,8 +106,12 @@ QByteArray bodyOf(const QByteArray &response)
 class Server
 {
 public:
-    explicit Server(const QStringList &arguments)
+    // environment: the child's, when not this process's own.
+    explicit Server(const QStringList &arguments,
+                    const QProcessEnvironment &environment
+                    = QProcessEnvironment::systemEnvironment())
     {
+        process.setProcessEnvironment(environment);
         QObject::connect(&process, &QProcess::readyReadStandardOutput, &process,
                          [this] { out += process.readAllStandardOutput(); });
         QObject::connect(&process, &QProcess::readyReadStandardError, &process,
@@ -617,4 +622,43 @@ void tst_Cli::aReloadCannotDropAccessControlFromAnOpenAddress()
 }
 
 QTEST_GUILESS_MAIN(tst_Cli)
+void tst_Cli::clientsCannotFloodTheLog()
+{
+    TestPty pty;
+    QVERIFY(pty.isValid());
+    // The server's own defaults: no logging rules from the test's environment.
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.remove(QStringLiteral("QT_LOGGING_RULES"));
+    Server server({QStringLiteral("--no-markers"), pty.path(), QStringLiteral("127.0.0.1"),
+                   QStringLiteral("0")},
+                  environment);
+    QTRY_VERIFY2_WITH_TIMEOUT(server.port() > 0, qPrintable(server.describe()), 20000);
+    const QUrl url(QStringLiteral("ws://127.0.0.1:%1/ws").arg(server.port()));
+    TestClient v1(url);
+    TestClient raw(url, TestClient::Mode::Raw);
+    QTRY_VERIFY(v1.hello.has_value() && raw.connected);
+    const qsizetype linesBefore = server.err.count('\n');
+    // Each of these is refused: bad JSON from one, more input than the input rate from the other.
+    const QByteArray typing(1024, 'x');
+    for (int i = 0; i < 20000; ++i) {
+        v1.socket.sendTextMessage(QStringLiteral("{not json"));
+        raw.socket.sendBinaryMessage(typing);
+    }
+    // Everything sent, then time for the server to refuse it all.
+    QTRY_VERIFY_WITH_TIMEOUT(v1.socket.bytesToWrite() == 0 && raw.socket.bytesToWrite() == 0,
+                             60000);
+    QTest::qWait(2000);
+    const qsizetype lines = server.err.count('\n') - linesBefore;
+    QVERIFY2(lines <= 100,
+             qPrintable(QStringLiteral("%1 lines; the last: %2")
+                            .arg(lines)
+                            .arg(QString::fromLocal8Bit(server.err.right(300)))));
+    QVERIFY2(v1.errors.size() > 100, "the refusals did not happen: the test proves nothing");
+    // Held back, but said so when the clients go.
+    v1.socket.close();
+    raw.socket.close();
+    QTRY_VERIFY2(server.err.count("refusals of its messages were not logged") == 2,
+                 server.err.right(2000).constData());
+}
+
 #include "tst_cli.moc"
