@@ -46,13 +46,12 @@ ClientSession::ClientSession(Console &console, QWebSocket *socket, QTcpSocket *t
         transport->setReadBufferSize(TransportReadBuffer);
         connect(transport, &QIODevice::readyRead, this, &ClientSession::checkBufferedBytes,
                 Qt::QueuedConnection);
-        // Made by the front end before the handshake (see InboundFrameGuard).
-        m_frameGuard
-            = transport->findChild<InboundFrameGuard *>(QString(), Qt::FindDirectChildrenOnly);
-        if (m_frameGuard) {
+        // Made by the front end before the handshake (see InboundGate).
+        m_gate = transport->findChild<InboundGate *>(QString(), Qt::FindDirectChildrenOnly);
+        if (m_gate) {
             // Queued: the console has not yet connected to this session when it is made.
             connect(
-                m_frameGuard, &InboundFrameGuard::violation, this,
+                m_gate, &InboundGate::violation, this,
                 [this](const QString &reason) {
                     closeForLimit(QWebSocketProtocol::CloseCodeProtocolError, reason);
                 },
@@ -84,8 +83,8 @@ ClientSession::ClientSession(Console &console, QWebSocket *socket, QTcpSocket *t
             m_socket->abort();
     });
     // Frames sent with the handshake are in the socket already.
-    if (m_frameGuard)
-        m_frameGuard->arm();
+    if (m_gate)
+        m_gate->arm();
 }
 
 ClientSession::~ClientSession()
@@ -282,7 +281,7 @@ void ClientSession::close(QWebSocketProtocol::CloseCode code, const QString &rea
 
 void ClientSession::onBinaryMessage(const QByteArray &message)
 {
-    if (m_frameGuard && m_frameGuard->violated())
+    if (m_gate && m_gate->violated())
         return;
     noteActivity();
     queueInput(message);
@@ -290,7 +289,7 @@ void ClientSession::onBinaryMessage(const QByteArray &message)
 
 void ClientSession::onTextMessage(const QString &message)
 {
-    if (m_frameGuard && m_frameGuard->violated())
+    if (m_gate && m_gate->violated())
         return;
     if (m_mode == Mode::Raw) {
         // The earlier tool's pages send keystrokes as text frames.
@@ -383,6 +382,15 @@ void ClientSession::queueInput(QByteArrayView data)
     }
     m_input.append(data);
     m_console.drainInput();
+    if (m_gate && m_input.size() > InputPauseAt)
+        m_gate->pause();
+}
+
+void ClientSession::consumeInput(qsizetype bytes)
+{
+    m_input.remove(0, bytes);
+    if (m_gate && m_gate->isPaused() && m_input.size() <= InputResumeAt)
+        m_gate->resume();
 }
 
 bool ClientSession::takeInputTokens(qsizetype bytes)
@@ -415,6 +423,12 @@ void ClientSession::onPingTick()
         return;
     // Nothing arrived in the two intervals since the first of the last two pings: the client,
     // or the path to it, is gone.
+    // While reading is paused for input to drain, a pong may be waiting unread: not the
+    // client's silence.
+    if (isInputPaused()) {
+        m_unansweredPings = 0;
+        return;
+    }
     if (m_unansweredPings >= 2) {
         closeForLimit(QWebSocketProtocol::CloseCodeGoingAway,
                       QStringLiteral("no answer to pings for %1 s").arg(2 * interval));
@@ -473,6 +487,8 @@ void ClientSession::dropInput(const QString &reason)
                   .arg(m_input.size())
                   .arg(reason));
     m_input.clear();
+    if (m_gate)
+        m_gate->resume();
 }
 
 } // namespace CloudConsole

@@ -12,7 +12,7 @@
 // HTTP or where the console's bytes come from.
 
 #include "consolescreen.h"
-#include "inboundframeguard.h"
+#include "inboundgate.h"
 #include "protocol.h"
 #include "ratelimit.h"
 
@@ -40,8 +40,13 @@ public:
     // purpose: a keystroke's echo waits behind whatever is queued for its client (together
     // with the kernel's unsent bytes, which HttpFrontend bounds the same way).
     static constexpr qint64 SendHighWater = 64 * 1024;
-    // Input waiting per client while the console is not reading its input.
-    static constexpr qsizetype InputQueueLimit = 64 * 1024;
+    // Input waiting per client while the console is not reading its input. Past InputPauseAt
+    // nothing more is read from the client's socket (TCP slows the client down) until the
+    // console has taken all but InputResumeAt; the limit leaves room for the one message that
+    // may arrive while reading stops, so a client that TCP holds back is never refused.
+    static constexpr qsizetype InputPauseAt = 16 * 1024;
+    static constexpr qsizetype InputResumeAt = 4 * 1024;
+    static constexpr qsizetype InputQueueLimit = 2 * Protocol::MaxClientMessage;
     // How long a client closed for a limit has to take the close frame before it is cut off: one
     // that does not read would otherwise hold its connection open.
     static constexpr int CloseGraceMs = 5000;
@@ -76,11 +81,28 @@ public:
     bool isWritable() const { return m_writable; }
     qint64 offset() const { return m_offset; }
     QString peer() const { return m_peer; }
+    // The credential the client came with (Authorization and Cookie headers of its handshake),
+    // for the front end to check again when the configuration is reloaded.
+    struct Credential
+    {
+        QByteArray authorization;
+        QByteArray cookie;
+    };
+    void setCredential(Credential credential) { m_credential = std::move(credential); }
+    const Credential &credential() const { return m_credential; }
+    // Closes with 1008 (which clients do not reconnect after) and the reason.
+    void revoke(const QString &reason)
+    {
+        closeForLimit(QWebSocketProtocol::CloseCodePolicyViolated, reason);
+    }
     // Output waiting in this client's socket: bounded by SendHighWater plus one frame.
     qint64 bufferedBytes() const { return m_socket ? m_socket->bytesToWrite() : 0; }
 
     QByteArrayView pendingInput() const { return m_input; }
-    void consumeInput(qsizetype bytes) { m_input.remove(0, bytes); }
+    // The console took these bytes: reading resumes once little is left.
+    void consumeInput(qsizetype bytes);
+    // Whether reading from the client's socket is paused for its input to drain.
+    bool isInputPaused() const { return m_gate && m_gate->isPaused(); }
     // Discards queued input because the source went down, and tells the client.
     void dropInput(const QString &reason);
 
@@ -117,9 +139,10 @@ private:
     Console &m_console;
     QPointer<QWebSocket> m_socket;
     // Frames QWebSocket would take and RFC 6455 forbids; the transport's, when it is known.
-    QPointer<InboundFrameGuard> m_frameGuard;
+    QPointer<InboundGate> m_gate;
     Mode m_mode;
     bool m_writable;
+    Credential m_credential;
     QString m_peer;
     qint64 m_offset = 0;
     QByteArray m_input;

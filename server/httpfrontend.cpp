@@ -2,7 +2,7 @@
 
 #include "consoleregistry.h"
 #include "consolestatus.h"
-#include "inboundframeguard.h"
+#include "inboundgate.h"
 #include "loginpage.h"
 #include "metrics.h"
 #include "protocol.h"
@@ -166,7 +166,6 @@ HttpFrontend::HttpFrontend(ConsoleRegistry &consoles, FrontendSettings settings,
     , m_admission({MaxPendingRequests, MaxPendingPerAddress, 1000, RequestHeadTimeoutMs, 2048})
 {
     connect(&m_admission, &Admission::admitted, this, &HttpFrontend::onAdmitted);
-    m_loginWindow.start();
     m_webSockets.setSupportedSubprotocols({QString::fromLatin1(Protocol::Subprotocol)});
     m_webSockets.setHandshakeTimeout(RequestHeadTimeoutMs);
     connect(&m_webSockets, &QWebSocketServer::newConnection, this,
@@ -211,6 +210,31 @@ void HttpFrontend::setAccess(AccessSettings access, TlsSettings tls)
     m_settings.access = access;
     m_settings.tls = std::move(tls);
     m_auth.setSettings(std::move(access));
+    closeRevokedClients();
+}
+
+void HttpFrontend::closeRevokedClients()
+{
+    if (!m_auth.enabled())
+        return;
+    for (Console *console : m_consoles.consoles()) {
+        for (ClientSession *session : console->clients()) {
+            const ClientSession::Credential &credential = session->credential();
+            const Authenticator::Result result
+                = m_auth.authenticate(credential.authorization, credential.cookie);
+            // A credential removed, given another secret, other consoles or another role.
+            const bool same = result.outcome == Authenticator::Result::Outcome::Allowed
+                && result.principal.allows(console->name())
+                && (result.principal.role == Role::Operator) == session->isWritable();
+            if (same)
+                continue;
+            qCInfo(lcHttp).noquote() << "closing" << session->peer() << "on" << console->name()
+                                     << "(its credential changed in the reloaded configuration)";
+            session->revoke(QStringLiteral("the credential this client used was removed or "
+                                           "changed by a reload of the configuration; log in "
+                                           "again"));
+        }
+    }
 }
 
 quint16 HttpFrontend::port() const
@@ -523,7 +547,7 @@ void HttpFrontend::upgrade(QTcpSocket *socket, const RequestHead &head, qsizetyp
         socket->deleteLater();
     });
     // Before QWebSocketServer connects to the socket, so that it sees each frame first.
-    new InboundFrameGuard(socket);
+    new InboundGate(socket);
     m_webSockets.handleConnection(socket);
 }
 
@@ -576,8 +600,11 @@ void HttpFrontend::onWebSocketConnected()
         }
         const bool v1 = socket->subprotocol() == QLatin1String(Protocol::Subprotocol);
         // A handshake that cannot be matched to its check is served read-only.
-        resolved.console->addClient(socket, v1 ? ClientSession::Mode::V1 : ClientSession::Mode::Raw,
-                                    resolved.resumeFrom, tcp && writable, tcp);
+        ClientSession *session = resolved.console->addClient(
+            socket, v1 ? ClientSession::Mode::V1 : ClientSession::Mode::Raw, resolved.resumeFrom,
+            tcp && writable, tcp);
+        if (session)
+            session->setCredential({handshake.authorization, handshake.cookie});
         if (tcp && tcp->bytesAvailable() > 0)
             QTimer::singleShot(0, tcp, [tcp] { Q_EMIT tcp->readyRead(); });
     }
@@ -766,15 +793,16 @@ QFuture<QHttpServerResponse> HttpFrontend::login(const QHttpServerRequest &reque
             again(QStringLiteral("this server has no users; open the console directly"),
                   StatusCode::NotFound));
     // A check costs a worker thread tens of milliseconds by design; bound how many a flood of
-    // guesses may start.
-    if (m_loginWindow.elapsed() > 1000) {
-        m_loginWindow.restart();
-        m_loginsInWindow = 0;
-    }
-    if (++m_loginsInWindow > MaxLoginsPerSecond || m_checksInFlight >= MaxPasswordChecksInFlight)
+    // guesses may start, and let it cost only its own target (see LoginThrottle).
+    const auto busy = [&again] {
         return QtFuture::makeReadyFuture(
             again(QStringLiteral("too many login attempts; try again in a moment"),
                   StatusCode::TooManyRequests));
+    };
+    if (m_checksInFlight >= MaxPasswordChecksInFlight)
+        return busy();
+    if (m_loginThrottle.allow(request.remoteAddress(), user) != LoginThrottle::Verdict::Allowed)
+        return busy();
     const QString peer = request.remoteAddress().toString();
     // The whole check runs on a worker thread, so consoles do not wait for it (the authenticator
     // is thread-safe; the cookie is made from values taken now).

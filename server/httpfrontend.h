@@ -17,6 +17,7 @@
 #include "admission.h"
 #include "authenticator.h"
 #include "consolestatus.h"
+#include "loginthrottle.h"
 
 #include <QElapsedTimer>
 #include <QFuture>
@@ -62,8 +63,8 @@ public:
     // Plain HTTP connections (the page, its assets) open at once, and how long one may idle.
     static constexpr int MaxHttpConnections = 512;
     static constexpr int HttpIdleTimeoutMs = 60'000;
-    // Password checks at most, per second and at once, over all clients; more get 429.
-    static constexpr int MaxLoginsPerSecond = 5;
+    // Password checks at once over all clients; more get 429, as do those over LoginThrottle's
+    // rates (per user name, per address, per server).
     static constexpr int MaxPasswordChecksInFlight = 4;
 
     HttpFrontend(ConsoleRegistry &consoles, FrontendSettings settings, QObject *parent = nullptr);
@@ -72,6 +73,8 @@ public:
     bool listen(const QHostAddress &address, quint16 port, QString *error);
     // New credentials, origins and certificates (a reloaded configuration); they apply to new
     // connections and requests, and to logged-in browsers at their next request.
+    // Clients whose credential was removed or changed (secret, consoles, role) are closed with
+    // 1008; the others stay.
     void setAccess(AccessSettings access, TlsSettings tls);
     const Authenticator &authenticator() const { return m_auth; }
     quint16 port() const;
@@ -93,6 +96,7 @@ private:
     class Listener;
 
     void accept(QTcpSocket *socket);
+    void closeRevokedClients();
     void onAdmitted(QTcpSocket *socket, Admission::Ticket ticket);
     void onRequestBytes(QTcpSocket *socket, PendingRequest *pending);
     // The request head is complete: refuse it, upgrade it, or wait for its body.
@@ -144,9 +148,8 @@ private:
     ConsoleRegistry &m_consoles;
     FrontendSettings m_settings;
     Authenticator m_auth;
-    // Password checks are slow on purpose; bound how many run per second over all clients.
-    QElapsedTimer m_loginWindow;
-    int m_loginsInWindow = 0;
+    // Password checks are slow on purpose; bound how many start.
+    LoginThrottle m_loginThrottle;
     // Password checks started and not yet finished (queued or running); worker threads end them.
     std::atomic<int> m_checksInFlight {0};
     // Declared after the authenticator, which its jobs use, and drained before it goes.

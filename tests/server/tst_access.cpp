@@ -39,6 +39,8 @@ private Q_SLOTS:
     void anOperatorTypesAndAViewerOnlyWatches();
     void theBrowserLogsInAndGetsAnHttpOnlyCookie();
     void loginsGoOnWorkingAfterManyWrongPasswords();
+    void aFloodAgainstOneUserLocksOutNoOtherUser();
+    void aReloadClosesTheClientsOfARemovedOrChangedCredential();
     void theScreenFollowsTheConsolesRules();
     void anExpiredSessionIsRefused();
     void loggingOutEndsTheSession();
@@ -436,20 +438,97 @@ void tst_Access::loginsGoOnWorkingAfterManyWrongPasswords()
     QVERIFY(server.listening);
     const quint16 port = server.frontend->port();
 
-    // Each check finishes before the next starts, and they come slower than the per-second
-    // limit: none of them may count against a later login once it has been answered.
+    // Each check finishes before the next starts, and they come slower than a user's rate
+    // (LoginThrottle): none of them may count against a later login once it has been answered.
     QByteArray answer;
-    for (int attempt = 1; attempt <= 2 * HttpFrontend::MaxPasswordChecksInFlight; ++attempt) {
+    for (int attempt = 1; attempt <= HttpFrontend::MaxPasswordChecksInFlight + 1; ++attempt) {
         QVERIFY(logIn(port, QStringLiteral("alice"), QStringLiteral("wrong"), &answer).isEmpty());
         QVERIFY2(answer.startsWith("HTTP/1.1 401"),
                  qPrintable(QStringLiteral("attempt %1: %2")
                                 .arg(attempt)
                                 .arg(QString::fromUtf8(answer.left(200)))));
-        QTest::qWait(1000 / HttpFrontend::MaxLoginsPerSecond + 50);
+        QTest::qWait(1000 / int(LoginThrottle::Limits().perUserPerSecond) + 50);
     }
     const QByteArray cookie = logIn(port, QStringLiteral("alice"), Password, &answer);
     QVERIFY2(answer.startsWith("HTTP/1.1 303"), answer.left(200).constData());
     QVERIFY(cookie.startsWith("cc_session="));
+}
+
+void tst_Access::aFloodAgainstOneUserLocksOutNoOtherUser()
+{
+    TestPty vm1;
+    TestPty vm2;
+    FrontendSettings settings;
+    settings.access = m_access;
+    TestServer server(vm1, vm2, settings);
+    QVERIFY(server.listening);
+    const quint16 port = server.frontend->port();
+    // Thirty guesses at alice's password at once, from thirty addresses.
+    const QByteArray guess = "user=alice&password=guess&next=";
+    std::vector<std::unique_ptr<QTcpSocket>> flood;
+    for (int i = 0; i < 30; ++i) {
+        flood.push_back(std::make_unique<QTcpSocket>());
+        QTcpSocket *socket = flood.back().get();
+        socket->bind(QHostAddress(QStringLiteral("127.0.0.%1").arg(10 + i)));
+        QObject::connect(socket, &QTcpSocket::connected, socket, [socket, guess] {
+            socket->write("POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                          "application/x-www-form-urlencoded\r\nContent-Length: "
+                          + QByteArray::number(guess.size()) + "\r\n\r\n" + guess);
+        });
+        socket->connectToHost(QHostAddress::LocalHost, port);
+    }
+    QTRY_VERIFY(std::all_of(flood.begin(), flood.end(), [](const auto &s) {
+        return s->state() == QAbstractSocket::ConnectedState && s->bytesToWrite() == 0;
+    }));
+    QTest::qWait(50);
+    // bob, meanwhile, logs in.
+    QByteArray answer;
+    const QByteArray cookie = logIn(port, QStringLiteral("bob"), Password, &answer);
+    QVERIFY2(answer.startsWith("HTTP/1.1 303"), answer.left(300).constData());
+    QVERIFY(cookie.startsWith("cc_session="));
+    // And the flood got few checks, the rest 429.
+    QTRY_VERIFY(std::all_of(flood.begin(), flood.end(), [](const auto &s) {
+        return s->state() == QAbstractSocket::UnconnectedState;
+    }));
+    int refused = 0;
+    for (const auto &socket : flood)
+        refused += socket->readAll().startsWith("HTTP/1.1 429");
+    QVERIFY2(refused >= 30 - int(LoginLimits().perUserBurst), qPrintable(QString::number(refused)));
+}
+
+void tst_Access::aReloadClosesTheClientsOfARemovedOrChangedCredential()
+{
+    TestPty vm1;
+    TestPty vm2;
+    FrontendSettings settings;
+    settings.access = m_access;
+    TestServer server(vm1, vm2, settings);
+    QVERIFY(server.listening);
+    const auto bearer = [](const QString &token) { return "Bearer " + token.toLatin1(); };
+    TestClient removed(server.request(QStringLiteral("/c/vm1/ws"), bearer(m_operatorToken)));
+    TestClient demoted(server.request(QStringLiteral("/c/vm2/ws"), bearer(m_vm2Token)));
+    TestClient kept(server.request(QStringLiteral("/c/vm1/ws"), bearer(m_viewerToken)));
+    QTRY_VERIFY(removed.hello && demoted.hello && kept.hello);
+
+    // ci is removed; vm2-only becomes a viewer; monitor is unchanged.
+    AccessSettings reloaded = m_access;
+    reloaded.credentials.erase(
+        std::remove_if(reloaded.credentials.begin(), reloaded.credentials.end(),
+                       [](const Credential &c) { return c.name == QLatin1String("ci"); }),
+        reloaded.credentials.end());
+    for (Credential &c : reloaded.credentials) {
+        if (c.name == QLatin1String("vm2-only"))
+            c.role = Role::Viewer;
+    }
+    server.frontend->setAccess(reloaded, {});
+    QTRY_VERIFY(removed.closed && demoted.closed);
+    QCOMPARE(int(removed.closeCode), int(QWebSocketProtocol::CloseCodePolicyViolated));
+    QCOMPARE(int(demoted.closeCode), int(QWebSocketProtocol::CloseCodePolicyViolated));
+    QVERIFY2(removed.socket.closeReason().contains(QLatin1String("reload")),
+             qPrintable(removed.socket.closeReason()));
+    QTest::qWait(200);
+    QVERIFY(!kept.closed);
+    QTRY_COMPARE(server.clients(), 1);
 }
 
 void tst_Access::theScreenFollowsTheConsolesRules()
