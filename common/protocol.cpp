@@ -89,10 +89,34 @@ QString sizeError()
         .arg(MaxRows);
 }
 
+// A field that may be missing (then `fallback`) but, when present, must be a string.
+std::optional<QString> optionalString(const QJsonObject &object, const char *key,
+                                      const QString &fallback = {})
+{
+    const QJsonValue value = object.value(QLatin1String(key));
+    if (value.isUndefined())
+        return fallback;
+    if (!value.isString())
+        return std::nullopt;
+    return value.toString();
+}
+
+std::optional<bool> boolField(const QJsonObject &object, const char *key)
+{
+    const QJsonValue value = object.value(QLatin1String(key));
+    if (!value.isBool())
+        return std::nullopt;
+    return value.toBool();
+}
+
+// Every field of a hello is required except "size" (a server from before consoles had sizes
+// sends none: 80x24 is what its consoles assumed), "server" (for diagnostics only) and the
+// source's "reason". The page's decoder (resources/web/src/protocol.js) agrees; both are
+// checked against tests/protocol/examples.json.
 Decoded<ServerMessage> decodeHello(const QJsonObject &o)
 {
     const QString type = QStringLiteral("hello");
-    const auto protocol = integerField(o, "protocol", 1, 1'000'000);
+    const auto protocol = integerField(o, "protocol", 1, MaxOffset);
     if (!protocol)
         return badMessage(type, QStringLiteral("\"protocol\" must be a positive integer"));
     if (*protocol != Version)
@@ -108,30 +132,55 @@ Decoded<ServerMessage> decodeHello(const QJsonObject &o)
     if (!o.value(QLatin1String("console")).isString())
         return badMessage(type, QStringLiteral("\"console\" must be a string"));
     hello.console = o.value(QLatin1String("console")).toString();
+    if (!o.value(QLatin1String("epoch")).isString())
+        return badMessage(type, QStringLiteral("\"epoch\" must be a string"));
     hello.epoch = o.value(QLatin1String("epoch")).toString();
 
-    const QJsonObject history = o.value(QLatin1String("history")).toObject();
-    hello.historyStart = integerField(history, "start", 0, MaxOffset).value_or(hello.offset);
-    hello.historyEnd = integerField(history, "end", 0, MaxOffset).value_or(hello.offset);
-    hello.writable = o.value(QLatin1String("writable")).toBool(true);
+    const QJsonValue history = o.value(QLatin1String("history"));
+    const auto start = integerField(history.toObject(), "start", 0, MaxOffset);
+    const auto end = integerField(history.toObject(), "end", 0, MaxOffset);
+    if (!history.isObject() || !start || !end || *start > *end)
+        return badMessage(type, QStringLiteral("\"history\" needs integers \"start\" <= \"end\""));
+    hello.historyStart = *start;
+    hello.historyEnd = *end;
 
-    const QJsonObject source = o.value(QLatin1String("source")).toObject();
-    hello.source
-        = sourceStateFrom(source.value(QLatin1String("state"))).value_or(SourceState::Down);
-    hello.sourceReason = source.value(QLatin1String("reason")).toString();
+    const auto writable = boolField(o, "writable");
+    if (!writable)
+        return badMessage(type, QStringLiteral("\"writable\" must be true or false"));
+    hello.writable = *writable;
 
-    const QJsonObject capabilities = o.value(QLatin1String("capabilities")).toObject();
-    hello.canResize = capabilities.value(QLatin1String("resize")).toBool(false);
-    hello.canBreak = capabilities.value(QLatin1String("break")).toBool(false);
-    // A server from before consoles had sizes sends none: 80x24 is what its consoles assumed.
+    const QJsonValue source = o.value(QLatin1String("source"));
+    const auto state = sourceStateFrom(source.toObject().value(QLatin1String("state")));
+    const auto reason = optionalString(source.toObject(), "reason");
+    if (!source.isObject() || !state || !reason)
+        return badMessage(type,
+                          QStringLiteral("\"source\" needs a \"state\" \"up\" or \"down\", "
+                                         "and a string \"reason\" if any"));
+    hello.source = *state;
+    hello.sourceReason = *reason;
+
+    const QJsonValue capabilities = o.value(QLatin1String("capabilities"));
+    const auto canResize = boolField(capabilities.toObject(), "resize");
+    const auto canBreak = boolField(capabilities.toObject(), "break");
+    if (!capabilities.isObject() || !canResize || !canBreak)
+        return badMessage(type,
+                          QStringLiteral("\"capabilities\" needs \"resize\" and \"break\", "
+                                         "true or false"));
+    hello.canResize = *canResize;
+    hello.canBreak = *canBreak;
+
     if (o.contains(QLatin1String("size"))) {
-        const auto size = sizeFields(o.value(QLatin1String("size")).toObject());
-        if (!size)
+        const QJsonValue sizeValue = o.value(QLatin1String("size"));
+        const auto size = sizeFields(sizeValue.toObject());
+        if (!sizeValue.isObject() || !size)
             return badMessage(type, sizeError());
         hello.cols = size->first;
         hello.rows = size->second;
     }
-    hello.server = o.value(QLatin1String("server")).toString();
+    const auto server = optionalString(o, "server");
+    if (!server)
+        return badMessage(type, QStringLiteral("\"server\" must be a string"));
+    hello.server = *server;
     return hello;
 }
 
@@ -242,9 +291,12 @@ Decoded<ServerMessage> decodeServerMessage(const QByteArray &json)
         return decodeHello(o);
     if (type == QLatin1String("source")) {
         const auto state = sourceStateFrom(o.value(QLatin1String("state")));
-        if (!state)
-            return badMessage(type, QStringLiteral("\"state\" must be \"up\" or \"down\""));
-        return SourceEvent {*state, o.value(QLatin1String("reason")).toString()};
+        const auto reason = optionalString(o, "reason");
+        if (!state || !reason)
+            return badMessage(type,
+                              QStringLiteral("needs a \"state\" \"up\" or \"down\", and a string "
+                                             "\"reason\" if any"));
+        return SourceEvent {*state, *reason};
     }
     if (type == QLatin1String("gap")) {
         const auto from = integerField(o, "from", 0, MaxOffset);
@@ -254,10 +306,12 @@ Decoded<ServerMessage> decodeServerMessage(const QByteArray &json)
         return Gap {*from, *to};
     }
     if (type == QLatin1String("error")) {
-        if (!o.value(QLatin1String("code")).isString())
-            return badMessage(type, QStringLiteral("\"code\" must be a string"));
-        return Error {o.value(QLatin1String("code")).toString(),
-                      o.value(QLatin1String("message")).toString()};
+        const auto message = optionalString(o, "message");
+        if (!o.value(QLatin1String("code")).isString() || !message)
+            return badMessage(type,
+                              QStringLiteral("needs a string \"code\", and a string \"message\" "
+                                             "if any"));
+        return Error {o.value(QLatin1String("code")).toString(), *message};
     }
     if (type == QLatin1String("pong"))
         return Pong {o.value(QLatin1String("data"))};
@@ -270,12 +324,15 @@ Decoded<ServerMessage> decodeServerMessage(const QByteArray &json)
     if (type == QLatin1String("screen")) {
         const auto offset = integerField(o, "offset", 0, MaxOffset);
         const auto size = sizeFields(o);
-        if (!offset || !size || !o.value(QLatin1String("data")).isString())
+        // A screen says "complete": false only when the server's model skipped output.
+        const QJsonValue complete = o.value(QLatin1String("complete"));
+        if (!offset || !size || !o.value(QLatin1String("data")).isString()
+            || !(complete.isUndefined() || complete.isBool()))
             return badMessage(type,
                               QStringLiteral("needs an integer \"offset\", \"cols\" and \"rows\", "
-                                             "and a string \"data\""));
-        return Screen {*offset, size->first, size->second,
-                       o.value(QLatin1String("complete")).toBool(true),
+                                             "a string \"data\", and \"complete\" true or false "
+                                             "if any"));
+        return Screen {*offset, size->first, size->second, complete.toBool(true),
                        o.value(QLatin1String("data")).toString().toUtf8()};
     }
     return DecodeError {QString::fromLatin1(ErrorCode::UnknownType),

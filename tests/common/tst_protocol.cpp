@@ -1,8 +1,12 @@
-// Protocol v1 codec: every message round-trips, and malformed input yields a clear error.
+// Protocol v1 codec: every message round-trips, malformed input yields a clear error, and the
+// codec gives the results listed in tests/protocol/examples.json, which the page's codec test
+// (tests/web/protocol-examples.test.mjs) reads too, so the two codecs cannot drift apart.
 
 #include "protocol.h"
 
+#include <QFile>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QTest>
 
@@ -29,6 +33,10 @@ private Q_SLOTS:
     void everyTruncationOfAValidMessageIsRefused_data();
     void everyTruncationOfAValidMessageIsRefused();
     void helloFromANewerProtocolIsUnsupported();
+    void serverExamplesDecodeAsThePageDecodesThem_data();
+    void serverExamplesDecodeAsThePageDecodesThem();
+    void clientExamplesDecodeAsListed_data();
+    void clientExamplesDecodeAsListed();
     void arbitraryBytesNeverCrashTheDecoders();
 };
 
@@ -75,7 +83,124 @@ bool sameServerMessage(const ServerMessage &a, const ServerMessage &b)
     return std::get<Pong>(a).data == std::get<Pong>(b).data;
 }
 
+// The examples shared with the page's codec test; CMake passes the file's path.
+QJsonArray examples(const char *direction)
+{
+    QFile file(QStringLiteral(CLOUD_CONSOLE_PROTOCOL_EXAMPLES));
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    return QJsonDocument::fromJson(file.readAll())
+        .object()
+        .value(QLatin1String(direction))
+        .toArray();
+}
+
+// A decoded message in the shape the examples (and the page's decoder) give it. A message
+// without "data" has null data, as on the page.
+QJsonValue dataOrNull(const QJsonValue &data)
+{
+    return data.isUndefined() ? QJsonValue(QJsonValue::Null) : data;
+}
+
+QJsonObject exampleForm(const ServerMessage &message)
+{
+    if (const auto *m = std::get_if<Hello>(&message))
+        return {
+            {"type", "hello"},
+            {"protocol", m->protocol},
+            {"console", m->console},
+            {"offset", double(m->offset)},
+            {"epoch", m->epoch},
+            {"history",
+             QJsonObject {{"start", double(m->historyStart)}, {"end", double(m->historyEnd)}}},
+            {"writable", m->writable},
+            {"source", QJsonObject {{"state", toString(m->source)}, {"reason", m->sourceReason}}},
+            {"capabilities", QJsonObject {{"resize", m->canResize}, {"break", m->canBreak}}},
+            {"size", QJsonObject {{"cols", m->cols}, {"rows", m->rows}}},
+            {"server", m->server}};
+    if (const auto *m = std::get_if<SourceEvent>(&message))
+        return {{"type", "source"}, {"state", toString(m->state)}, {"reason", m->reason}};
+    if (const auto *m = std::get_if<Gap>(&message))
+        return {{"type", "gap"}, {"from", double(m->from)}, {"to", double(m->to)}};
+    if (const auto *m = std::get_if<Error>(&message))
+        return {{"type", "error"}, {"code", m->code}, {"message", m->message}};
+    if (const auto *m = std::get_if<Pong>(&message))
+        return {{"type", "pong"}, {"data", dataOrNull(m->data)}};
+    if (const auto *m = std::get_if<SizeEvent>(&message))
+        return {{"type", "size"}, {"cols", m->cols}, {"rows", m->rows}};
+    const auto &m = std::get<Screen>(message);
+    return {{"type", "screen"}, {"offset", double(m.offset)}, {"cols", m.cols},
+            {"rows", m.rows},   {"complete", m.complete},     {"data", QString::fromUtf8(m.data)}};
+}
+
+QJsonObject exampleForm(const ClientMessage &message)
+{
+    if (const auto *m = std::get_if<Resize>(&message))
+        return {{"type", "resize"}, {"cols", m->cols}, {"rows", m->rows}};
+    if (const auto *m = std::get_if<Ping>(&message))
+        return {{"type", "ping"}, {"data", dataOrNull(m->data)}};
+    if (std::holds_alternative<Break>(message))
+        return {{"type", "break"}};
+    return {{"type", "screen"}};
+}
+
+QString compact(const QJsonObject &object)
+{
+    return QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Compact));
+}
+
+void addExampleRows(const char *direction)
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<QJsonObject>("expected"); // empty when refused
+    QTest::addColumn<QString>("error"); // empty when valid
+    QTest::addColumn<bool>("canonical");
+    const QJsonArray list = examples(direction);
+    QVERIFY2(!list.isEmpty(),
+             qPrintable(QStringLiteral("no \"%1\" examples in %2")
+                            .arg(QLatin1String(direction),
+                                 QStringLiteral(CLOUD_CONSOLE_PROTOCOL_EXAMPLES))));
+    for (const QJsonValue &value : list) {
+        const QJsonObject example = value.toObject();
+        QTest::newRow(qPrintable(example.value("name").toString()))
+            << example.value("json").toString().toUtf8() << example.value("decoded").toObject()
+            << example.value("error").toString() << example.value("canonical").toBool();
+    }
+}
+
+// Checks one decoder's result against an example: the listed message, or the listed refusal;
+// a canonical example is also what the encoder writes for the message, byte for byte.
+template<typename Message>
+void checkExample(const Decoded<Message> &decoded, const QByteArray &json,
+                  const QJsonObject &expected, const QString &error, bool canonical)
+{
+    if (!error.isEmpty()) {
+        const auto *refusal = std::get_if<DecodeError>(&decoded);
+        const auto *accepted = std::get_if<Message>(&decoded);
+        QVERIFY2(refusal,
+                 qPrintable(QStringLiteral("accepted %1 as %2")
+                                .arg(QString::fromUtf8(json),
+                                     accepted ? compact(exampleForm(*accepted)) : QString())));
+        QCOMPARE(refusal->code, error);
+        QVERIFY2(!refusal->message.isEmpty(), "an error must say what is wrong");
+        return;
+    }
+    const auto *refusal = std::get_if<DecodeError>(&decoded);
+    QVERIFY2(!refusal,
+             qPrintable(QStringLiteral("refused %1: %2 %3")
+                            .arg(QString::fromUtf8(json), refusal ? refusal->code : QString(),
+                                 refusal ? refusal->message : QString())));
+    const Message &message = std::get<Message>(decoded);
+    QVERIFY2(exampleForm(message) == expected,
+             qPrintable(QStringLiteral("decoded as %1, expected %2")
+                            .arg(compact(exampleForm(message)), compact(expected))));
+    if (canonical)
+        QCOMPARE(encode(message), json);
+}
+
 } // namespace
+
+Q_DECLARE_METATYPE(QJsonObject)
 
 void tst_Protocol::serverMessagesRoundTrip_data()
 {
@@ -241,6 +366,35 @@ void tst_Protocol::helloFromANewerProtocolIsUnsupported()
     const auto *error = std::get_if<DecodeError>(&decoded);
     QVERIFY(error);
     QCOMPARE(error->code, QStringLiteral("unsupported"));
+}
+
+void tst_Protocol::serverExamplesDecodeAsThePageDecodesThem_data()
+{
+    addExampleRows("serverToClient");
+}
+
+void tst_Protocol::serverExamplesDecodeAsThePageDecodesThem()
+{
+    QFETCH(QByteArray, json);
+    QFETCH(QJsonObject, expected);
+    QFETCH(QString, error);
+    QFETCH(bool, canonical);
+    checkExample(decodeServerMessage(json), json, expected, error, canonical);
+}
+
+void tst_Protocol::clientExamplesDecodeAsListed_data()
+{
+    addExampleRows("clientToServer");
+}
+
+void tst_Protocol::clientExamplesDecodeAsListed()
+{
+    // The canonical ones are also what the page's encoders send (its test checks that).
+    QFETCH(QByteArray, json);
+    QFETCH(QJsonObject, expected);
+    QFETCH(QString, error);
+    QFETCH(bool, canonical);
+    checkExample(decodeClientMessage(json), json, expected, error, canonical);
 }
 
 void tst_Protocol::arbitraryBytesNeverCrashTheDecoders()

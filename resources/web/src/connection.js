@@ -6,28 +6,13 @@
 // refused for good, or the person disconnected).
 
 import {
-    SUBPROTOCOL, VERSION, ServerType, decodeServerMessage, encodeBreak, encodePing, encodeResize,
+    ErrorCode, SUBPROTOCOL, ServerType, decodeServerMessage, encodeBreak, encodePing, encodeResize,
     encodeScreenRequest, socketUrl,
 } from './protocol.js';
+import { describeClose, explainRefusal, retryDelay, retryHelps } from './retry.js';
 
 // Input is split into frames well under the server's 64 KiB message limit.
 const INPUT_CHUNK = 16 * 1024;
-
-// WebSocket close codes after which retrying cannot help.
-const FINAL_CLOSE_CODES = new Set([1002, 1003, 1007, 1008, 1009, 1010]);
-
-function describeClose(event) {
-    const names = {
-        1000: 'closed by the server',
-        1001: 'the server is going away',
-        1006: 'the connection was lost',
-        1009: 'message too big',
-        1011: 'server error',
-        1012: 'the server is restarting',
-    };
-    const what = names[event.code] || `close code ${event.code}`;
-    return event.reason ? `${what}: ${event.reason}` : what;
-}
 
 export class Connection {
     // handlers: onState(state, info), onHello(hello, {epochChanged}), onOutput(Uint8Array),
@@ -180,10 +165,10 @@ export class Connection {
                 return;
             }
             const reason = describeClose(event);
-            if (FINAL_CLOSE_CODES.has(event.code) || (event.code >= 4000 && event.code < 5000))
-                this._setState('closed', reason);
-            else
+            if (retryHelps(event.code))
                 this._scheduleRetry(reason);
+            else
+                this._setState('closed', reason);
         };
         ws.onerror = () => {
             // Always followed by close, which decides what happens next.
@@ -194,22 +179,15 @@ export class Connection {
     // same URL over plain HTTP: the server answers a refused upgrade's status and a line of text.
     async _explainRefusal(url) {
         const httpUrl = url.replace(/^ws/, 'http');
-        let reason = 'the server cannot be reached';
-        let final = false;
+        let answer = explainRefusal(null);
         try {
             const response = await fetch(httpUrl, { cache: 'no-store' });
             const text = (await response.text()).trim().split('\n')[0].slice(0, 200);
-            if (response.status === 404 || response.status === 400) {
-                final = true;
-                reason = `HTTP ${response.status}${text ? `: ${text}` : ''}`;
-            } else if (response.status !== 426) {
-                reason = `HTTP ${response.status}${text ? `: ${text}` : ''}`;
-            } else {
-                reason = 'the connection was refused';
-            }
+            answer = explainRefusal(response.status, text);
         } catch (e) {
-            // Unreachable: keep the default reason.
+            // Unreachable: the answer stays "cannot be reached".
         }
+        const { reason, final } = answer;
         if (this.ws !== null || this.state === 'closed')
             return; // stop() or another attempt overtook this one
         if (final)
@@ -241,7 +219,7 @@ export class Connection {
 
     _scheduleRetry(reason) {
         this._clearRetry();
-        const delay = Math.min(this.backoffMax, this.backoffMin * 2 ** this.attempt);
+        const delay = retryDelay(this.attempt, this.backoffMin, this.backoffMax);
         this.attempt += 1;
         this.retryAt = Date.now() + delay;
         this._retryTimer = setTimeout(() => {
@@ -285,6 +263,11 @@ export class Connection {
             this.h.onLog?.(`ignoring unknown message type "${decoded.ignored}"`);
             return;
         }
+        if (decoded.error?.code === ErrorCode.UNSUPPORTED) {
+            // Only a hello of another protocol version is refused so.
+            this._final(decoded.error.message);
+            return;
+        }
         if (decoded.error) {
             this.h.onLog?.(`ignoring malformed message (${decoded.error.code}): ${decoded.error.message}`);
             return;
@@ -321,10 +304,6 @@ export class Connection {
     }
 
     _onHello(hello) {
-        if (hello.protocol !== VERSION) {
-            this._final(`the server speaks protocol ${hello.protocol}, this page ${VERSION}`);
-            return;
-        }
         const epochChanged = this.epoch !== null && hello.epoch !== this.epoch;
         if (epochChanged && this.offset !== null && hello.offset > hello.history.start) {
             // The server restarted and resumed at our old offset, which means nothing in its new

@@ -97,14 +97,24 @@ function size(object) {
 
 // --- server messages ---------------------------------------------------------------------------
 
+// A hello of another protocol version: the rest of it may mean something else.
+class UnsupportedError extends Error {}
+
+// Every field of a hello is required except "size" (a server from before consoles had sizes),
+// "server" (for diagnostics only) and the source's "reason"; common/protocol.cpp agrees, and
+// both are checked against tests/protocol/examples.json.
 const serverDecoders = {
     [ServerType.HELLO](m) {
+        const protocol = field(m, 'protocol', (v) => Number.isSafeInteger(v) && v >= 1,
+                               'a positive integer');
+        if (protocol !== VERSION)
+            throw new UnsupportedError(`the server speaks protocol ${protocol}, this page ${VERSION}`);
         const history = nested(m, 'history');
         const source = nested(m, 'source');
         const capabilities = nested(m, 'capabilities');
         const hello = {
             type: ServerType.HELLO,
-            protocol: field(m, 'protocol', Number.isSafeInteger, 'an integer'),
+            protocol,
             console: string(m, 'console'),
             offset: offset(m, 'offset'),
             epoch: string(m, 'epoch'),
@@ -165,7 +175,8 @@ const serverDecoders = {
 // Decodes one text frame from the server. Returns one of:
 //   {message}            a known message, validated and normalised
 //   {ignored: type}      a well-formed message of a type this page does not know
-//   {error: {code, message}}  not JSON, not an object, or a known type with bad fields
+//   {error: {code, message}}  not JSON, not an object, or a known type with bad fields; a
+//                        hello of another protocol version has the code "unsupported"
 export function decodeServerMessage(text) {
     let m;
     try {
@@ -183,6 +194,8 @@ export function decodeServerMessage(text) {
     try {
         return { message: decode(m) };
     } catch (e) {
+        if (e instanceof UnsupportedError)
+            return { error: { code: ErrorCode.UNSUPPORTED, message: e.message } };
         if (!(e instanceof FieldError))
             throw e;
         return { error: { code: ErrorCode.BAD_MESSAGE, message: `${m.type}: ${e.message}` } };
@@ -191,12 +204,27 @@ export function decodeServerMessage(text) {
 
 // --- client messages ---------------------------------------------------------------------------
 
+// JSON text with the keys of every object sorted and no spaces: what the C++ encoder writes, so
+// one example encoding (tests/protocol/examples.json) holds for both. (JSON.stringify would
+// keep insertion order, and put integer-like keys first.)
+export function canonicalJson(value) {
+    if (Array.isArray(value))
+        return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
+    if (value !== null && typeof value === 'object') {
+        const members = Object.keys(value).sort()
+            .filter((key) => value[key] !== undefined)
+            .map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`);
+        return `{${members.join(',')}}`;
+    }
+    return JSON.stringify(value);
+}
+
 function clamp(value, low, high) {
     return Math.min(high, Math.max(low, Math.round(value)));
 }
 
 export function encodeResize(cols, rows) {
-    return JSON.stringify({
+    return canonicalJson({
         type: ClientType.RESIZE,
         cols: clamp(cols, 1, MAX_COLS),
         rows: clamp(rows, 1, MAX_ROWS),
@@ -204,15 +232,15 @@ export function encodeResize(cols, rows) {
 }
 
 export function encodePing(data) {
-    return JSON.stringify({ type: ClientType.PING, data: data === undefined ? null : data });
+    return canonicalJson({ type: ClientType.PING, data: data === undefined ? null : data });
 }
 
 export function encodeBreak() {
-    return JSON.stringify({ type: ClientType.BREAK });
+    return canonicalJson({ type: ClientType.BREAK });
 }
 
 export function encodeScreenRequest() {
-    return JSON.stringify({ type: ClientType.SCREEN });
+    return canonicalJson({ type: ClientType.SCREEN });
 }
 
 // The WebSocket URL of the console this page belongs to: "ws" next to the page, so the page

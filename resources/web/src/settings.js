@@ -27,11 +27,21 @@ function boolean(value) {
     return typeof value === 'boolean' ? value : parseBool(String(value));
 }
 
+// The font size's bounds and default, declared once: the setting, the shortcuts and the settings
+// panel's field take them from here.
+export const FONT_SIZE = Object.freeze({ min: 6, max: 48, default: 14 });
+export const SCROLLBACK = Object.freeze({ min: 0, max: 100000, default: 10000 });
+
+// `size` brought within the font size's bounds.
+export function clampFontSize(size) {
+    return Math.min(FONT_SIZE.max, Math.max(FONT_SIZE.min, size));
+}
+
 // name: [parse (returns undefined for an invalid value), default]
 export const SETTINGS = Object.freeze({
-    fontSize: [intIn(6, 48), 14],
+    fontSize: [intIn(FONT_SIZE.min, FONT_SIZE.max), FONT_SIZE.default],
     theme: [oneOf('dark', 'light'), undefined], // undefined: follow the system's preference
-    scrollback: [intIn(0, 100000), 10000],
+    scrollback: [intIn(SCROLLBACK.min, SCROLLBACK.max), SCROLLBACK.default],
     copyOnSelect: [boolean, false],
     rightClickPaste: [boolean, true],
     screenReader: [boolean, false],
@@ -39,9 +49,6 @@ export const SETTINGS = Object.freeze({
     // Give the console this window's size whenever the window changes (off: only on request).
     followWindow: [boolean, false],
 });
-
-export const FONT_SIZE_MIN = 6;
-export const FONT_SIZE_MAX = 48;
 
 export class Settings {
     constructor(search, storage, prefersLight) {

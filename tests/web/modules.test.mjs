@@ -1,0 +1,248 @@
+// The page's modules that do not touch the DOM, in node: what the status bar and notices say,
+// the keyboard shortcuts and font size, what the page's address says, when and whether to
+// retry, and the login checks (with a fake fetch).
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const src = path.resolve(here, '../../resources/web/src');
+const load = (name) => import(pathToFileURL(path.join(src, name)).href);
+const status = await load('status.js');
+const { Shortcut, browserDoes, fontSizeAfter, shortcutFor } = await load('shortcuts.js');
+const { FONT_SIZE, SETTINGS, clampFontSize } = await load('settings.js');
+const page = await load('page.js');
+const retry = await load('retry.js');
+const { Logins, pageAnswer } = await load('login.js');
+const { findCount, findDecorations } = await load('find.js');
+
+const hello = {
+    writable: true, source: { state: 'up', reason: '/dev/pts/3' },
+    capabilities: { resize: true, break: false }, size: { cols: 80, rows: 24 },
+};
+const connection = (fields) => ({
+    state: 'connected', reason: '', connects: 1, attempt: 0, retryAt: 0, hello, ...fields,
+});
+
+test('status: the first attempt, a retry under way, connected, the source down', () => {
+    const first = status.connectionStatus(connection({ state: 'connecting', connects: 0, hello: null }), null, 0);
+    assert.equal(first.text, 'Connecting…');
+    assert.equal(first.reconnect.hidden, true);
+    const again = status.connectionStatus(connection({ state: 'connecting', reason: 'resuming at offset 7' }), null, 0);
+    assert.equal(again.text, 'Reconnecting… resuming at offset 7');
+    const up = status.connectionStatus(connection(), null, 0);
+    assert.deepEqual([up.state, up.text, up.link, up.ticking], ['connected', 'Connected · /dev/pts/3', null, false]);
+    const down = status.connectionStatus(connection({ hello: { ...hello, source: { state: 'down', reason: 'end of file' } } }), null, 0);
+    assert.deepEqual([down.state, down.text], ['source-down', 'Source down: end of file']);
+    const bare = status.connectionStatus(connection({ hello: { ...hello, source: { state: 'down', reason: '' } } }), null, 0);
+    assert.equal(bare.text, 'Source down');
+});
+
+test('status: reconnecting counts down in whole seconds, never below 0', () => {
+    const c = connection({ state: 'reconnecting', reason: 'the connection was lost', retryAt: 10_000 });
+    const s = status.connectionStatus(c, null, 7_500);
+    assert.equal(s.text, 'Disconnected: the connection was lost. Reconnecting in 3 s');
+    assert.equal(s.ticking, true);
+    assert.deepEqual(s.reconnect, { hidden: false, label: 'Reconnect now' });
+    assert.match(status.connectionStatus(c, null, 20_000).text, /in 0 s$/);
+});
+
+test('status: closed, and closed because the session is gone', () => {
+    const closed = status.connectionStatus(connection({ state: 'closed', reason: 'HTTP 404: no such console' }), null, 0);
+    assert.equal(closed.text, 'Closed: HTTP 404: no such console');
+    assert.deepEqual(closed.reconnect, { hidden: false, label: 'Connect' });
+    const expired = status.connectionStatus(connection({ state: 'closed', reason: 'x' }), 'expired', 0);
+    assert.deepEqual([expired.text, expired.link, expired.full],
+                     ['Your session has expired —', 'Log in again', 'Your session has expired — Log in again']);
+    assert.equal(expired.reconnect.hidden, true);
+    const forbidden = status.connectionStatus(connection({ state: 'closed' }), 'forbidden', 0);
+    assert.equal(forbidden.full, 'Your login may not use this console — Log in as someone else');
+    // Only a closed connection shows the link: a login found gone while reconnecting waits.
+    assert.equal(status.connectionStatus(connection({ state: 'reconnecting' }), 'expired', 0).link, null);
+});
+
+test('status: one short line for long reasons; the info half', () => {
+    assert.equal(status.oneLine('  a\n\tb  c '), 'a b c');
+    const long = status.oneLine('x'.repeat(200));
+    assert.equal(long.length, 90);
+    assert.ok(long.endsWith('…'));
+    assert.equal(status.oneLine('x'.repeat(90)), 'x'.repeat(90));
+    assert.equal(status.infoText(1200, { cols: 80, rows: 24 }, 'webgl'), 'offset 1200 · 80×24 · WebGL');
+    assert.equal(status.infoText(null, { cols: 132, rows: 43 }, 'dom'), '132×43 · DOM renderer');
+});
+
+test('notices: refused input, server errors, fitting, unavailable actions', () => {
+    assert.equal(status.refusedInputNotice(1, 1, 'disconnected', null),
+                 'Input not sent (1 byte): not connected to the console. 1 byte refused so far.');
+    assert.equal(status.refusedInputNotice(5, 13, 'read-only', null),
+                 'Input not sent (5 bytes): this page is read-only. 13 bytes refused so far.');
+    assert.match(status.refusedInputNotice(2, 2, 'disconnected', 'expired'), /the session has expired, log in again/);
+    assert.equal(status.serverErrorNotice({ code: 'read-only', message: '' }),
+                 'Input refused: this page may not write to the console');
+    assert.equal(status.serverErrorNotice({ code: 'input-rate', message: '70000 bytes' }),
+                 'Input refused: typed or pasted faster than this server accepts: 70000 bytes');
+    assert.equal(status.serverErrorNotice({ code: 'constructor', message: '' }),
+                 'The server refused a message (constructor)');
+    assert.equal(status.fitNotice({ cols: 120, rows: 40 }), 'Console resized to 120×40');
+    assert.equal(status.fitNotice({ why: 'not connected' }), 'Not resized: not connected');
+    assert.equal(status.actionReason(false, hello, 'break', 'BREAK'), 'not connected');
+    assert.equal(status.actionReason(true, null, 'break', 'BREAK'), 'not connected');
+    assert.equal(status.actionReason(true, { ...hello, writable: false }, 'resize', 'resizing'), 'this page is read-only');
+    assert.equal(status.actionReason(true, hello, 'break', 'BREAK'), 'this console does not support BREAK');
+    assert.equal(status.actionReason(true, hello, 'resize', 'resizing'), '');
+});
+
+const key = (k, mods = {}) => ({ key: k, ctrlKey: false, metaKey: false, shiftKey: false, altKey: false, ...mods });
+
+test('shortcuts: the keys of docs/web.md, and nothing else', () => {
+    const ctrlShift = { ctrlKey: true, shiftKey: true };
+    assert.equal(shortcutFor(key('C', ctrlShift)), Shortcut.COPY);
+    assert.equal(shortcutFor(key('V', ctrlShift)), Shortcut.PASTE);
+    assert.equal(shortcutFor(key('F', ctrlShift)), Shortcut.FIND);
+    assert.equal(shortcutFor(key('O', ctrlShift)), Shortcut.TOOLBAR);
+    assert.equal(shortcutFor(key('f', { metaKey: true, shiftKey: true })), Shortcut.FIND); // Cmd
+    assert.equal(shortcutFor(key('=', { ctrlKey: true })), Shortcut.FONT_BIGGER);
+    assert.equal(shortcutFor(key('+', { ctrlKey: true, shiftKey: true })), Shortcut.FONT_BIGGER);
+    assert.equal(shortcutFor(key('-', { ctrlKey: true })), Shortcut.FONT_SMALLER);
+    assert.equal(shortcutFor(key('0', { ctrlKey: true })), Shortcut.FONT_DEFAULT);
+    // These go to the console.
+    for (const event of [key('c', { ctrlKey: true }), key('d', { ctrlKey: true }), key('Tab'),
+                         key('F', { ctrlKey: true, shiftKey: true, altKey: true }), key('-', { ctrlKey: true, shiftKey: true }),
+                         key('0', { ctrlKey: true, shiftKey: true }), key('=', { ctrlKey: true, altKey: true }),
+                         key('x', ctrlShift), key('C', { shiftKey: true }), key('F3')])
+        assert.equal(shortcutFor(event), null, JSON.stringify(event));
+    assert.equal(browserDoes(Shortcut.PASTE), true);
+    assert.equal(browserDoes(Shortcut.COPY), false);
+});
+
+test('font size: one set of bounds for the setting, the shortcuts and the panel', () => {
+    assert.deepEqual(FONT_SIZE, { min: 6, max: 48, default: 14 });
+    assert.equal(SETTINGS.fontSize[1], FONT_SIZE.default);
+    assert.equal(SETTINGS.fontSize[0](FONT_SIZE.min), FONT_SIZE.min);
+    assert.equal(SETTINGS.fontSize[0](FONT_SIZE.max + 1), undefined);
+    assert.equal(clampFontSize(100), 48);
+    assert.equal(clampFontSize(1), 6);
+    assert.equal(fontSizeAfter(Shortcut.FONT_BIGGER, 14), 15);
+    assert.equal(fontSizeAfter(Shortcut.FONT_BIGGER, 48), 48);
+    assert.equal(fontSizeAfter(Shortcut.FONT_SMALLER, 6), 6);
+    assert.equal(fontSizeAfter(Shortcut.FONT_SMALLER, 20), 19);
+    assert.equal(fontSizeAfter(Shortcut.FONT_DEFAULT, 30), 14);
+    assert.equal(fontSizeAfter(Shortcut.FIND, 30), 30);
+});
+
+test('the page\'s address: console name, login and logout, timing, focus', () => {
+    assert.equal(page.consoleNameFromPath('/c/vm1/'), 'vm1');
+    assert.equal(page.consoleNameFromPath('/tools/consoles/c/db-2.prod/'), 'db-2.prod');
+    assert.equal(page.consoleNameFromPath('/c/vm1/index.html'), 'vm1');
+    assert.equal(page.consoleNameFromPath('/'), null);
+    assert.equal(page.consoleNameFromPath('/c/.hidden/'), null);
+    assert.equal(page.consoleNameFromPath(`/c/${'a'.repeat(65)}/`), null);
+    assert.deepEqual(page.loginPaths('/c/vm1/'), { login: '../../login?next=c/vm1/', logout: '../../logout' });
+    assert.deepEqual(page.loginPaths('/tools/'), { login: 'login', logout: 'logout' });
+    assert.deepEqual(page.connectionOptions(''), { backoffMin: 1000, backoffMax: 30000, keepalive: 20000, pongTimeout: 10000 });
+    assert.deepEqual(page.connectionOptions('?retryMs=50&retryMaxMs=200&keepaliveMs=0&pongTimeoutMs=junk'),
+                     { backoffMin: 50, backoffMax: 200, keepalive: 0, pongTimeout: 10000 });
+    assert.equal(page.connectionOptions('?retryMs=-1').backoffMin, 1000);
+    assert.equal(page.focusOnLoad(''), true);
+    assert.equal(page.focusOnLoad('?focus=0'), false);
+});
+
+test('a bounded list keeps the last items, and hands out copies', () => {
+    const list = new page.BoundedList(3);
+    for (let i = 0; i < 5; i += 1)
+        list.push(i);
+    assert.deepEqual(list.items(), [2, 3, 4]);
+    list.items().push(99);
+    assert.deepEqual(list.items(), [2, 3, 4]);
+});
+
+test('retry: the delay doubles up to the longest, final close codes, refused upgrades', () => {
+    assert.deepEqual([0, 1, 2, 3, 4, 5, 6].map((n) => retry.retryDelay(n, 1000, 30000)),
+                     [1000, 2000, 4000, 8000, 16000, 30000, 30000]);
+    assert.equal(retry.retryDelay(0, 50, 200), 50);
+    for (const code of [1000, 1001, 1005, 1006, 1011, 1012])
+        assert.equal(retry.retryHelps(code), true, `${code}`);
+    for (const code of [1002, 1003, 1007, 1008, 1009, 1010, 4000, 4999])
+        assert.equal(retry.retryHelps(code), false, `${code}`);
+    assert.equal(retry.describeClose({ code: 1006, reason: '' }), 'the connection was lost');
+    assert.equal(retry.describeClose({ code: 1001, reason: 'no answer to pings for 60 s' }),
+                 'the server is going away: no answer to pings for 60 s');
+    assert.equal(retry.describeClose({ code: 4321, reason: '' }), 'close code 4321');
+    assert.deepEqual(retry.explainRefusal(404, 'no console "x"'), { reason: 'HTTP 404: no console "x"', final: true });
+    assert.deepEqual(retry.explainRefusal(400, ''), { reason: 'HTTP 400', final: true });
+    assert.deepEqual(retry.explainRefusal(503, 'too many clients'), { reason: 'HTTP 503: too many clients', final: false });
+    assert.deepEqual(retry.explainRefusal(426, 'upgrade required'), { reason: 'the connection was refused', final: false });
+    assert.deepEqual(retry.explainRefusal(null), { reason: 'the server cannot be reached', final: false });
+});
+
+test('find: the count beside the field, the highlight per theme', () => {
+    assert.equal(findCount('', 0, 3), '');
+    assert.equal(findCount('x', -1, 0), 'no matches');
+    assert.equal(findCount('x', -1, 1000), '1000+ matches');
+    assert.equal(findCount('x', 0, 3), '1 of 3');
+    assert.notEqual(findDecorations('light').matchBackground, findDecorations('dark').matchBackground);
+});
+
+test('logins: how the page\'s own URL was answered', () => {
+    assert.equal(pageAnswer({ type: 'opaqueredirect', status: 0, ok: false }), 'login');
+    assert.equal(pageAnswer({ type: 'basic', status: 401, ok: false }), 'login');
+    assert.equal(pageAnswer({ type: 'basic', status: 403, ok: false }), 'forbidden');
+    assert.equal(pageAnswer({ type: 'basic', status: 200, ok: true }), 'ok');
+    assert.equal(pageAnswer({ type: 'basic', status: 500, ok: false }), 'other');
+});
+
+function fakeFetch(answers) {
+    const asked = [];
+    const fn = async (url, options) => {
+        asked.push(options.credentials);
+        const answer = answers[options.credentials];
+        if (answer instanceof Error)
+            throw answer;
+        return answer;
+    };
+    return { fn, asked };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
+
+test('logins: detected without the cookie; a gone session stops the attempts once', async () => {
+    const redirect = { type: 'opaqueredirect', status: 0, ok: false };
+    const { fn, asked } = fakeFetch({ omit: redirect, 'same-origin': redirect });
+    const needed = [];
+    const logins = new Logins('http://h/c/vm1/', fn, { onNeeded: (why) => needed.push(why) });
+    await logins.detect();
+    assert.equal(logins.uses, true);
+    logins.watch('reconnecting', () => false);
+    logins.watch('reconnecting', () => false); // a check under way is not repeated
+    await settle();
+    assert.deepEqual(needed, ['expired']);
+    assert.equal(logins.needed, 'expired');
+    assert.deepEqual(asked, ['omit', 'same-origin']);
+    logins.watch('closed', () => false); // already known: not asked again
+    await settle();
+    assert.equal(asked.length, 2);
+    logins.watch('connected', () => true);
+    assert.equal(logins.needed, null);
+});
+
+test('logins: none on a server without access control; a stop on request is not checked', async () => {
+    const ok = { type: 'basic', status: 200, ok: true };
+    const { fn, asked } = fakeFetch({ omit: ok, 'same-origin': new Error('offline') });
+    const logins = new Logins('http://h/', fn, { onNeeded: () => assert.fail('not needed') });
+    await logins.detect();
+    assert.equal(logins.uses, false);
+    logins.stopRequested();
+    logins.watch('closed', () => false);
+    assert.deepEqual(asked, ['omit']);
+    logins.watch('reconnecting', () => false); // unreachable: nothing to conclude
+    await settle();
+    assert.equal(logins.needed, null);
+    // A connection that came back meanwhile wins over the answer.
+    const redirect = { type: 'opaqueredirect', status: 0, ok: false };
+    const late = new Logins('http://h/', fakeFetch({ 'same-origin': redirect }).fn,
+                            { onNeeded: () => assert.fail('connected meanwhile') });
+    late.watch('reconnecting', () => true);
+    await settle();
+    assert.equal(late.needed, null);
+});
