@@ -2,12 +2,14 @@
 
 #include "consoleregistry.h"
 #include "secrethash.h"
+#include "settingtable.h"
 
 #include <QFile>
 #include <QRegularExpression>
 
 #include <functional>
 #include <map>
+#include <memory>
 
 namespace CloudConsole {
 
@@ -15,90 +17,6 @@ namespace {
 
 // One key of a section: applies a value, or says what is wrong with it.
 using Setter = std::function<QString(const QString &value)>;
-
-QString parseBool(const QString &value, bool *out)
-{
-    static const QStringList yes {QStringLiteral("on"), QStringLiteral("yes"),
-                                  QStringLiteral("true"), QStringLiteral("1")};
-    static const QStringList no {QStringLiteral("off"), QStringLiteral("no"),
-                                 QStringLiteral("false"), QStringLiteral("0")};
-    if (yes.contains(value)) {
-        *out = true;
-        return {};
-    }
-    if (no.contains(value)) {
-        *out = false;
-        return {};
-    }
-    return QStringLiteral("expected on or off, got \"%1\"").arg(value);
-}
-
-std::map<QString, Setter> serverKeys(ServerOptions *o)
-{
-    return {
-        {QStringLiteral("listen"),
-         [o](const QString &v) { return parseListen(v, &o->address, &o->port); }},
-        {QStringLiteral("max-clients"),
-         [o](const QString &v) { return parseMaxClients(v, &o->maxClients); }},
-        {QStringLiteral("web-root"),
-         [o](const QString &v) {
-             o->webRoot = v;
-             return v.isEmpty() ? QStringLiteral("needs a directory") : QString();
-         }},
-        {QStringLiteral("markers"), [o](const QString &v) { return parseBool(v, &o->markers); }},
-        {QStringLiteral("tls-cert"),
-         [o](const QString &v) {
-             o->tls.certificatePath = v;
-             return v.isEmpty() ? QStringLiteral("needs a PEM file") : QString();
-         }},
-        {QStringLiteral("tls-key"),
-         [o](const QString &v) {
-             o->tls.keyPath = v;
-             return v.isEmpty() ? QStringLiteral("needs a PEM file") : QString();
-         }},
-        {QStringLiteral("allowed-origins"),
-         [o](const QString &v) {
-             o->access.allowedOrigins.clear();
-             static const QRegularExpression origin(
-                 QStringLiteral("^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?://"
-                                "\\[[0-9a-fA-F:.]+\\](:[0-9]{1,5})?$"));
-             for (const QString &item : v.split(u',', Qt::SkipEmptyParts)) {
-                 const QString trimmed = item.trimmed();
-                 if (!origin.match(trimmed).hasMatch())
-                     return QStringLiteral("\"%1\" is not an origin like https://ops.example.com "
-                                           "(scheme, host and port only)")
-                         .arg(trimmed);
-                 o->access.allowedOrigins.append(trimmed);
-             }
-             return QString();
-         }},
-        {QStringLiteral("session-lifetime"),
-         [o](const QString &v) {
-             const QString why = parseDuration(v, &o->access.sessionLifetime);
-             if (why.isEmpty() && o->access.sessionLifetime.count() < 1)
-                 return QStringLiteral("must be at least 1s");
-             return why;
-         }},
-        {QStringLiteral("insecure"),
-         [o](const QString &v) { return parseBool(v, &o->access.insecure); }},
-        {QStringLiteral("max-clients-per-console"),
-         [o](const QString &v) { return parseMaxClients(v, &o->limits.maxClientsPerConsole); }},
-        {QStringLiteral("input-rate"),
-         [o](const QString &v) {
-             const qint64 rate = v == QLatin1String("0") ? 0 : parseSize(v);
-             if (rate < 0 || (rate > 0 && rate < 1024))
-                 return QStringLiteral("\"%1\" is not 0 (no limit) or a size of at least 1K per "
-                                       "second")
-                     .arg(v);
-             o->limits.inputBytesPerSecond = rate;
-             return QString();
-         }},
-        {QStringLiteral("ping-interval"),
-         [o](const QString &v) { return parseDuration(v, &o->limits.pingInterval); }},
-        {QStringLiteral("idle-timeout"),
-         [o](const QString &v) { return parseDuration(v, &o->limits.idleTimeout); }},
-    };
-}
 
 // A [user NAME] or [token NAME] section: a credential, checked once the whole file is in.
 struct PendingCredential
@@ -155,52 +73,9 @@ struct PendingConsole
 {
     int line = 0;
     ConsoleOptions options;
-    bool hasSource = false;
-    std::optional<QString> restart;
-    std::optional<bool> markers; // default: [server] markers
+    QSet<QString> seen; // the keys the section sets
+    std::vector<std::pair<const Setting *, QString>> afterSource; // restart, once source is in
 };
-
-std::map<QString, Setter> consoleKeys(PendingConsole *p)
-{
-    return {
-        {QStringLiteral("source"),
-         [p](const QString &v) {
-             QString why;
-             const auto spec = parseSourceSpec(v, &why);
-             if (spec)
-                 p->options.source = *spec;
-             p->hasSource = true;
-             return why;
-         }},
-        {QStringLiteral("history-size"),
-         [p](const QString &v) { return parseHistorySize(v, &p->options.historySize); }},
-        {QStringLiteral("log"),
-         [p](const QString &v) {
-             p->options.logPath = v;
-             return v.isEmpty() ? QStringLiteral("needs a file name") : QString();
-         }},
-        {QStringLiteral("restart"),
-         [p](const QString &v) {
-             p->restart = v;
-             return QString();
-         }},
-        {QStringLiteral("markers"),
-         [p](const QString &v) {
-             bool on = true;
-             const QString why = parseBool(v, &on);
-             p->markers = on;
-             return why;
-         }},
-        {QStringLiteral("max-clients"),
-         [p](const QString &v) { return parseMaxClients(v, &p->options.maxClients); }},
-        {QStringLiteral("size"),
-         [p](const QString &v) { return parseConsoleSize(v, &p->options.size); }},
-        {QStringLiteral("scrollback"),
-         [p](const QString &v) { return parseScrollback(v, &p->options.scrollbackLines); }},
-        {QStringLiteral("screen"),
-         [p](const QString &v) { return parseBool(v, &p->options.screen); }},
-    };
-}
 
 QString knownKeys(const std::map<QString, Setter> &keys)
 {
@@ -208,6 +83,25 @@ QString knownKeys(const std::map<QString, Setter> &keys)
     for (const auto &[name, setter] : keys)
         names.append(name);
     return names.join(u", ");
+}
+
+// A [server] or [console NAME] section's keys: the setting table's.
+std::map<QString, Setter> settingKeys(Setting::Scope scope, ServerOptions *options,
+                                      PendingConsole *console)
+{
+    std::map<QString, Setter> keys;
+    for (const QString &key : keysOf(scope)) {
+        const Setting *setting = findKey(scope, key);
+        keys[key] = [setting, options, console](const QString &value) {
+            if (setting->afterSource) {
+                console->afterSource.emplace_back(setting, value);
+                return QString();
+            }
+            return console ? setting->applyConsole(console->options, value)
+                           : setting->applyServer(*options, value);
+        };
+    }
+    return keys;
 }
 
 } // namespace
@@ -220,6 +114,7 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
         int line = 0;
         std::map<QString, Setter> keys;
         QSet<QString> seen;
+        PendingConsole *console = nullptr; // a [console NAME] section's console
     };
     // Consoles are collected apart so a console's defaults ([server] markers) apply whatever the
     // order of the sections.
@@ -249,7 +144,8 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
                 if (seenServer)
                     return fail(lineNumber, QStringLiteral("[server] appears twice"));
                 seenServer = true;
-                section = Section {lineNumber, serverKeys(options), {}};
+                section = Section {
+                    lineNumber, settingKeys(Setting::Scope::Server, options, nullptr), {}, nullptr};
                 continue;
             }
             if (kind == QLatin1String("console")) {
@@ -269,7 +165,10 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
                 auto pending = std::make_unique<PendingConsole>();
                 pending->line = lineNumber;
                 pending->options.name = name;
-                section = Section {lineNumber, consoleKeys(pending.get()), {}};
+                section = Section {lineNumber,
+                                   settingKeys(Setting::Scope::Console, options, pending.get()),
+                                   {},
+                                   pending.get()};
                 consoles.push_back(std::move(pending));
                 continue;
             }
@@ -295,7 +194,7 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
                 pending->line = lineNumber;
                 pending->credential.kind = credentialKind;
                 pending->credential.name = name;
-                section = Section {lineNumber, credentialKeys(pending.get()), {}};
+                section = Section {lineNumber, credentialKeys(pending.get()), {}, nullptr};
                 credentials.push_back(std::move(pending));
                 continue;
             }
@@ -325,6 +224,8 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
         if (section->seen.contains(key))
             return fail(lineNumber, QStringLiteral("\"%1\" is set twice in this section").arg(key));
         section->seen.insert(key);
+        if (section->console)
+            section->console->seen.insert(key);
         if (const QString why = setter->second(value); !why.isEmpty())
             return fail(lineNumber, QStringLiteral("%1: %2").arg(key, why));
     }
@@ -335,18 +236,26 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
                                    "with a source"));
     options->consoles.clear();
     for (const auto &pending : consoles) {
-        if (!pending->hasSource)
-            return fail(pending->line,
-                        QStringLiteral("console \"%1\" has no source").arg(pending->options.name));
-        pending->options.markers = pending->markers.value_or(options->markers);
-        if (pending->restart) {
-            const QString why = parseRestart(*pending->restart, &pending->options.source);
-            if (!why.isEmpty())
-                return fail(
-                    pending->line,
-                    QStringLiteral("console \"%1\": restart: %2").arg(pending->options.name, why));
+        ConsoleOptions &console = pending->options;
+        for (const Setting &setting : allSettings()) {
+            if (setting.scope != Setting::Scope::Console || !setting.key
+                || pending->seen.contains(QLatin1String(setting.key)))
+                continue;
+            if (setting.required)
+                return fail(pending->line,
+                            QStringLiteral("console \"%1\" has no %2")
+                                .arg(console.name, QLatin1String(setting.key)));
+            // Defaults such as [server] markers apply whatever the order of the sections.
+            if (setting.inherit)
+                setting.inherit(*options, console);
         }
-        options->consoles.push_back(pending->options);
+        for (const auto &[setting, value] : pending->afterSource) {
+            if (const QString why = setting->apply(*options, console, value); !why.isEmpty())
+                return fail(pending->line,
+                            QStringLiteral("console \"%1\": %2: %3")
+                                .arg(console.name, QLatin1String(setting->key), why));
+        }
+        options->consoles.push_back(console);
     }
     options->access.credentials.clear();
     for (const auto &pending : credentials) {
@@ -378,7 +287,7 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
     return true;
 }
 
-bool readConfigFile(const QString &path, ServerOptions *options, QString *error)
+bool readConfigText(const QString &path, QString *text, QString *error)
 {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly)) {
@@ -393,12 +302,18 @@ bool readConfigFile(const QString &path, ServerOptions *options, QString *error)
         return false;
     }
     const QByteArray bytes = file.read(MaxSize + 1);
-    const QString text = QString::fromUtf8(bytes);
-    if (text.contains(QChar::ReplacementCharacter) || bytes.contains('\0')) {
+    *text = QString::fromUtf8(bytes);
+    if (text->contains(QChar::ReplacementCharacter) || bytes.contains('\0')) {
         *error = QStringLiteral("%1: not a UTF-8 text file").arg(path);
         return false;
     }
-    return parseConfig(text, path, options, error);
+    return true;
+}
+
+bool readConfigFile(const QString &path, ServerOptions *options, QString *error)
+{
+    QString text;
+    return readConfigText(path, &text, error) && parseConfig(text, path, options, error);
 }
 
 } // namespace CloudConsole

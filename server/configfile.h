@@ -16,7 +16,9 @@
 //
 // A value is the rest of its line with the blanks around it removed (a command may hold #).
 // Every mistake is an error naming the file and line: unknown sections and keys, repeated keys
-// and console names, bad values. Parsing is pure; readConfigFile() adds reading the file.
+// and console names, bad values. The [server] and [console NAME] keys are the setting table's
+// (settingtable.h); [user NAME] and [token NAME] declare credentials. Parsing is pure;
+// readConfigText() reads the file, and readConfigFile() does both.
 
 #include "options.h"
 
@@ -26,6 +28,8 @@ namespace CloudConsole {
 // what") on the first mistake.
 bool parseConfig(const QString &text, const QString &fileName, ServerOptions *options,
                  QString *error);
+// The file's text, refusing what cannot be a configuration (over 1 MiB, not UTF-8 text).
+bool readConfigText(const QString &path, QString *text, QString *error);
 bool readConfigFile(const QString &path, ServerOptions *options, QString *error);
 
 } // namespace CloudConsole

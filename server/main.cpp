@@ -1,12 +1,10 @@
 // cloud-console: shares one VM console with any number of WebSocket clients and a web page.
 
-#include "consoleregistry.h"
-#include "httpfrontend.h"
 #include "logratelimit.h"
 #include "options.h"
 #include "secrethash.h"
+#include "server.h"
 #include "signalwatcher.h"
-#include "sourcespec.h"
 
 #include <QCoreApplication>
 #include <QLoggingCategory>
@@ -17,7 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <csignal>
 #include <cstdio>
 
@@ -43,51 +40,6 @@ void raiseDescriptorLimit()
     }
 }
 
-// The source spec with what only the command line or configuration adds (the restart policy).
-QString specKey(const SourceSpec &spec)
-{
-    return spec.toString() + QStringLiteral(" restart=%1").arg(int(spec.restart));
-}
-
-ConsoleSettings consoleSettings(const ServerOptions &options, const ConsoleOptions &console)
-{
-    ConsoleSettings settings;
-    settings.sourceSpec = specKey(console.source);
-    settings.name = console.name;
-    settings.historySize = console.historySize;
-    settings.logPath = console.logPath;
-    settings.markers = console.markers;
-    settings.size = console.size;
-    settings.scrollbackLines = console.scrollbackLines;
-    settings.screen = console.screen;
-    // The command line's one console may have every client the server takes (--max-clients).
-    settings.maxClients = console.maxClients > 0 ? console.maxClients
-        : options.configPath.isEmpty()           ? options.maxClients
-                                                 : options.limits.maxClientsPerConsole;
-    settings.limits = options.limits;
-    return settings;
-}
-
-// Whether a running console is what a reloaded configuration declares (limits aside).
-bool sameConsole(const Console &running, const ConsoleOptions &declared)
-{
-    const ConsoleSettings &s = running.settings();
-    return s.historySize == declared.historySize && s.logPath == declared.logPath
-        && s.markers == declared.markers && s.sourceSpec == specKey(declared.source)
-        && s.size == declared.size && s.scrollbackLines == declared.scrollbackLines
-        && s.screen == declared.screen;
-}
-
-bool checkAccess(const ServerOptions &options, QString *error)
-{
-    if (options.access.enabled() || options.access.insecure || options.address.isLoopback())
-        return true;
-    *error = QStringLiteral("refusing to listen on %1 without access control: declare [user NAME] "
-                            "or [token NAME] sections in --config, or pass --insecure")
-                 .arg(options.address.toString());
-    return false;
-}
-
 // Whether stderr is the stream into the journal that systemd gave us: $JOURNAL_STREAM names it by
 // device and inode (a child of ours may inherit the variable with stderr sent elsewhere).
 bool stderrIsJournal()
@@ -101,13 +53,6 @@ bool stderrIsJournal()
     struct stat info;
     return colon > 0 && deviceOk && inodeOk && ::fstat(STDERR_FILENO, &info) == 0
         && info.st_dev == device && info.st_ino == inode;
-}
-
-QString urlHost(const QHostAddress &address)
-{
-    if (address.protocol() == QAbstractSocket::IPv6Protocol)
-        return QLatin1Char('[') + address.toString() + QLatin1Char(']');
-    return address.toString();
 }
 
 } // namespace
@@ -162,44 +107,12 @@ int main(int argc, char *argv[])
         std::printf("password-hash = %s\n", qPrintable(SecretHash::hashPassword(password)));
         return 0;
     }
-    ServerOptions options = parsed.options;
     raiseDescriptorLimit();
-    {
-        QString error;
-        if (!checkAccess(options, &error) || !options.tls.load(&error))
-            return fail(error);
-    }
+    Server server(parsed.options, QCoreApplication::arguments());
+    if (QString error; !server.start(&error))
+        return fail(error);
 
-    ConsoleRegistry consoles;
-    for (const ConsoleOptions &console : options.consoles) {
-        QString error;
-        if (!probeSource(console.source, &error))
-            return fail(options.consoles.size() > 1
-                            ? QStringLiteral("console \"%1\": %2").arg(console.name, error)
-                            : error);
-        consoles.add(std::make_unique<Console>(consoleSettings(options, console),
-                                               createSource(console.source)));
-    }
-
-    FrontendSettings frontendSettings;
-    frontendSettings.maxClients = options.maxClients;
-    frontendSettings.webRoot = options.webRoot;
-    frontendSettings.access = options.access;
-    frontendSettings.tls = options.tls;
-    HttpFrontend frontend(consoles, frontendSettings);
-    QString error;
-    if (!frontend.listen(options.address, options.port, &error))
-        return fail(QStringLiteral("cannot listen on %1:%2: %3")
-                        .arg(urlHost(options.address))
-                        .arg(options.port)
-                        .arg(error));
-
-    // Started after listen() succeeded, so a busy port does not spawn an --exec program.
-    for (Console *console : consoles.consoles()) {
-        if (!console->start(&error))
-            return fail(error);
-    }
-
+    const ServerOptions &options = server.options();
     if (!options.access.enabled())
         std::fprintf(stderr, "cloud-console: no access control configured: %s\n",
                      options.address.isLoopback()
@@ -207,11 +120,7 @@ int main(int argc, char *argv[])
                          : "anyone who can reach this address can use the consoles (--insecure)");
     // One line per console. A single console is also at "/"; several have an index there.
     const bool single = options.consoles.size() == 1;
-    const QString base
-        = QStringLiteral("%1://%2:%3/")
-              .arg(options.tls.enabled() ? QStringLiteral("https") : QStringLiteral("http"),
-                   urlHost(options.address))
-              .arg(frontend.port());
+    const QString base = server.baseUrl();
     for (const ConsoleOptions &console : options.consoles) {
         std::printf("cloud-console: serving console \"%s\" at %s\n", qPrintable(console.name),
                     qPrintable(single ? base : base + QStringLiteral("c/") + console.name + u'/'));
@@ -221,90 +130,20 @@ int main(int argc, char *argv[])
                     qPrintable(base));
     std::fflush(stdout);
 
-    // SIGHUP re-reads the configuration: added consoles appear, removed ones close, unchanged
-    // ones keep their clients; credentials, origins, limits and certificates apply at once. A
-    // configuration with a mistake changes nothing. Logs are reopened either way.
-    const auto reload = [&] {
-        for (Console *console : consoles.consoles())
-            console->reopenLog();
-        if (options.configPath.isEmpty())
-            return;
-        const ParsedOptions again = parseOptions(QCoreApplication::arguments());
-        ServerOptions next = again.options;
-        // The socket stays where it is: check access against the address actually served.
-        const bool listenChanged = next.address != options.address || next.port != options.port;
-        next.address = options.address;
-        next.port = options.port;
-        QString why;
-        if (again.outcome != ParsedOptions::Outcome::Run || !checkAccess(next, &why)
-            || !next.tls.load(&why)) {
-            qCWarning(lcMain).noquote()
-                << "keeping the running configuration:" << (why.isEmpty() ? again.text : why);
-            return;
-        }
-        if (listenChanged)
-            qCWarning(lcMain) << "a new listen address applies at the next start";
-        for (Console *running : consoles.consoles()) {
-            const auto declared
-                = std::find_if(next.consoles.begin(), next.consoles.end(),
-                               [&](const ConsoleOptions &c) { return c.name == running->name(); });
-            if (declared != next.consoles.end() && sameConsole(*running, *declared)) {
-                const ConsoleSettings settings = consoleSettings(next, *declared);
-                running->setLimits(settings.maxClients, settings.limits);
-                continue;
-            }
-            const QString name = running->name();
-            qCInfo(lcMain).noquote()
-                << "closing console" << name
-                << (declared == next.consoles.end() ? "(removed)" : "(changed)");
-            running->closeAllClients(QWebSocketProtocol::CloseCodeGoingAway,
-                                     declared == next.consoles.end()
-                                         ? QStringLiteral("console removed")
-                                         : QStringLiteral("console reconfigured"));
-            // Deleted once its close frames are on their way.
-            std::unique_ptr<Console> gone = consoles.take(name);
-            gone->setParent(nullptr);
-            QTimer::singleShot(200, gone.release(), &QObject::deleteLater);
-        }
-        for (const ConsoleOptions &declared : next.consoles) {
-            if (consoles.find(declared.name))
-                continue;
-            QString error;
-            if (!probeSource(declared.source, &error)) {
-                qCWarning(lcMain).noquote() << "console" << declared.name << ":" << error;
-                continue;
-            }
-            auto console = std::make_unique<Console>(consoleSettings(next, declared),
-                                                     createSource(declared.source));
-            if (!console->start(&error)) {
-                qCWarning(lcMain).noquote() << "console" << declared.name << ":" << error;
-                continue;
-            }
-            qCInfo(lcMain).noquote() << "added console" << declared.name;
-            consoles.add(std::move(console));
-        }
-        if (!next.consoles.empty() && consoles.find(next.consoles.front().name))
-            consoles.setDefault(next.consoles.front().name);
-        frontend.setAccess(next.access, next.tls);
-        options = std::move(next);
-        qCInfo(lcMain) << "configuration reloaded:" << consoles.consoles().size() << "consoles";
-    };
-
+    // SIGHUP reloads (Server::reload); SIGINT and SIGTERM close every client and stop.
     SignalWatcher signalWatcher({SIGINT, SIGTERM, SIGHUP});
     QObject::connect(&signalWatcher, &SignalWatcher::received, &app, [&](int signal) {
         if (signal == SIGHUP) {
-            reload();
+            server.reload();
             return;
         }
         qCInfo(lcMain) << "shutting down on signal" << signal;
-        for (Console *console : consoles.consoles())
-            console->closeAllClients(QWebSocketProtocol::CloseCodeGoingAway,
-                                     QStringLiteral("server shutting down"));
+        server.closeAllClients(QStringLiteral("server shutting down"));
         // Let the close frames go out, then stop.
         QTimer::singleShot(200, &app, &QCoreApplication::quit);
     });
 
     const int code = QCoreApplication::exec();
-    consoles.clear(); // flushes the logs and ends spawned programs
+    server.consoles().clear(); // flushes the logs and ends spawned programs
     return code;
 }

@@ -1,0 +1,221 @@
+#include "server.h"
+
+#include "httpfrontend.h"
+#include "options.h"
+#include "sourcespec.h"
+
+#include <QLoggingCategory>
+#include <QTimer>
+
+#include <algorithm>
+
+namespace CloudConsole {
+
+Q_LOGGING_CATEGORY(lcServer, "cloudconsole.server")
+
+namespace {
+
+// The source spec with what only the command line or configuration adds (the restart policy).
+QString specKey(const SourceSpec &spec)
+{
+    return spec.toString() + QStringLiteral(" restart=%1").arg(int(spec.restart));
+}
+
+// A console's settings, from its declaration and what it takes from the server: the limits, and
+// the client count unless it has its own.
+ConsoleSettings consoleSettings(const ServerOptions &options, const ConsoleOptions &console)
+{
+    ConsoleSettings settings;
+    settings.sourceSpec = specKey(console.source);
+    settings.name = console.name;
+    settings.historySize = console.historySize;
+    settings.logPath = console.logPath;
+    settings.markers = console.markers;
+    settings.size = console.size;
+    settings.scrollbackLines = console.scrollbackLines;
+    settings.screen = console.screen;
+    // The command line's one console may have every client the server takes (--max-clients).
+    settings.maxClients = console.maxClients > 0 ? console.maxClients
+        : options.configPath.isEmpty()           ? options.maxClients
+                                                 : options.limits.maxClientsPerConsole;
+    settings.limits = options.limits;
+    return settings;
+}
+
+// Whether a running console is what a reloaded configuration declares. The client count and the
+// limits apply to a running console; any other setting makes a new one.
+bool sameConsole(const ConsoleSettings &running, const ConsoleSettings &declared)
+{
+    return running.name == declared.name && running.historySize == declared.historySize
+        && running.logPath == declared.logPath && running.markers == declared.markers
+        && running.sourceSpec == declared.sourceSpec && running.size == declared.size
+        && running.scrollbackLines == declared.scrollbackLines && running.screen == declared.screen;
+}
+
+bool checkAccess(const ServerOptions &options, QString *error)
+{
+    if (options.access.enabled() || options.access.insecure || options.address.isLoopback())
+        return true;
+    *error = QStringLiteral("refusing to listen on %1 without access control: declare [user NAME] "
+                            "or [token NAME] sections in --config, or pass --insecure")
+                 .arg(options.address.toString());
+    return false;
+}
+
+QString urlHost(const QHostAddress &address)
+{
+    if (address.protocol() == QAbstractSocket::IPv6Protocol)
+        return QLatin1Char('[') + address.toString() + QLatin1Char(']');
+    return address.toString();
+}
+
+FrontendSettings frontendSettings(const ServerOptions &options)
+{
+    FrontendSettings settings;
+    settings.maxClients = options.maxClients;
+    settings.webRoot = options.webRoot;
+    settings.access = options.access;
+    settings.tls = options.tls;
+    return settings;
+}
+
+} // namespace
+
+Server::Server(ServerOptions options, QStringList arguments, QObject *parent)
+    : QObject(parent), m_options(std::move(options)), m_arguments(std::move(arguments))
+{ }
+
+Server::~Server()
+{
+    // Flushes the logs and ends spawned programs while the frontend still stands.
+    m_consoles.clear();
+}
+
+std::unique_ptr<Console> Server::makeConsole(const ServerOptions &options,
+                                             const ConsoleOptions &console, QString *error) const
+{
+    if (!probeSource(console.source, error))
+        return nullptr;
+    return std::make_unique<Console>(consoleSettings(options, console),
+                                     createSource(console.source));
+}
+
+bool Server::start(QString *error)
+{
+    if (!checkAccess(m_options, error) || !m_options.tls.load(error))
+        return false;
+    for (const ConsoleOptions &declared : m_options.consoles) {
+        std::unique_ptr<Console> console = makeConsole(m_options, declared, error);
+        if (!console) {
+            if (m_options.consoles.size() > 1)
+                *error = QStringLiteral("console \"%1\": %2").arg(declared.name, *error);
+            return false;
+        }
+        m_consoles.add(std::move(console));
+    }
+    m_frontend = std::make_unique<HttpFrontend>(m_consoles, frontendSettings(m_options));
+    QString why;
+    if (!m_frontend->listen(m_options.address, m_options.port, &why)) {
+        *error = QStringLiteral("cannot listen on %1:%2: %3")
+                     .arg(urlHost(m_options.address))
+                     .arg(m_options.port)
+                     .arg(why);
+        return false;
+    }
+    for (Console *console : m_consoles.consoles()) {
+        if (!console->start(error))
+            return false;
+    }
+    return true;
+}
+
+quint16 Server::port() const
+{
+    return m_frontend ? m_frontend->port() : m_options.port;
+}
+
+QString Server::baseUrl() const
+{
+    return QStringLiteral("%1://%2:%3/")
+        .arg(m_options.tls.enabled() ? QStringLiteral("https") : QStringLiteral("http"),
+             urlHost(m_options.address))
+        .arg(port());
+}
+
+bool Server::reload()
+{
+    for (Console *console : m_consoles.consoles())
+        console->reopenLog();
+    if (m_options.configPath.isEmpty())
+        return true;
+    const ParsedOptions again = parseOptions(m_arguments);
+    QString why = again.text;
+    if (again.outcome != ParsedOptions::Outcome::Run || !apply(again.options, &why)) {
+        qCWarning(lcServer).noquote() << "keeping the running configuration:" << why;
+        return false;
+    }
+    return true;
+}
+
+bool Server::apply(ServerOptions next, QString *error)
+{
+    // The socket stays where it is: check access against the address actually served.
+    const bool listenChanged = next.address != m_options.address || next.port != m_options.port;
+    next.address = m_options.address;
+    next.port = m_options.port;
+    if (!checkAccess(next, error) || !next.tls.load(error))
+        return false;
+    if (listenChanged)
+        qCWarning(lcServer) << "a new listen address applies at the next start";
+
+    for (Console *running : m_consoles.consoles()) {
+        const auto declared
+            = std::find_if(next.consoles.begin(), next.consoles.end(),
+                           [&](const ConsoleOptions &c) { return c.name == running->name(); });
+        if (declared != next.consoles.end()) {
+            const ConsoleSettings settings = consoleSettings(next, *declared);
+            if (sameConsole(running->settings(), settings)) {
+                running->setLimits(settings.maxClients, settings.limits);
+                continue;
+            }
+        }
+        const bool removed = declared == next.consoles.end();
+        const QString name = running->name();
+        qCInfo(lcServer).noquote()
+            << "closing console" << name << (removed ? "(removed)" : "(changed)");
+        running->closeAllClients(QWebSocketProtocol::CloseCodeGoingAway,
+                                 removed ? QStringLiteral("console removed")
+                                         : QStringLiteral("console reconfigured"));
+        // Deleted once its close frames are on their way.
+        std::unique_ptr<Console> gone = m_consoles.take(name);
+        gone->setParent(nullptr);
+        QTimer::singleShot(200, gone.release(), &QObject::deleteLater);
+    }
+    for (const ConsoleOptions &declared : next.consoles) {
+        if (m_consoles.find(declared.name))
+            continue;
+        QString why;
+        std::unique_ptr<Console> console = makeConsole(next, declared, &why);
+        if (!console || !console->start(&why)) {
+            qCWarning(lcServer).noquote() << "console" << declared.name << ":" << why;
+            continue;
+        }
+        qCInfo(lcServer).noquote() << "added console" << declared.name;
+        m_consoles.add(std::move(console));
+    }
+    if (!next.consoles.empty() && m_consoles.find(next.consoles.front().name))
+        m_consoles.setDefault(next.consoles.front().name);
+    if (m_frontend)
+        m_frontend->setAccess(next.access, next.tls);
+    m_options = std::move(next);
+    qCInfo(lcServer) << "configuration reloaded:" << m_consoles.consoles().size() << "consoles";
+    return true;
+}
+
+void Server::closeAllClients(const QString &reason)
+{
+    for (Console *console : m_consoles.consoles())
+        console->closeAllClients(QWebSocketProtocol::CloseCodeGoingAway, reason);
+}
+
+} // namespace CloudConsole

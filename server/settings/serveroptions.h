@@ -1,0 +1,61 @@
+#pragma once
+
+// The settings model: what the server and each of its consoles are configured to be. The command
+// line (options.h) and the configuration file (configfile.h) both fill it through the setting
+// table (settingtable.h), which also gives every field its default: the constructors apply the
+// declared defaults, so no default is written here. Plain data; knows nothing of parsing.
+
+#include "accesssettings.h"
+#include "sourcespec.h"
+
+#include <QHostAddress>
+#include <QSize>
+#include <QString>
+
+#include <vector>
+
+namespace CloudConsole {
+
+// One console to serve, from the command line or a [console NAME] section.
+struct ConsoleOptions
+{
+    ConsoleOptions(); // every console setting at its declared default
+
+    QString name;
+    SourceSpec source;
+    qsizetype historySize = 0;
+    QString logPath; // empty: no log
+    bool markers = true; // resolved against [server] markers once the file is read
+    int maxClients = 0; // 0: the server's max-clients-per-console
+    QSize size; // the console's size (see ConsoleSettings::size)
+    int scrollbackLines = 0; // lines the server's screen keeps
+    bool screen = true; // screen = off, --no-screen
+};
+
+struct ServerOptions
+{
+    ServerOptions(); // every server setting at its declared default
+
+    QHostAddress address;
+    quint16 port = 0;
+    QString webRoot; // empty: the built-in page
+    int maxClients = 0; // WebSocket clients at once, over all consoles
+    bool markers = true; // the default of every console's markers
+    AccessSettings access;
+    TlsSettings tls;
+    LimitSettings limits;
+    QString configPath; // --config
+    // What to serve: the command line's one console, or the configuration's consoles.
+    std::vector<ConsoleOptions> consoles;
+
+    // The command line's one console as given, for whoever reads the command line (empty with
+    // --config): its source as typed, --exec's command, and what consoles.front() says.
+    QString source;
+    QString execCommand;
+    SourceSpec sourceSpec;
+    QString name;
+    qsizetype historySize = 0;
+    QString logPath;
+};
+
+} // namespace CloudConsole

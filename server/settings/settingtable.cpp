@@ -1,0 +1,320 @@
+#include "settingtable.h"
+
+#include "consoleregistry.h"
+#include "values.h"
+
+#include <algorithm>
+#include <iterator>
+
+namespace CloudConsole {
+
+namespace {
+
+using Scope = Setting::Scope;
+
+constexpr Setting server(Setting::ServerApply apply)
+{
+    Setting s;
+    s.scope = Scope::Server;
+    s.applyServer = apply;
+    return s;
+}
+
+constexpr Setting console(Setting::ConsoleApply apply)
+{
+    Setting s;
+    s.scope = Scope::Console;
+    s.applyConsole = apply;
+    return s;
+}
+
+constexpr Setting command()
+{
+    Setting s;
+    s.scope = Scope::Command;
+    return s;
+}
+
+// In the order of --help; the settings only in the file come last.
+constexpr Setting Table[] = {
+    command()
+        .onCommandLine("config", "FILE")
+        .doing("serve the consoles declared in FILE (see docs/config.md); the flags of the "
+               "server, --no-markers and --no-screen still apply"),
+    server([](ServerOptions &o, const QString &v) { return parseListen(v, &o.address, &o.port); })
+        .onCommandLine("listen", "ADDR:PORT")
+        .inFile("listen")
+        .byDefault("127.0.0.1:8080")
+        .accepting("port 0 picks one; IPv6 as [::1]:8080")
+        .doing("where to listen"),
+    console([](ConsoleOptions &c, const QString &v) {
+        if (v.trimmed().isEmpty())
+            return QStringLiteral("needs a command");
+        c.source = SourceSpec();
+        c.source.kind = SourceSpec::Kind::Exec;
+        c.source.target = v;
+        return QString();
+    })
+        .onCommandLine("exec", "COMMAND")
+        .doing("run COMMAND with /bin/sh in a new pty and serve that console"),
+    console([](ConsoleOptions &c, const QString &v) { return parseRestart(v, &c.source); })
+        .onCommandLine("restart", "POLICY")
+        .inFile("restart")
+        .byDefault("never")
+        .accepting("never, on-failure or always")
+        .doing("when the command ends, whether to start it again")
+        .onceTheSourceIsKnown(),
+    console([](ConsoleOptions &c, const QString &v) {
+        if (!ConsoleRegistry::isValidName(v))
+            return QStringLiteral("invalid console name \"%1\": use 1 to 64 of A-Z a-z 0-9 . _ -, "
+                                  "not starting with a dot")
+                .arg(v);
+        c.name = v;
+        return QString();
+    })
+        .onCommandLine("name", "NAME")
+        .byDefault("default")
+        .doing("console name, used in URLs /c/NAME/"),
+    console([](ConsoleOptions &c, const QString &v) { return parseHistorySize(v, &c.historySize); })
+        .onCommandLine("history-size", "SIZE")
+        .inFile("history-size")
+        .byDefault("1M")
+        .accepting("4K to 1G; suffixes K, M, G, KiB, MiB, GiB")
+        .doing("bytes of history kept per console"),
+    console(
+        [](ConsoleOptions &c, const QString &v) { return parsePath(v, &c.logPath, "a file name"); })
+        .onCommandLine("log", "FILE")
+        .inFile("log")
+        .doing("append every byte of console output to FILE (SIGHUP reopens)"),
+    console([](ConsoleOptions &c, const QString &v) { return parseConsoleSize(v, &c.size); })
+        .onCommandLine("size", "COLSxROWS")
+        .inFile("size")
+        .byDefault("80x24")
+        .accepting("1 to 1000 each")
+        .doing("the console's size: its screen, and what a program started with --exec is told; "
+               "operators may resize consoles whose source takes a size"),
+    console(
+        [](ConsoleOptions &c, const QString &v) { return parseScrollback(v, &c.scrollbackLines); })
+        .onCommandLine("scrollback", "LINES")
+        .inFile("scrollback")
+        .byDefault("1000")
+        .accepting("0 to 100000")
+        .doing("lines above the screen that late clients get"),
+    console([](ConsoleOptions &c, const QString &v) { return parseBool(v, &c.screen); })
+        .asSwitch("no-screen", "off")
+        .inFile("screen")
+        .byDefault("on")
+        .doing("keep no screen of the consoles: no snapshots for late clients, and nobody "
+               "answers the guests' terminal queries"),
+    console([](ConsoleOptions &c, const QString &v) { return parseBool(v, &c.markers); })
+        .asSwitch("no-markers", "off")
+        .inFile("markers")
+        .following("[server] markers",
+                   [](const ServerOptions &o, ConsoleOptions &c) { c.markers = o.markers; })
+        .doing("do not write \"-- console up/down TIME: WHY --\" lines into the stream and the "
+               "log when the source comes and goes"),
+    server([](ServerOptions &o, const QString &v) { return parseMaxClients(v, &o.maxClients); })
+        .onCommandLine("max-clients", "N")
+        .inFile("max-clients")
+        .byDefault("1024")
+        .accepting("1 to 100000")
+        .doing("WebSocket clients allowed at once"),
+    server(
+        [](ServerOptions &o, const QString &v) { return parsePath(v, &o.webRoot, "a directory"); })
+        .onCommandLine("web-root", "DIR")
+        .inFile("web-root")
+        .doing("serve the web page from DIR instead of the built-in copy"),
+    server([](ServerOptions &o, const QString &v) {
+        return parsePath(v, &o.tls.certificatePath, "a PEM file");
+    })
+        .onCommandLine("tls-cert", "FILE")
+        .inFile("tls-cert")
+        .doing("serve HTTPS and WSS with this PEM certificate (chain)"),
+    server([](ServerOptions &o, const QString &v) {
+        return parsePath(v, &o.tls.keyPath, "a PEM file");
+    })
+        .onCommandLine("tls-key", "FILE")
+        .inFile("tls-key")
+        .doing("the certificate's PEM private key (RSA or EC, unencrypted)"),
+    server([](ServerOptions &o, const QString &v) { return parseBool(v, &o.access.insecure); })
+        .asSwitch("insecure", "on")
+        .inFile("insecure")
+        .byDefault("off")
+        .doing("allow a non-loopback --listen without access control"),
+    command()
+        .onCommandLine("hash-password")
+        .doing(
+            "read a password on standard input and print the password-hash line for a [user NAME] "
+            "section"),
+    command()
+        .onCommandLine("new-token")
+        .doing("print a new random token and the token-hash line for a [token NAME] section"),
+    command().onCommandLine("help").alsoShort("h").doing("show this help"),
+    command().onCommandLine("version").alsoShort("V").doing("show the version"),
+
+    // Only in the file.
+    server([](ServerOptions &o, const QString &v) { return parseBool(v, &o.markers); })
+        .inFile("markers")
+        .byDefault("on"),
+    server([](ServerOptions &o, const QString &v) {
+        return parseMaxClients(v, &o.limits.maxClientsPerConsole);
+    })
+        .inFile("max-clients-per-console")
+        .byDefault("256"),
+    server([](ServerOptions &o, const QString &v) {
+        return parseInputRate(v, &o.limits.inputBytesPerSecond);
+    })
+        .inFile("input-rate")
+        .byDefault("64K"),
+    server(
+        [](ServerOptions &o, const QString &v) { return parseDuration(v, &o.limits.pingInterval); })
+        .inFile("ping-interval")
+        .byDefault("30s"),
+    server(
+        [](ServerOptions &o, const QString &v) { return parseDuration(v, &o.limits.idleTimeout); })
+        .inFile("idle-timeout")
+        .byDefault("0"),
+    server([](ServerOptions &o, const QString &v) {
+        return parseOrigins(v, &o.access.allowedOrigins);
+    }).inFile("allowed-origins"),
+    server([](ServerOptions &o, const QString &v) {
+        const QString why = parseDuration(v, &o.access.sessionLifetime);
+        if (why.isEmpty() && o.access.sessionLifetime.count() < 1)
+            return QStringLiteral("must be at least 1s");
+        return why;
+    })
+        .inFile("session-lifetime")
+        .byDefault("8h"),
+    console([](ConsoleOptions &c, const QString &v) {
+        QString why;
+        if (const auto spec = parseSourceSpec(v, &why))
+            c.source = *spec;
+        return why;
+    })
+        .inFile("source")
+        .mandatory(),
+    // 0 stands for the server's value until the console is made (Server).
+    console([](ConsoleOptions &c, const QString &v) { return parseMaxClients(v, &c.maxClients); })
+        .inFile("max-clients")
+        .following("[server] max-clients-per-console", nullptr),
+};
+
+// Every declared default of a scope, applied to a fresh model. A default that does not parse is
+// a mistake in the table, which tst_settings catches. A restart policy needs a command, and a
+// default that follows the server is resolved by the readers.
+template<typename Apply> void applyDefaults(Scope scope, Apply apply)
+{
+    for (const Setting &setting : Table) {
+        if (setting.scope == scope && setting.defaultText && !setting.followsServer
+            && !setting.afterSource)
+            apply(setting, QString::fromLatin1(setting.defaultText));
+    }
+}
+
+// The words of text in lines of at most width columns, each but the first indented by indent.
+QString wrap(const QString &text, int indent, int width)
+{
+    QString out;
+    int column = indent;
+    for (const QString &word : text.split(u' ', Qt::SkipEmptyParts)) {
+        if (column > indent && column + 1 + word.size() > width) {
+            out += u'\n' + QString(indent, u' ');
+            column = indent;
+        } else if (column > indent) {
+            out += u' ';
+            ++column;
+        }
+        out += word;
+        column += int(word.size());
+    }
+    return out;
+}
+
+} // namespace
+
+ConsoleOptions::ConsoleOptions()
+{
+    applyDefaults(Scope::Console, [this](const Setting &setting, const QString &value) {
+        setting.applyConsole(*this, value);
+    });
+}
+
+ServerOptions::ServerOptions()
+{
+    applyDefaults(Scope::Server, [this](const Setting &setting, const QString &value) {
+        setting.applyServer(*this, value);
+    });
+}
+
+QString Setting::apply(ServerOptions &options, ConsoleOptions &console, const QString &value) const
+{
+    if (scope == Scope::Server && applyServer)
+        return applyServer(options, value);
+    if (scope == Scope::Console && applyConsole)
+        return applyConsole(console, value);
+    return {};
+}
+
+SettingList allSettings()
+{
+    return {std::begin(Table), std::end(Table)};
+}
+
+const Setting *findKey(Setting::Scope scope, const QString &key)
+{
+    for (const Setting &setting : Table) {
+        if (setting.scope == scope && setting.key && key == QLatin1String(setting.key))
+            return &setting;
+    }
+    return nullptr;
+}
+
+QStringList keysOf(Setting::Scope scope)
+{
+    QStringList keys;
+    for (const Setting &setting : Table) {
+        if (setting.scope == scope && setting.key)
+            keys.append(QString::fromLatin1(setting.key));
+    }
+    keys.sort();
+    return keys;
+}
+
+QString optionsHelp()
+{
+    constexpr int DocColumn = 25;
+    constexpr int Width = 88;
+    QString help;
+    for (const Setting &setting : Table) {
+        if (!setting.flag)
+            continue;
+        QString label = QStringLiteral("  ");
+        if (setting.shortFlag)
+            label += QStringLiteral("-%1, ").arg(QLatin1String(setting.shortFlag));
+        label += QStringLiteral("--") + QLatin1String(setting.flag);
+        if (setting.valueName)
+            label += u' ' + QLatin1String(setting.valueName);
+        // A switch says what it does; a flag with a value also says its default and range.
+        QStringList notes;
+        if (setting.takesValue() && setting.defaultText && !setting.followsServer) {
+            const QString value = QString::fromLatin1(setting.defaultText);
+            const bool word
+                = std::all_of(value.begin(), value.end(), [](QChar c) { return c.isLetter(); });
+            notes.append(QStringLiteral("default ")
+                         + (word ? QStringLiteral("\"%1\"").arg(value) : value));
+        }
+        if (setting.takesValue() && setting.range)
+            notes.append(QString::fromLatin1(setting.range));
+        QString doc = QString::fromLatin1(setting.doc);
+        if (!notes.isEmpty())
+            doc += QStringLiteral(" (") + notes.join(QStringLiteral("; ")) + u')';
+        if (label.size() >= DocColumn - 1)
+            help += label + u'\n' + QString(DocColumn, u' ');
+        else
+            help += label.leftJustified(DocColumn);
+        help += wrap(doc, DocColumn, Width) + u'\n';
+    }
+    return help;
+}
+
+} // namespace CloudConsole

@@ -1,0 +1,200 @@
+#include "values.h"
+
+#include "protocol.h"
+
+#include <QRegularExpression>
+
+#include <limits>
+
+namespace CloudConsole {
+
+namespace {
+
+constexpr qint64 MinHistory = 4 * 1024;
+constexpr qint64 MaxHistory = 1024 * 1024 * 1024;
+
+} // namespace
+
+qint64 parseSize(const QString &text)
+{
+    static const QRegularExpression pattern(
+        QStringLiteral("^([0-9]{1,12})\\s*(|[kK]|[kK]i?B|[mM]|[mM]i?B|[gG]|[gG]i?B)$"));
+    const auto match = pattern.match(text.trimmed());
+    if (!match.hasMatch())
+        return -1;
+    const qint64 value = match.captured(1).toLongLong();
+    const QChar unit = match.captured(2).isEmpty() ? QChar() : match.captured(2).at(0).toLower();
+    qint64 multiplier = 1;
+    if (unit == QLatin1Char('k'))
+        multiplier = qint64(1) << 10;
+    else if (unit == QLatin1Char('m'))
+        multiplier = qint64(1) << 20;
+    else if (unit == QLatin1Char('g'))
+        multiplier = qint64(1) << 30;
+    // Too large to count is invalid, not a wrapped-around small size.
+    if (value > std::numeric_limits<qint64>::max() / multiplier)
+        return -1;
+    return value * multiplier;
+}
+
+bool parseAddress(const QString &text, QHostAddress *address)
+{
+    if (text == QLatin1String("localhost")) {
+        *address = QHostAddress(QHostAddress::LocalHost);
+        return true;
+    }
+    return address->setAddress(text);
+}
+
+bool parsePort(const QString &text, quint16 *port)
+{
+    static const QRegularExpression digits(QStringLiteral("^[0-9]{1,5}$"));
+    if (!digits.match(text).hasMatch())
+        return false;
+    const int value = text.toInt();
+    if (value > 65535)
+        return false;
+    *port = quint16(value);
+    return true;
+}
+
+QString parseListen(const QString &text, QHostAddress *address, quint16 *port)
+{
+    static const QRegularExpression form(QStringLiteral("^(\\[([^\\]]+)\\]|([^:]+)):([^:]+)$"));
+    const auto match = form.match(text);
+    if (!match.hasMatch())
+        return QStringLiteral("expected ADDR:PORT (IPv6 as [ADDR]:PORT), got \"%1\"").arg(text);
+    const QString host = match.captured(2).isEmpty() ? match.captured(3) : match.captured(2);
+    if (!parseAddress(host, address))
+        return QStringLiteral("invalid address %1").arg(host);
+    if (!parsePort(match.captured(4), port))
+        return QStringLiteral("invalid port %1 (expected 0 to 65535)").arg(match.captured(4));
+    return {};
+}
+
+QString parseHistorySize(const QString &text, qsizetype *size)
+{
+    const qint64 value = parseSize(text);
+    if (value < MinHistory || value > MaxHistory)
+        return QStringLiteral("\"%1\" is not a size from 4K to 1G").arg(text);
+    *size = qsizetype(value);
+    return {};
+}
+
+QString parseConsoleSize(const QString &text, QSize *size)
+{
+    static const QRegularExpression pattern(QStringLiteral("^([0-9]{1,4})[xX]([0-9]{1,4})$"));
+    const QRegularExpressionMatch match = pattern.match(text.trimmed());
+    const int cols = match.hasMatch() ? match.captured(1).toInt() : 0;
+    const int rows = match.hasMatch() ? match.captured(2).toInt() : 0;
+    if (cols < 1 || cols > Protocol::MaxCols || rows < 1 || rows > Protocol::MaxRows)
+        return QStringLiteral("\"%1\" is not COLSxROWS with each from 1 to 1000 (such as 80x24)")
+            .arg(text.left(64));
+    *size = QSize(cols, rows);
+    return {};
+}
+
+QString parseScrollback(const QString &text, int *lines)
+{
+    bool ok = false;
+    const int value = text.trimmed().toInt(&ok);
+    if (!ok || value < 0 || value > 100'000)
+        return QStringLiteral("\"%1\" is not a number of lines from 0 to 100000")
+            .arg(text.left(64));
+    *lines = value;
+    return {};
+}
+
+QString parseMaxClients(const QString &text, int *count)
+{
+    bool ok = false;
+    const int value = text.toInt(&ok);
+    if (!ok || value < 1 || value > 100000)
+        return QStringLiteral("\"%1\" is not a number from 1 to 100000").arg(text);
+    *count = value;
+    return {};
+}
+
+QString parseRestart(const QString &text, SourceSpec *spec)
+{
+    if (spec->kind != SourceSpec::Kind::Exec)
+        return QStringLiteral("applies to a command's console (exec:), not to %1")
+            .arg(spec->toString());
+    if (text == QLatin1String("never"))
+        spec->restart = ExecSource::RestartPolicy::Never;
+    else if (text == QLatin1String("on-failure"))
+        spec->restart = ExecSource::RestartPolicy::OnFailure;
+    else if (text == QLatin1String("always"))
+        spec->restart = ExecSource::RestartPolicy::Always;
+    else
+        return QStringLiteral("\"%1\" is not never, on-failure or always").arg(text);
+    return {};
+}
+
+QString parseDuration(const QString &text, std::chrono::seconds *duration)
+{
+    static const QRegularExpression pattern(QStringLiteral("^([0-9]{1,9})\\s*(s|m|h|d|)$"));
+    const auto match = pattern.match(text.trimmed());
+    if (!match.hasMatch())
+        return QStringLiteral("\"%1\" is not a duration (like 90s, 30m, 8h, 2d)").arg(text);
+    const qint64 value = match.captured(1).toLongLong();
+    const QString unit = match.captured(2);
+    const qint64 scale = unit == QLatin1String("m") ? 60
+        : unit == QLatin1String("h")                ? 3600
+        : unit == QLatin1String("d")                ? 86400
+                                                    : 1;
+    *duration = std::chrono::seconds(value * scale);
+    return {};
+}
+
+QString parseBool(const QString &text, bool *value)
+{
+    static const QStringList yes {QStringLiteral("on"), QStringLiteral("yes"),
+                                  QStringLiteral("true"), QStringLiteral("1")};
+    static const QStringList no {QStringLiteral("off"), QStringLiteral("no"),
+                                 QStringLiteral("false"), QStringLiteral("0")};
+    if (yes.contains(text)) {
+        *value = true;
+        return {};
+    }
+    if (no.contains(text)) {
+        *value = false;
+        return {};
+    }
+    return QStringLiteral("expected on or off, got \"%1\"").arg(text);
+}
+
+QString parseInputRate(const QString &text, qint64 *bytesPerSecond)
+{
+    const qint64 rate = text == QLatin1String("0") ? 0 : parseSize(text);
+    if (rate < 0 || (rate > 0 && rate < 1024))
+        return QStringLiteral("\"%1\" is not 0 (no limit) or a size of at least 1K per second")
+            .arg(text);
+    *bytesPerSecond = rate;
+    return {};
+}
+
+QString parseOrigins(const QString &text, QStringList *origins)
+{
+    static const QRegularExpression origin(
+        QStringLiteral("^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?://"
+                       "\\[[0-9a-fA-F:.]+\\](:[0-9]{1,5})?$"));
+    origins->clear();
+    for (const QString &item : text.split(u',', Qt::SkipEmptyParts)) {
+        const QString trimmed = item.trimmed();
+        if (!origin.match(trimmed).hasMatch())
+            return QStringLiteral("\"%1\" is not an origin like https://ops.example.com (scheme, "
+                                  "host and port only)")
+                .arg(trimmed);
+        origins->append(trimmed);
+    }
+    return {};
+}
+
+QString parsePath(const QString &text, QString *path, const char *what)
+{
+    *path = text;
+    return text.isEmpty() ? QStringLiteral("needs %1").arg(QLatin1String(what)) : QString();
+}
+
+} // namespace CloudConsole

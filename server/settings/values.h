@@ -1,0 +1,44 @@
+#pragma once
+
+// The parsers of setting values, shared by the command line and the configuration file through
+// the setting table (settingtable.h). Each returns what is wrong with the value, as a phrase the
+// reader prefixes with the flag or key, or an empty string and the value stored.
+
+#include "sourcespec.h"
+
+#include <QHostAddress>
+#include <QSize>
+#include <QString>
+#include <QStringList>
+
+#include <chrono>
+
+namespace CloudConsole {
+
+// "1M", "64KiB", "80000": a byte count, or -1.
+qint64 parseSize(const QString &text);
+// "127.0.0.1", "::1" or "localhost".
+bool parseAddress(const QString &text, QHostAddress *address);
+// 0 to 65535, digits only.
+bool parsePort(const QString &text, quint16 *port);
+
+QString parseListen(const QString &text, QHostAddress *address, quint16 *port);
+QString parseHistorySize(const QString &text, qsizetype *size);
+QString parseMaxClients(const QString &text, int *count);
+// "80x24": columns and rows, each 1 to 1000.
+QString parseConsoleSize(const QString &text, QSize *size);
+// Lines of scrollback, 0 to 100000.
+QString parseScrollback(const QString &text, int *lines);
+QString parseRestart(const QString &text, SourceSpec *spec);
+// "90s", "30m", "8h", "2d" or a number of seconds.
+QString parseDuration(const QString &text, std::chrono::seconds *duration);
+// on, yes, true, 1 or off, no, false, 0.
+QString parseBool(const QString &text, bool *value);
+// 0 (no limit) or a size of at least 1K.
+QString parseInputRate(const QString &text, qint64 *bytesPerSecond);
+// A comma-separated list of origins such as https://ops.example.com.
+QString parseOrigins(const QString &text, QStringList *origins);
+// A file or directory name: anything but empty. `what` names it ("a file name").
+QString parsePath(const QString &text, QString *path, const char *what);
+
+} // namespace CloudConsole
