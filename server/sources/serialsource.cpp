@@ -301,11 +301,10 @@ SerialSource::SerialSource(const SerialSettings &settings, QObject *parent)
 SerialSource::SerialSource(const SerialSettings &settings, Backoff backoff, QObject *parent)
     : ConsoleSource(parent)
     , m_settings(settings)
-    , m_backoff(backoff)
+    , m_retry(backoff)
     , m_reason(QStringLiteral("not opened yet"))
 {
-    m_retryTimer.setSingleShot(true);
-    connect(&m_retryTimer, &QTimer::timeout, this, &SerialSource::tryOpen);
+    connect(&m_retry, &Retry::due, this, &SerialSource::tryOpen);
 }
 
 SerialSource::~SerialSource()
@@ -317,7 +316,7 @@ SerialSource::~SerialSource()
 
 void SerialSource::start()
 {
-    if (!m_port && !m_retryTimer.isActive())
+    if (!m_port && !m_retry.isPending())
         tryOpen();
 }
 
@@ -338,19 +337,18 @@ void SerialSource::tryOpen()
     if (!port->open(QIODevice::ReadWrite)) {
         const QString failure
             = QStringLiteral("%1: %2").arg(m_settings.path, openFailure(*port, device));
-        if (failure != m_lastFailure)
+        if (m_retry.noteFailure(failure))
             qCInfo(lcSerial).noquote() << "cannot open" << failure << "- retrying";
-        m_lastFailure = failure;
         m_reason = failure;
-        scheduleRetry();
+        m_retry.schedule();
         return;
     }
 
     QSerialPort *opened = port.release();
     opened->setParent(this);
     m_port = opened;
-    m_wasFull = false;
-    m_lastFailure.clear();
+    m_backpressure.reset();
+    m_retry.noteAttached();
     // Signals carry the port they came from, so a late one from a dropped port is ignored.
     connect(opened, &QSerialPort::readyRead, this, [this, opened] { onReadyRead(opened); });
     connect(opened, &QSerialPort::bytesWritten, this, [this, opened] { onBytesWritten(opened); });
@@ -380,7 +378,7 @@ void SerialSource::onReadyRead(QSerialPort *port)
         if (n <= 0)
             break;
         // Output proves the line works: the next hang-up is retried promptly again.
-        m_backoff.reset();
+        m_retry.noteWorking();
         Q_EMIT dataRead(QByteArrayView(m_readBuffer.constData(), n));
     }
 }
@@ -394,22 +392,17 @@ qsizetype SerialSource::write(QByteArrayView data)
 {
     if (!m_port || data.isEmpty())
         return 0;
-    const qsizetype room = std::max<qsizetype>(0, WriteQueueLimit - queuedBytes());
-    const qsizetype taken = std::min(room, data.size());
+    const qsizetype taken = m_backpressure.admit(data.size(), queuedBytes());
     // Only buffers and arms the write notifier: bytesWritten() comes from the event loop.
     if (taken > 0)
         m_port->write(data.data(), taken);
-    if (taken < data.size())
-        m_wasFull = true;
     return taken;
 }
 
 void SerialSource::onBytesWritten(QSerialPort *port)
 {
-    if (port != m_port || !m_wasFull || queuedBytes() >= WriteQueueLimit)
-        return;
-    m_wasFull = false;
-    Q_EMIT writable();
+    if (port == m_port && m_backpressure.takeRoomAgain(queuedBytes()))
+        Q_EMIT writable();
 }
 
 bool SerialSource::sendBreak()
@@ -456,11 +449,11 @@ void SerialSource::onError(QSerialPort *port, QSerialPort::SerialPortError error
     if (port != m_port)
         return;
     dropPort();
-    m_wasFull = false;
+    m_backpressure.reset();
     m_reason = QStringLiteral("%1: %2").arg(m_settings.path, why);
     qCInfo(lcSerial).noquote() << m_reason;
     Q_EMIT down(m_reason);
-    scheduleRetry();
+    m_retry.schedule();
 }
 
 void SerialSource::dropPort()
@@ -474,11 +467,6 @@ void SerialSource::dropPort()
     port->disconnect(this);
     port->close();
     port->deleteLater();
-}
-
-void SerialSource::scheduleRetry()
-{
-    m_retryTimer.start(m_backoff.next());
 }
 
 } // namespace CloudConsole

@@ -7,24 +7,25 @@
 // loop), applies the speed, data bits, parity, stop bits and flow control, and reports up() with
 // the device and its settings. When the line goes away (an adapter unplugged, a pty hung up) or
 // cannot be opened, it closes the port, says why (down() only after having been up) and opens
-// the path again with a bounded backoff; a symlink is resolved anew on every attempt, so a udev
-// link such as /dev/serial/by-id/... follows the adapter to whatever ttyUSB it comes back as.
-// The backoff starts over once the line has sent data.
+// the path again through a Retry with a bounded backoff; a symlink is resolved anew on every
+// attempt, so a udev link such as /dev/serial/by-id/... follows the adapter to whatever ttyUSB it
+// comes back as. The backoff starts over once the line has sent data.
 //
-// Input goes through QSerialPort's write buffer, bounded by WriteQueueLimit: write() takes what
-// fits and writable() says when there is room again. sendBreak() holds the line in BREAK
+// Input follows the sources' one contract (writequeue.h): it waits in QSerialPort's write
+// buffer, held to WriteQueueLimit by a Backpressure; write() takes what fits and writable()
+// comes once the buffer has drained to half. sendBreak() holds the line in BREAK
 // (tcsendbreak), as a serial console's SysRq needs.
 //
-// It owns its port (one per attempt) and its timer. It knows nothing about consoles, clients or
-// spec syntax beyond its own `serial:` settings, and nothing about what is at the other end of
+// It owns its port (one per attempt) and its retry timer. It knows nothing about consoles, clients
+// or spec syntax beyond its own `serial:` settings, and nothing about what is at the other end of
 // the line: a serial line has no size and no notion of being connected.
 
-#include "backoff.h"
 #include "consolesource.h"
+#include "retry.h"
+#include "writequeue.h"
 
 #include <QPointer>
 #include <QSerialPort>
-#include <QTimer>
 
 #include <optional>
 
@@ -52,8 +53,8 @@ class SerialSource : public ConsoleSource
 {
     Q_OBJECT
 public:
-    static constexpr qsizetype WriteQueueLimit = 64 * 1024;
-    static constexpr qsizetype MaxReadBurst = 64 * 1024;
+    static constexpr qsizetype WriteQueueLimit = CloudConsole::WriteQueueLimit;
+    static constexpr qsizetype MaxReadBurst = CloudConsole::MaxReadBurst;
 
     explicit SerialSource(const SerialSettings &settings, QObject *parent = nullptr);
     SerialSource(const SerialSettings &settings, Backoff backoff, QObject *parent = nullptr);
@@ -77,16 +78,13 @@ private:
     void onBytesWritten(QSerialPort *port);
     void onError(QSerialPort *port, QSerialPort::SerialPortError error);
     void dropPort();
-    void scheduleRetry();
 
     SerialSettings m_settings;
     QPointer<QSerialPort> m_port; // a child, while the line is up
-    QTimer m_retryTimer;
-    Backoff m_backoff;
+    Retry m_retry;
+    Backpressure m_backpressure;
     QByteArray m_readBuffer;
     QString m_reason;
-    QString m_lastFailure; // logged once, not on every retry
-    bool m_wasFull = false;
 };
 
 } // namespace CloudConsole

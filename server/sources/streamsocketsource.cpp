@@ -86,11 +86,10 @@ StreamSocketSource::StreamSocketSource(const Endpoint &endpoint, QObject *parent
 StreamSocketSource::StreamSocketSource(const Endpoint &endpoint, Backoff backoff, QObject *parent)
     : ConsoleSource(parent)
     , m_endpoint(endpoint)
-    , m_backoff(backoff)
+    , m_retry(backoff)
     , m_reason(QStringLiteral("not connected yet"))
 {
-    m_retryTimer.setSingleShot(true);
-    connect(&m_retryTimer, &QTimer::timeout, this, &StreamSocketSource::connectToPeer);
+    connect(&m_retry, &Retry::due, this, &StreamSocketSource::connectToPeer);
     m_connectTimer.setSingleShot(true);
     m_connectTimer.setInterval(ConnectTimeout);
     connect(&m_connectTimer, &QTimer::timeout, this, &StreamSocketSource::onConnectTimeout);
@@ -105,14 +104,14 @@ StreamSocketSource::~StreamSocketSource()
 
 void StreamSocketSource::start()
 {
-    if (!m_socket && !m_retryTimer.isActive())
+    if (!m_socket && !m_retry.isPending())
         connectToPeer();
 }
 
 void StreamSocketSource::connectToPeer()
 {
     m_telnet.reset();
-    m_wasFull = false;
+    m_backpressure.reset();
     m_connectTimer.start();
     // Signals carry the socket they came from, so a late one from a dropped socket is ignored.
     if (m_endpoint.transport == Transport::Unix) {
@@ -153,7 +152,7 @@ void StreamSocketSource::onConnected(QIODevice *socket)
         tcp->setSocketOption(QAbstractSocket::KeepAliveOption, 1);
     }
     m_up = true;
-    m_lastFailure.clear();
+    m_retry.noteAttached();
     m_reason = peerName();
     qCInfo(lcSocketSource).noquote() << "connected to" << m_reason;
     Q_EMIT up(m_reason);
@@ -192,7 +191,7 @@ void StreamSocketSource::onReadyRead(QIODevice *socket)
         if (chunk.isEmpty())
             continue;
         // Output proves the peer works: the next hang-up is retried promptly again.
-        m_backoff.reset();
+        m_retry.noteWorking();
         Q_EMIT dataRead(chunk);
     }
 }
@@ -206,20 +205,20 @@ qsizetype StreamSocketSource::write(QByteArrayView data)
 {
     if (!m_up || data.isEmpty())
         return 0;
-    const qsizetype room = std::max<qsizetype>(0, WriteQueueLimit - queuedBytes());
-    qsizetype taken = 0;
+    // Qt's socket buffer is the queue; only buffers and arms the socket's write notifier.
     if (m_endpoint.transport == Transport::Telnet) {
         QByteArray encoded;
-        taken = m_telnet.encodeInto(data, room, encoded);
+        const qsizetype taken
+            = m_telnet.encodeInto(data, m_backpressure.room(queuedBytes()), encoded);
         if (!encoded.isEmpty())
             m_socket->write(encoded);
-    } else {
-        taken = std::min(room, data.size());
-        if (taken > 0)
-            m_socket->write(data.data(), taken);
+        if (taken < data.size())
+            m_backpressure.noteRefusal();
+        return taken;
     }
-    if (taken < data.size())
-        m_wasFull = true;
+    const qsizetype taken = m_backpressure.admit(data.size(), queuedBytes());
+    if (taken > 0)
+        m_socket->write(data.data(), taken);
     return taken;
 }
 
@@ -232,10 +231,8 @@ bool StreamSocketSource::sendBreak()
 
 void StreamSocketSource::onBytesWritten(QIODevice *socket)
 {
-    if (socket != m_socket || !m_wasFull || queuedBytes() > WriteQueueLimit / 2)
-        return;
-    m_wasFull = false;
-    Q_EMIT writable();
+    if (socket == m_socket && m_backpressure.takeRoomAgain(queuedBytes()))
+        Q_EMIT writable();
 }
 
 void StreamSocketSource::onConnectTimeout()
@@ -258,17 +255,18 @@ void StreamSocketSource::onGone(QIODevice *socket, const QString &reason)
     m_connectTimer.stop();
     const bool wasUp = m_up;
     m_up = false;
-    m_wasFull = false;
+    m_backpressure.reset();
     m_reason = reason;
+    // Remembered after a hang-up too: an attempt that then fails the same way is not news.
+    const bool news = m_retry.noteFailure(reason);
     if (wasUp) {
         qCInfo(lcSocketSource).noquote() << m_endpoint.toString() << "hung up:" << reason;
         Q_EMIT down(reason);
-    } else if (reason != m_lastFailure) {
+    } else if (news) {
         qCInfo(lcSocketSource).noquote()
             << "cannot connect to" << m_endpoint.toString() + u':' << reason << "- retrying";
     }
-    m_lastFailure = reason;
-    scheduleRetry();
+    m_retry.schedule();
 }
 
 void StreamSocketSource::dropSocket()
@@ -284,11 +282,6 @@ void StreamSocketSource::dropSocket()
     else if (auto *local = qobject_cast<QLocalSocket *>(socket))
         local->abort();
     socket->deleteLater();
-}
-
-void StreamSocketSource::scheduleRetry()
-{
-    m_retryTimer.start(m_backoff.next());
 }
 
 } // namespace CloudConsole

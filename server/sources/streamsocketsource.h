@@ -7,21 +7,23 @@
 //
 // It connects by itself once started and reports up() with the peer's name. When the peer
 // refuses, is absent, does not answer within ConnectTimeout, or hangs up, it reports why (the
-// socket's error text; down() only after having been up) and connects again with a bounded
-// backoff, so an absent peer costs one attempt per backoff step and no CPU in between. The
-// backoff starts over once the peer has sent data.
+// socket's error text; down() only after having been up) and connects again through a Retry
+// with a bounded backoff, so an absent peer costs one attempt per backoff step and no CPU in
+// between. The backoff starts over once the peer has sent data.
 //
-// Input goes through Qt's socket buffer, bounded here by WriteQueueLimit like FdChannel's queue:
-// write() takes what fits (counted in input bytes; telnet escaping counts against the room) and
-// writable() says when there is room again. Telnet negotiation replies and BREAK bypass the
-// bound: they are a few bytes, and the codec answers each option a bounded number of times.
+// Input follows the sources' one contract (writequeue.h): it waits in Qt's socket buffer, held
+// to WriteQueueLimit by a Backpressure; write() takes what fits (counted in input bytes; telnet
+// escaping counts against the room) and writable() comes once the buffer has drained to half.
+// Telnet negotiation replies and BREAK bypass the bound: they are a few bytes, and the codec
+// answers each option a bounded number of times.
 //
 // It owns its socket (one per connection attempt), its timers and the codec. It knows nothing
 // about consoles, clients or spec syntax beyond its own endpoint.
 
-#include "backoff.h"
 #include "consolesource.h"
+#include "retry.h"
 #include "telnetcodec.h"
+#include "writequeue.h"
 
 #include <QPointer>
 #include <QTimer>
@@ -37,8 +39,8 @@ class StreamSocketSource : public ConsoleSource
 {
     Q_OBJECT
 public:
-    static constexpr qsizetype WriteQueueLimit = 64 * 1024;
-    static constexpr qsizetype MaxReadBurst = 64 * 1024;
+    static constexpr qsizetype WriteQueueLimit = CloudConsole::WriteQueueLimit;
+    static constexpr qsizetype MaxReadBurst = CloudConsole::MaxReadBurst;
     static constexpr std::chrono::milliseconds ConnectTimeout {10000};
 
     enum class Transport { Unix, Tcp, Telnet };
@@ -81,21 +83,18 @@ private:
     void onGone(QIODevice *socket, const QString &reason);
     void onConnectTimeout();
     void dropSocket();
-    void scheduleRetry();
     QString peerName() const;
 
     Endpoint m_endpoint;
     QPointer<QIODevice> m_socket; // a child; the current attempt or connection
-    QTimer m_retryTimer;
+    Retry m_retry;
     QTimer m_connectTimer;
-    Backoff m_backoff;
+    Backpressure m_backpressure;
     TelnetCodec m_telnet;
     TelnetCodec::Decoded m_decoded; // reused for every read
     QByteArray m_readBuffer;
     QString m_reason;
-    QString m_lastFailure; // logged once, not on every retry
     bool m_up = false;
-    bool m_wasFull = false;
 };
 
 } // namespace CloudConsole

@@ -39,20 +39,15 @@ void FdChannel::close()
     m_writeNotifier.clear();
     m_fd.reset();
     m_writeQueue.clear();
-    m_writePos = 0;
 }
 
 qsizetype FdChannel::write(QByteArrayView data)
 {
     if (!isOpen())
         return 0;
-    const qsizetype taken = std::min(data.size(), writeQueueFree());
-    if (taken < data.size())
-        m_wasFull = true;
-    if (taken == 0)
-        return 0;
-    m_writeQueue.append(data.first(taken));
-    flushWriteQueue();
+    const qsizetype taken = m_writeQueue.push(data);
+    if (taken > 0)
+        flushWriteQueue();
     return taken;
 }
 
@@ -103,40 +98,21 @@ qsizetype FdChannel::readBurst()
 void FdChannel::onWritable()
 {
     flushWriteQueue();
-    // Reported from here only, never from inside write(): the caller of write() is in the
-    // middle of its own bookkeeping and must not be called back.
-    if (m_wasFull && isOpen() && writeQueueFree() >= WriteQueueLimit / 2) {
-        m_wasFull = false;
+    // Reported from here only, never from inside write() (see writequeue.h).
+    if (isOpen() && m_writeQueue.takeRoomAgain())
         Q_EMIT writable();
-    }
+    if (m_writeNotifier)
+        m_writeNotifier->setEnabled(m_writeQueue.wantsWritable());
 }
 
 void FdChannel::flushWriteQueue()
 {
-    while (m_writePos < m_writeQueue.size()) {
-        const ssize_t n = ::write(m_fd.get(), m_writeQueue.constData() + m_writePos,
-                                  size_t(m_writeQueue.size() - m_writePos));
-        if (n > 0) {
-            m_writePos += n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        fail(QString::fromLocal8Bit(std::strerror(errno)));
+    if (m_writeQueue.flushTo(m_fd.get()) == WriteQueue::Flush::Failed) {
+        fail(m_writeQueue.error());
         return;
     }
-    if (m_writePos == m_writeQueue.size()) {
-        m_writeQueue.clear();
-        m_writePos = 0;
-    } else if (m_writePos > WriteQueueLimit / 2) {
-        m_writeQueue.remove(0, m_writePos);
-        m_writePos = 0;
-    }
-    // On while bytes wait, and while a refused writer waits to hear that there is room.
     if (m_writeNotifier)
-        m_writeNotifier->setEnabled(queuedBytes() > 0 || m_wasFull);
+        m_writeNotifier->setEnabled(m_writeQueue.wantsWritable());
 }
 
 void FdChannel::fail(const QString &reason)

@@ -19,8 +19,8 @@
 // It owns the master, the channel, the pidfd and the child process (which it hangs up and reaps
 // on destruction). It knows nothing about what the program is or what the output means.
 
-#include "backoff.h"
 #include "consolesource.h"
+#include "retry.h"
 #include "uniquefd.h"
 
 #include <QElapsedTimer>
@@ -94,8 +94,7 @@ private:
     int m_cols = 80;
     int m_rows = 24;
     RestartPolicy m_restart = RestartPolicy::Never;
-    QTimer m_restartTimer;
-    Backoff m_backoff;
+    Retry m_retry; // restarts, by the policy
     QElapsedTimer m_running; // since the child started
 };
 

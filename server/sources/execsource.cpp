@@ -49,8 +49,7 @@ ExecSource::ExecSource(const QString &command, QObject *parent)
     m_hangupGrace.setSingleShot(true);
     m_hangupGrace.setInterval(HangupGraceMs);
     connect(&m_hangupGrace, &QTimer::timeout, this, [this] { reportDown(m_reason); });
-    m_restartTimer.setSingleShot(true);
-    connect(&m_restartTimer, &QTimer::timeout, this, &ExecSource::start);
+    connect(&m_retry, &Retry::due, this, &ExecSource::start);
 }
 
 ExecSource::~ExecSource()
@@ -257,10 +256,9 @@ void ExecSource::restartIfWanted(bool failed)
         return;
     // A command that keeps ending at once is restarted ever more slowly, up to the cap.
     if (m_running.isValid() && m_running.elapsed() >= HealthyRunMs)
-        m_backoff.reset();
-    const auto delay = m_backoff.next();
+        m_retry.noteWorking();
+    const auto delay = m_retry.schedule();
     qCInfo(lcExec).noquote() << "restarting" << m_command << "in" << delay.count() << "ms";
-    m_restartTimer.start(delay);
 }
 
 QString ExecSource::describeExit(int status) const

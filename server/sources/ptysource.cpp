@@ -26,8 +26,7 @@ PtySource::PtySource(std::unique_ptr<PtyLocator> locator, Device device, QObject
     , m_device(device)
     , m_reason(QStringLiteral("not opened yet"))
 {
-    m_retryTimer.setSingleShot(true);
-    connect(&m_retryTimer, &QTimer::timeout, this, &PtySource::locate);
+    connect(&m_retry, &Retry::due, this, &PtySource::locate);
     connect(m_locator.get(), &PtyLocator::located, this, &PtySource::onLocated);
     connect(m_locator.get(), &PtyLocator::failed, this, &PtySource::onLocateFailed);
 }
@@ -101,14 +100,14 @@ void PtySource::onLocated(const QString &path)
         retryAfter(QStringLiteral("cannot open %1: %2").arg(path, error));
         return;
     }
-    m_lastFailure.clear();
+    m_retry.noteAttached();
     const QString target = QFileInfo(path).canonicalFilePath();
     m_reason = target.isEmpty() ? path : target;
 
     auto *channel = new FdChannel(std::move(fd), this);
     connect(channel, &FdChannel::dataRead, this, [this](QByteArrayView data) {
         // Output proves the pty works: the next hang-up is retried promptly again.
-        m_backoff.reset();
+        m_retry.noteWorking();
         Q_EMIT dataRead(data);
     });
     connect(channel, &FdChannel::writable, this, &ConsoleSource::writable);
@@ -130,14 +129,13 @@ void PtySource::onLocateFailed(const QString &reason)
 void PtySource::retryAfter(const QString &reason)
 {
     // A locator's own reasons already say where they come from.
-    if (reason != m_lastFailure)
+    if (m_retry.noteFailure(reason))
         qCInfo(lcPty).noquote() << (reason.startsWith(m_locator->describe())
                                         ? reason
                                         : m_locator->describe() + QStringLiteral(": ") + reason)
                                 << "- retrying";
-    m_lastFailure = reason;
     m_reason = reason;
-    scheduleRetry();
+    m_retry.schedule();
 }
 
 void PtySource::onHangup(const QString &reason)
@@ -151,7 +149,7 @@ void PtySource::onHangup(const QString &reason)
     m_locator->noteHangup();
     qCInfo(lcPty).noquote() << m_reason;
     Q_EMIT down(m_reason);
-    scheduleRetry();
+    m_retry.schedule();
 }
 
 void PtySource::applySize()
@@ -163,11 +161,6 @@ void PtySource::applySize()
     size.ws_row = static_cast<unsigned short>(m_rows);
     if (::ioctl(m_channel->fd(), TIOCSWINSZ, &size) != 0)
         qCWarning(lcPty).noquote() << "cannot resize" << m_reason + u':' << std::strerror(errno);
-}
-
-void PtySource::scheduleRetry()
-{
-    m_retryTimer.start(m_backoff.next());
 }
 
 } // namespace CloudConsole

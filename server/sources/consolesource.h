@@ -1,7 +1,7 @@
 #pragma once
 
 // ConsoleSource is where a console's bytes come from and where its input goes: a pty path, a
-// program spawned in a pty, later sockets, serial lines and VMM APIs.
+// program spawned in a pty, a stream socket, a serial line, a pty a VMM's API names.
 //
 // A source connects by itself once started, reports up() and down() with a reason, and keeps
 // retrying while it is down. It knows nothing about history, clients or logs; the Console that
@@ -25,7 +25,8 @@ public:
     virtual QString stateReason() const = 0;
 
     // Queues input for the console and returns how many bytes were taken (0 while down or
-    // while the queue is full; writable() says when to try again).
+    // while the queue is full). Every source keeps the contract in writequeue.h: a queue of at
+    // most WriteQueueLimit bytes, and writable() once it has drained to half after a refusal.
     virtual qsizetype write(QByteArrayView data) = 0;
 
     virtual bool canResize() const { return false; }

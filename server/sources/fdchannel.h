@@ -5,11 +5,14 @@
 // It owns the descriptor and its two QSocketNotifiers. The read notifier stays on while the
 // channel is open; each activation drains the descriptor (several ~4 KiB pty reads) into one
 // buffer and reports it once, which groups bursts without adding latency to a lone byte. The
-// write notifier is on only while input is queued. The write queue is bounded: write() takes
-// what fits and says how much, so callers keep the rest and nothing blocks the event loop.
-// It knows nothing about what the descriptor is connected to.
+// write notifier is on only while input is queued or a refused writer waits for room. Input
+// follows the sources' one contract (writequeue.h): write() takes what fits in a bounded
+// WriteQueue and says how much, so callers keep the rest and nothing blocks the event loop, and
+// writable() comes once the queue has drained to half. It knows nothing about what the
+// descriptor is connected to.
 
 #include "uniquefd.h"
+#include "writequeue.h"
 
 #include <QByteArray>
 #include <QObject>
@@ -22,8 +25,8 @@ class FdChannel : public QObject
 {
     Q_OBJECT
 public:
-    static constexpr qsizetype MaxReadBurst = 64 * 1024;
-    static constexpr qsizetype WriteQueueLimit = 64 * 1024;
+    static constexpr qsizetype MaxReadBurst = CloudConsole::MaxReadBurst;
+    static constexpr qsizetype WriteQueueLimit = CloudConsole::WriteQueueLimit;
 
     explicit FdChannel(UniqueFd fd, QObject *parent = nullptr);
     ~FdChannel() override;
@@ -33,8 +36,8 @@ public:
 
     // Queues as much of data as fits and returns how many bytes were taken.
     qsizetype write(QByteArrayView data);
-    qsizetype writeQueueFree() const { return WriteQueueLimit - queuedBytes(); }
-    qsizetype queuedBytes() const { return m_writeQueue.size() - m_writePos; }
+    qsizetype writeQueueFree() const { return m_writeQueue.freeBytes(); }
+    qsizetype queuedBytes() const { return m_writeQueue.queuedBytes(); }
 
     // Reads what the descriptor holds now, up to about maxBytes, without waiting for the event
     // loop: for an owner that is about to close() it and wants the last bytes first. Reports
@@ -47,7 +50,7 @@ public:
 Q_SIGNALS:
     // Emitted with a view valid only during the emission (direct connections).
     void dataRead(QByteArrayView data);
-    // The write queue has room again after having been full.
+    // The write queue has drained to half after having refused input.
     void writable();
     // The other side is gone (end of file or an I/O error); the channel is closed.
     void hangup(const QString &reason);
@@ -66,9 +69,7 @@ private:
     QPointer<QSocketNotifier> m_readNotifier;
     QPointer<QSocketNotifier> m_writeNotifier;
     QByteArray m_readBuffer;
-    QByteArray m_writeQueue;
-    qsizetype m_writePos = 0;
-    bool m_wasFull = false;
+    WriteQueue m_writeQueue;
 };
 
 } // namespace CloudConsole

@@ -7,20 +7,19 @@
 // It opens the path O_RDWR|O_NOCTTY|O_NONBLOCK, makes it raw (in canonical mode a pty hands out
 // one line per read, and echo would send the guest's own output back to it), and does I/O
 // through an FdChannel. When the pty hangs up (the guest rebooted, the VMM exited or closed it)
-// it reports down() and asks the locator again with a bounded backoff (100 ms doubling to 5 s,
-// starting over once output arrives), so a new pty at a new path is attached without any client
-// noticing more than a source event.
+// it reports down() and asks the locator again through a Retry (100 ms doubling to 5 s, starting
+// over once output arrives, a repeated failure logged once), so a new pty at a new path is attached
+// without any client noticing more than a source event.
 //
 // A virtio-console pty (hvc in the guest) has a size the guest can read, so resize() sets it
 // with TIOCSWINSZ; and since a pty carries no BREAK, sendBreak() sends the guest's hvc SysRq
 // prefix, Ctrl-O, after which the next key typed is the SysRq command. A serial pty has
-// neither. PtySource owns its locator, channel and timer.
+// neither. PtySource owns its locator, channel and retry timer.
 
-#include "backoff.h"
 #include "consolesource.h"
+#include "retry.h"
 
 #include <QPointer>
-#include <QTimer>
 
 #include <memory>
 
@@ -62,15 +61,12 @@ private:
     void retryAfter(const QString &reason);
     void onHangup(const QString &reason);
     void applySize();
-    void scheduleRetry();
 
     std::unique_ptr<PtyLocator> m_locator;
     Device m_device;
     QString m_reason;
     QPointer<FdChannel> m_channel;
-    QTimer m_retryTimer;
-    Backoff m_backoff;
-    QString m_lastFailure; // reported once, not on every retry
+    Retry m_retry;
     bool m_locating = false;
     int m_cols = 0;
     int m_rows = 0;
