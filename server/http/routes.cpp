@@ -1,0 +1,210 @@
+#include "routes.h"
+
+#include "assets.h"
+#include "consoleregistry.h"
+#include "loginservice.h"
+#include "metrics.h"
+#include "responses.h"
+#include "screenrenderer.h"
+
+#include <QUrl>
+#include <QUrlQuery>
+
+#include <algorithm>
+
+namespace CloudConsole {
+
+namespace {
+
+bool allowed(const Authenticator::Result &result)
+{
+    return result.outcome == Authenticator::Result::Outcome::Allowed;
+}
+
+} // namespace
+
+Routes::Routes(ConsoleRegistry &consoles, Authenticator &auth, LoginService &login,
+               const FrontendSettings &settings)
+    : m_consoles(consoles), m_auth(auth), m_login(login), m_settings(settings)
+{ }
+
+Authenticator::Result Routes::identify(const QHttpServerRequest &request)
+{
+    if (!m_auth.enabled()) {
+        Authenticator::Result anyone;
+        anyone.outcome = Authenticator::Result::Outcome::Allowed; // a principal of every console
+        return anyone;
+    }
+    return m_auth.authenticate(request.value("Authorization"), request.value("Cookie"));
+}
+
+void Routes::install(QHttpServer &http)
+{
+    using Method = QHttpServerRequest::Method;
+    http.route("/healthz", [] { return textResponse(QStringLiteral("ok"), StatusCode::Ok); });
+    installStatusRoutes(http);
+    http.route("/login", Method::Get,
+               [this](const QHttpServerRequest &request) { return m_login.form(request); });
+    http.route("/login", Method::Post,
+               [this](const QHttpServerRequest &request) { return m_login.login(request); });
+    http.route("/logout", Method::Post,
+               [this](const QHttpServerRequest &request) { return m_login.logout(request); });
+    http.route("/", [this](const QHttpServerRequest &request) {
+        const Authenticator::Result caller = identify(request);
+        if (!allowed(caller))
+            return LoginService::loginRedirect(QString());
+        // The default console's page while there is only one console, else the index.
+        if (m_consoles.consoles().size() > 1)
+            return indexPage(caller.principal);
+        return page(QString());
+    });
+    http.route("/ws", [] { return notWebSocket(); });
+    http.route("/c/<arg>/", [this](const QString &name, const QHttpServerRequest &request) {
+        const Authenticator::Result caller = identify(request);
+        if (!allowed(caller))
+            return LoginService::loginRedirect(QStringLiteral("c/%1/").arg(name));
+        if (!caller.principal.allows(name))
+            return consoleForbidden(name);
+        return page(name);
+    });
+    http.route("/c/<arg>", [this](const QString &name, const QHttpServerRequest &request) {
+        const Authenticator::Result caller = identify(request);
+        if (!allowed(caller))
+            return unauthorized();
+        if (!m_consoles.find(name))
+            return noConsoleResponse(name);
+        if (!caller.principal.allows(name))
+            return consoleForbidden(name);
+        // Relative, so that it also works below a reverse proxy's sub-path.
+        QHttpServerResponse response(StatusCode::MovedPermanently);
+        response.addHeader("Location", QUrl::toPercentEncoding(name) + '/');
+        return response;
+    });
+    http.route("/c/<arg>/ws", [this](const QString &name, const QHttpServerRequest &request) {
+        const Authenticator::Result caller = identify(request);
+        if (!allowed(caller))
+            return unauthorized();
+        if (!m_consoles.find(name))
+            return noConsoleResponse(name);
+        if (!caller.principal.allows(name))
+            return consoleForbidden(name);
+        return notWebSocket();
+    });
+    // The screen, before the assets' pattern, which would take "screen" for a file name.
+    http.route("/c/<arg>/screen", [this](const QString &name, const QHttpServerRequest &request) {
+        return screenPage(name, request);
+    });
+    http.route("/screen", [this](const QHttpServerRequest &request) {
+        return screenPage(QString(), request);
+    });
+    http.route("/c/<arg>/<arg>",
+               [this](const QString &name, const QString &file, const QHttpServerRequest &request) {
+                   if (!allowed(identify(request)))
+                       return unauthorized();
+                   if (!m_consoles.find(name))
+                       return noConsoleResponse(name);
+                   return asset(file);
+               });
+    http.route("/<arg>", [this](const QString &file) { return asset(file); });
+    http.afterRequest([this](QHttpServerResponse &&response) {
+        if (m_settings.tls.enabled())
+            response.addHeader("Strict-Transport-Security", StrictTransportSecurity);
+        response.addHeader("Connection", "close");
+        return std::move(response);
+    });
+}
+
+void Routes::installStatusRoutes(QHttpServer &http)
+{
+    // With access control, only a credential sees these (any role, any consoles: the figures
+    // are the server's); the index page shows each user the consoles it may open.
+    http.route("/metrics", [this](const QHttpServerRequest &request) {
+        if (!allowed(identify(request)))
+            return unauthorized();
+        QHttpServerResponse response(Metrics::ContentType, Metrics::render(m_consoles));
+        response.addHeader("Cache-Control", "no-store");
+        return response;
+    });
+    http.route("/consoles.json", [this](const QHttpServerRequest &request) {
+        const Authenticator::Result caller = identify(request);
+        if (!allowed(caller))
+            return unauthorized();
+        QHttpServerResponse response("application/json",
+                                     renderConsolesJson(visibleStatuses(caller.principal)));
+        SecurityHeaders {}.addTo(response);
+        return response;
+    });
+}
+
+QHttpServerResponse Routes::page(const QString &consoleName) const
+{
+    if (!consoleName.isNull() && !m_consoles.find(consoleName))
+        return noConsoleResponse(consoleName);
+    return asset(QStringLiteral("index.html"));
+}
+
+QHttpServerResponse Routes::asset(const QString &name) const
+{
+    return assetResponse(m_settings.webRoot, name);
+}
+
+std::vector<ConsoleStatus> Routes::visibleStatuses(const Principal &caller) const
+{
+    std::vector<ConsoleStatus> statuses = consoleStatuses(m_consoles);
+    statuses.erase(std::remove_if(statuses.begin(), statuses.end(),
+                                  [&caller](const ConsoleStatus &status) {
+                                      return !caller.allows(status.name);
+                                  }),
+                   statuses.end());
+    return statuses;
+}
+
+QHttpServerResponse Routes::screenPage(const QString &name, const QHttpServerRequest &request)
+{
+    const Authenticator::Result caller = identify(request);
+    if (!allowed(caller))
+        return unauthorized();
+    const Console *console = name.isNull() ? m_consoles.defaultConsole() : m_consoles.find(name);
+    if (!console)
+        return noConsoleResponse(name);
+    // The same rule as the console's WebSocket; a viewer may read the screen.
+    if (!caller.principal.allows(console->name()))
+        return consoleForbidden(console->name());
+    const QString format = QUrlQuery(request.url()).queryItemValue(QStringLiteral("format"));
+    const ConsoleScreen::Text screen = console->screen().text();
+    if (screen.offset < 0)
+        return textResponse(QStringLiteral("the console's screen is busy; try again"),
+                            StatusCode::ServiceUnavailable);
+    SecurityHeaders headers;
+    QHttpServerResponse response = [&] {
+        if (format.isEmpty() || format == QLatin1String("text"))
+            return QHttpServerResponse("text/plain; charset=utf-8", ScreenRenderer::text(screen));
+        if (format == QLatin1String("json"))
+            return QHttpServerResponse("application/json",
+                                       ScreenRenderer::json(console->name(), screen));
+        if (format == QLatin1String("html")) {
+            headers.contentSecurityPolicy
+                = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+            return QHttpServerResponse("text/html; charset=utf-8",
+                                       ScreenRenderer::html(console->name(), screen));
+        }
+        return textResponse(QStringLiteral("format must be text, json or html"),
+                            StatusCode::BadRequest);
+    }();
+    headers.addTo(response);
+    return response;
+}
+
+QHttpServerResponse Routes::indexPage(const Principal &caller) const
+{
+    QHttpServerResponse response("text/html; charset=utf-8",
+                                 renderIndexPage(visibleStatuses(caller)));
+    // Nothing but its own inline style and icon: no script, no frames, no forms.
+    SecurityHeaders {"no-store", true,
+                     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                     "frame-ancestors 'none'; form-action 'none'; base-uri 'none'"}
+        .addTo(response);
+    return response;
+}
+
+} // namespace CloudConsole
