@@ -58,6 +58,11 @@ while (($#)); do
 done
 [[ ${#targets[@]} -gt 0 ]] || targets=("${default_targets[@]}")
 
+for name in "${targets[@]}"; do
+    [[ -f "fuzz/dict/$name.dict" && -d "fuzz/corpus/$name" ]] ||
+        { echo "fuzz.sh: fuzz/dict/$name.dict or fuzz/corpus/$name is missing" >&2; exit 2; }
+done
+
 scripts/install-deps.sh --fuzz
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz --parallel "$(nproc)" --target "${targets[@]/#/fuzz_}"
@@ -121,8 +126,15 @@ for name in "${targets[@]}"; do
         failed=$((failed + 1))
         reproducer=$(grep -o 'Test unit written to .*' "$log" | tail -n 1 | cut -d' ' -f5-) || true
         # What libFuzzer, the sanitizer or FUZZ_CHECK said, from the first line of the report.
-        grep -n -m 1 -E '^==[0-9]+==|property does not hold|runtime error|ERROR: libFuzzer' "$log" |
-            cut -d: -f1 | while read -r first; do tail -n "+$first" "$log" | head -n 60; done
+        # A log without such a line (libFuzzer refused its arguments) shows its last lines instead;
+        # either way the script goes on to the next target and to the summary.
+        first=$(grep -n -m 1 -E '^==[0-9]+==|property does not hold|runtime error|ERROR: libFuzzer' \
+            "$log" | cut -d: -f1) || true
+        if [[ -n "$first" ]]; then
+            tail -n "+$first" "$log" | head -n 60
+        else
+            tail -n 20 "$log"
+        fi
         summary+=("$line: FAILED (exit $status), reproducer: ${reproducer:-none written, see $log}")
         [[ -n "$reproducer" ]] &&
             echo "reproduce: build-fuzz/fuzz/fuzz_$name $reproducer"
