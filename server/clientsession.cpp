@@ -77,6 +77,12 @@ ClientSession::ClientSession(Console &console, QWebSocket *socket, QTcpSocket *t
         connect(&m_idleTimer, &QTimer::timeout, this, &ClientSession::onIdleCheck);
         m_idleTimer.start(timerStep(std::chrono::milliseconds(limits.idleTimeout).count()));
     }
+    m_screenDeadline.setSingleShot(true);
+    connect(&m_screenDeadline, &QTimer::timeout, this, [this] {
+        qCInfo(lcClient).noquote() << m_peer << "got no screen within" << ScreenWaitMs
+                                   << "ms (the screen is far behind); it goes on without one";
+        screenArrived(std::nullopt);
+    });
     m_closeDeadline.setSingleShot(true);
     connect(&m_closeDeadline, &QTimer::timeout, this, [this] {
         if (m_socket)
@@ -100,44 +106,71 @@ void ClientSession::start(std::optional<qint64> resumeFrom)
 {
     const HistoryRing &history = m_console.history();
     m_offset = history.startOffset();
-    std::optional<Gap> gap;
-    bool resumed = false;
+    Attach attach;
     if (resumeFrom) {
         if (history.contains(*resumeFrom)) {
             m_offset = *resumeFrom;
-            resumed = true;
+            attach.resumed = true;
         } else if (*resumeFrom < history.startOffset()) {
-            gap = Gap {*resumeFrom, history.startOffset()};
+            attach.gap = Gap {*resumeFrom, history.startOffset()};
         }
         // Beyond the end: an offset of an earlier epoch; everything kept is new to this client.
     }
     // Bytes from the start of the console draw its screen; a wrapped history does not.
-    const bool wrapped = history.startOffset() > 0;
-    std::optional<ConsoleScreen::Snapshot> screen;
-    if (m_mode == Mode::V1 && (gap || (!resumed && wrapped)))
-        screen = usableScreen();
+    attach.wrapped = history.startOffset() > 0;
+    if (m_mode == Mode::V1 && (attach.gap || (!attach.resumed && attach.wrapped))) {
+        waitForScreen([this, attach](std::optional<ConsoleScreen::Snapshot> screen) {
+            finishStart(attach, std::move(screen));
+        });
+        return;
+    }
+    finishStart(attach, std::nullopt);
+}
+
+void ClientSession::finishStart(Attach attach, std::optional<ConsoleScreen::Snapshot> screen)
+{
     // The screen stands for everything up to its offset: a gap ends there.
-    if (gap && screen)
-        gap->to = std::max(gap->to, screen->offset);
-    if (gap)
-        m_console.countGap(gap->to - gap->from);
-    if (!resumed && wrapped && !screen)
+    if (attach.gap && screen)
+        attach.gap->to = std::max(attach.gap->to, screen->offset);
+    if (attach.gap)
+        m_console.countGap(attach.gap->to - attach.gap->from);
+    if (!attach.resumed && attach.wrapped && !screen)
         m_offset = replayStart();
+    m_started = true;
     if (m_mode == Mode::V1) {
         sendEvent(m_console.hello(m_offset, m_writable));
-        if (gap)
-            sendEvent(*gap);
+        if (attach.gap)
+            sendEvent(*attach.gap);
         if (screen)
             sendScreen(std::move(*screen));
     }
-    m_started = true;
     pump();
 }
 
-std::optional<ConsoleScreen::Snapshot> ClientSession::usableScreen() const
+void ClientSession::waitForScreen(ScreenHandler then)
 {
-    ConsoleScreen::Snapshot snapshot = m_console.screen().snapshot();
-    if (snapshot.offset < m_console.history().startOffset())
+    m_onScreen = std::move(then);
+    const quint64 request = ++m_screenRequest;
+    m_console.screen().requestSnapshot(this, [this, request](ConsoleScreen::Snapshot snapshot) {
+        if (request == m_screenRequest)
+            screenArrived(usable(std::move(snapshot)));
+    });
+    m_screenDeadline.start(ScreenWaitMs);
+}
+
+void ClientSession::screenArrived(std::optional<ConsoleScreen::Snapshot> screen)
+{
+    ++m_screenRequest; // a late answer to this request is not wanted any more
+    m_screenDeadline.stop();
+    const ScreenHandler then = std::exchange(m_onScreen, ScreenHandler());
+    then(std::move(screen));
+    pump();
+}
+
+std::optional<ConsoleScreen::Snapshot> ClientSession::usable(ConsoleScreen::Snapshot snapshot) const
+{
+    const HistoryRing &history = m_console.history();
+    if (snapshot.offset < history.startOffset() || snapshot.offset > history.endOffset())
         return std::nullopt;
     return snapshot;
 }
@@ -169,7 +202,8 @@ qint64 ClientSession::replayStart() const
 
 void ClientSession::pump()
 {
-    if (!m_started || m_pumping || !m_socket
+    // Waiting for a screen: what it stands for decides where the output goes on.
+    if (!m_started || m_pumping || m_onScreen || !m_socket
         || m_socket->state() != QAbstractSocket::ConnectedState)
         return;
     m_pumping = true;
@@ -180,6 +214,8 @@ void ClientSession::pump()
             break; // bytesWritten() calls again
         if (m_offset < history.startOffset()) {
             skipTo(history.startOffset());
+            if (m_onScreen)
+                break; // the screen decides where to go on
             continue;
         }
         // While earlier frames are still on their way out, wait for a whole frame's worth: a
@@ -202,13 +238,6 @@ void ClientSession::pump()
 
 void ClientSession::skipTo(qint64 offset)
 {
-    // A v1 client gets the screen in place of what it missed: the gap runs to where the screen
-    // stands, and the output goes on from there.
-    std::optional<ConsoleScreen::Snapshot> screen;
-    if (m_mode == Mode::V1)
-        screen = usableScreen();
-    if (screen && screen->offset > offset)
-        offset = screen->offset;
     const qint64 skipped = offset - m_offset;
     m_console.countGap(skipped);
     // A client that cannot keep up may skip many times a second: one line per ten seconds.
@@ -228,13 +257,32 @@ void ClientSession::skipTo(qint64 offset)
         m_socket->sendBinaryMessage(
             QStringLiteral("\r\n[cloud-console: %1 bytes skipped]\r\n").arg(skipped).toUtf8());
     m_offset = offset;
-    if (screen)
-        sendScreen(std::move(*screen));
+    // A v1 client gets the screen in place of what it missed, and the output goes on from
+    // where the screen stands.
+    if (m_mode == Mode::V1)
+        waitForScreen([this](std::optional<ConsoleScreen::Snapshot> screen) {
+            if (screen)
+                goOnFromScreen(std::move(*screen));
+        });
+}
+
+void ClientSession::goOnFromScreen(ConsoleScreen::Snapshot screen)
+{
+    // Bytes this client has not had that the screen stands for are reported as a gap.
+    if (screen.offset > m_offset) {
+        m_console.countGap(screen.offset - m_offset);
+        sendEvent(Gap {m_offset, screen.offset});
+    }
+    sendScreen(std::move(screen));
 }
 
 void ClientSession::sendEvent(const ServerMessage &message)
 {
     if (m_mode != Mode::V1 || !m_socket)
+        return;
+    // Before the hello, which tells the console's state as it is when the client starts, events
+    // about that state are old news: the hello comes first.
+    if (!m_started)
         return;
     // Answers to a client that does not read its output (pongs, errors about its own input)
     // must not pile up: past the high-water mark they are counted, not queued. Events about
@@ -321,15 +369,12 @@ void ClientSession::onTextMessage(const QString &message)
             return;
         }
         m_lastScreenRequest.start();
-        // Viewers may look too. Bytes this client has not had that the screen stands for are
-        // reported as a gap, as when it falls behind.
-        if (std::optional<ConsoleScreen::Snapshot> screen = usableScreen()) {
-            if (screen->offset > m_offset) {
-                m_console.countGap(screen->offset - m_offset);
-                sendEvent(Gap {m_offset, screen->offset});
-            }
-            sendScreen(std::move(*screen));
-        }
+        // Viewers may look too.
+        if (!m_onScreen)
+            waitForScreen([this](std::optional<ConsoleScreen::Snapshot> screen) {
+                if (screen)
+                    goOnFromScreen(std::move(*screen));
+            });
         return;
     }
     if (!m_writable) {

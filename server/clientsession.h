@@ -24,6 +24,7 @@
 #include <QTimer>
 #include <QWebSocket>
 
+#include <functional>
 #include <optional>
 
 namespace CloudConsole {
@@ -59,6 +60,9 @@ public:
     static constexpr qint64 TransportReadBuffer = 4 * Protocol::MaxClientMessage;
     // Screen requests a client may make: one per this interval.
     static constexpr int ScreenRequestIntervalMs = 1000;
+    // How long output to a client waits for a screen (made on the screen's thread, which may be
+    // behind a flood) before it goes on without one, as a client without a screen would.
+    static constexpr int ScreenWaitMs = 2000;
 
     // Takes ownership of socket, which must be connected. transport is the TCP (or TLS) socket
     // under it, when known: it lets the session bound what Qt writes there on its own.
@@ -127,9 +131,26 @@ private:
     void closeForLimit(QWebSocketProtocol::CloseCode code, const QString &reason);
     void sendError(const char *code, const QString &message);
     void skipTo(qint64 offset);
-    // The console's screen, unless the offset it stands for has left the history (the screen is
-    // far behind a flood): a client could not go on from there.
-    std::optional<ConsoleScreen::Snapshot> usableScreen() const;
+
+    // What start() found, for when the screen it waits for comes.
+    struct Attach
+    {
+        std::optional<Protocol::Gap> gap;
+        bool resumed = false;
+        bool wrapped = false;
+    };
+    void finishStart(Attach attach, std::optional<ConsoleScreen::Snapshot> screen);
+    // Asks the console's screen for a snapshot; output to this client waits until it comes
+    // (then `then` gets it, if usable) or ScreenWaitMs pass (then `then` gets none).
+    using ScreenHandler = std::function<void(std::optional<ConsoleScreen::Snapshot>)>;
+    void waitForScreen(ScreenHandler then);
+    void screenArrived(std::optional<ConsoleScreen::Snapshot> screen);
+    // The snapshot, unless the offset it stands for has left the history (the screen is far
+    // behind a flood): a client could not go on from there.
+    std::optional<ConsoleScreen::Snapshot> usable(ConsoleScreen::Snapshot snapshot) const;
+    // Reports what the screen stands for that this client has not had as a gap, sends it, and
+    // goes on from its offset.
+    void goOnFromScreen(ConsoleScreen::Snapshot screen);
     // Sends it and goes on from its offset.
     void sendScreen(ConsoleScreen::Snapshot snapshot);
     // Where a client without a screen starts in a wrapped history: past its first line end, so
@@ -161,6 +182,9 @@ private:
     QElapsedTimer m_lastActivity;
     QTimer m_closeDeadline;
     QElapsedTimer m_lastScreenRequest;
+    ScreenHandler m_onScreen; // set while output waits for a screen
+    quint64 m_screenRequest = 0; // the request whose answer is wanted
+    QTimer m_screenDeadline;
 };
 
 } // namespace CloudConsole

@@ -80,6 +80,7 @@ public:
     QString epoch() const { return m_epoch; }
     const HistoryRing &history() const { return m_history; }
     const ConsoleScreen &screen() const { return *m_screen; }
+    ConsoleScreen &screen() { return *m_screen; }
     // The console's size now: the configured one, or the last operator's resize.
     QSize size() const { return m_size; }
     ConsoleSource &source() const { return *m_source; }

@@ -171,9 +171,15 @@ QHttpServerResponse Routes::screenPage(const QString &name, const QHttpServerReq
     if (!caller.principal.allows(console->name()))
         return consoleForbidden(console->name());
     const QString format = QUrlQuery(request.url()).queryItemValue(QStringLiteral("format"));
+    if (!console->screen().isEnabled())
+        return textResponse(QStringLiteral("the server keeps no screen of console \"%1\" "
+                                           "(screen = off, or --no-screen)")
+                                .arg(console->name()),
+                            StatusCode::NotFound);
+    // As the screen's thread last published it: this thread never waits for the model.
     const ConsoleScreen::Text screen = console->screen().text();
     if (screen.offset < 0)
-        return textResponse(QStringLiteral("the console's screen is busy; try again"),
+        return textResponse(QStringLiteral("the console's screen is not ready yet; try again"),
                             StatusCode::ServiceUnavailable);
     SecurityHeaders headers;
     QHttpServerResponse response = [&] {

@@ -102,6 +102,15 @@ QByteArray guestInputFor(TestPty &pty, int ms)
     return input;
 }
 
+// A line's characters, blanks trimmed (ASCII is enough here).
+QByteArray cellText(const Line &line)
+{
+    QByteArray text;
+    for (const Cell &cell : line)
+        text += cell.ch == 0 ? ' ' : char(cell.ch);
+    return text.trimmed();
+}
+
 } // namespace
 
 class tst_ConsoleScreen : public QObject
@@ -121,6 +130,8 @@ private Q_SLOTS:
     void noByteSequenceStopsTheScreen();
     void theScreenPageShowsWhatTheProgramDrew();
     void withoutAScreenLateClientsGetBytesAndNobodyAnswers();
+    void aSnapshotComesLaterAndStandsForEverythingFedBefore();
+    void aResizeTakesEffectAfterTheBytesWrittenBeforeIt();
 };
 
 void tst_ConsoleScreen::aLateClientSeesTheProgramAsItIs_data()
@@ -461,6 +472,64 @@ void tst_ConsoleScreen::withoutAScreenLateClientsGetBytesAndNobodyAnswers()
     QTest::qWait(200);
     QVERIFY(late.screens.empty());
     QTRY_COMPARE(late.cursor.position(), qint64(stream.size() + 4));
+}
+
+void tst_ConsoleScreen::aSnapshotComesLaterAndStandsForEverythingFedBefore()
+{
+    // The console's thread asks and goes on: the answer comes through its event loop, after
+    // the screen's thread has taken every byte fed before the request.
+    ConsoleScreen screen(QSize(80, 24), 1000);
+    const QByteArray stream = Workloads::topScreen(256 * 1024);
+    screen.feed(0, stream);
+    std::vector<ConsoleScreen::Snapshot> got;
+    QObject receiver;
+    screen.requestSnapshot(&receiver,
+                           [&got](ConsoleScreen::Snapshot snapshot) { got.push_back(snapshot); });
+    QVERIFY(got.empty()); // never inside the call
+    // A receiver that is gone gets nothing.
+    auto gone = std::make_unique<QObject>();
+    bool calledGone = false;
+    screen.requestSnapshot(gone.get(),
+                           [&calledGone](ConsoleScreen::Snapshot) { calledGone = true; });
+    gone.reset();
+    QTRY_COMPARE_WITH_TIMEOUT(got.size(), size_t(1), 20000);
+    QCOMPARE(got.front().offset, qint64(stream.size()));
+    QVERIFY(got.front().complete);
+    QTest::qWait(100);
+    QVERIFY(!calledGone);
+    QCOMPARE(got.size(), size_t(1));
+
+    // The snapshot draws what a terminal that saw every byte shows.
+    QCOMPARE(difference(*terminalOf(stream), *terminalOf(got.front().data)), QString());
+
+    // The text published for /screen stands for the same bytes once the offset has moved.
+    QTRY_COMPARE(screen.offset(), qint64(stream.size()));
+    QCOMPARE(screen.text().offset, qint64(stream.size()));
+
+    // A screen that is off answers too, with an offset no client can go on from.
+    ConsoleScreen off(QSize(80, 24), 1000, false);
+    std::optional<qint64> offOffset;
+    off.requestSnapshot(
+        &receiver, [&offOffset](ConsoleScreen::Snapshot snapshot) { offOffset = snapshot.offset; });
+    QTRY_VERIFY(offOffset.has_value());
+    QCOMPARE(*offOffset, qint64(-1));
+}
+
+void tst_ConsoleScreen::aResizeTakesEffectAfterTheBytesWrittenBeforeIt()
+{
+    // 60 columns of text written at 80 columns fill one line; libvterm does not reflow, so at
+    // 40 columns that line is cut. Written after the resize, they would wrap onto a second.
+    ConsoleScreen screen(QSize(80, 24), 1000);
+    const QByteArray line = QByteArray(60, 'x');
+    screen.feed(0, line);
+    screen.resize(QSize(40, 24));
+    QCOMPARE(screen.size(), QSize(40, 24)); // told at once
+    screen.feed(line.size(), "\r\nend");
+    QTRY_COMPARE(screen.offset(), qint64(line.size() + 5));
+    const ConsoleScreen::Text text = screen.text();
+    QCOMPARE(text.size, QSize(40, 24));
+    QCOMPARE(cellText(text.lines.at(0)), QByteArray(40, 'x'));
+    QCOMPARE(cellText(text.lines.at(1)), QByteArray("end"));
 }
 
 QTEST_GUILESS_MAIN(tst_ConsoleScreen)
