@@ -85,6 +85,7 @@ public:
     bool isWritable() const { return m_writable; }
     qint64 offset() const { return m_offset; }
     QString peer() const { return m_peer; }
+    QHostAddress peerAddress() const { return m_peerAddress; }
     // The credential the client came with (Authorization and Cookie headers of its handshake),
     // for the front end to check again when the configuration is reloaded.
     struct Credential
@@ -165,6 +166,7 @@ private:
     bool m_writable;
     Credential m_credential;
     QString m_peer;
+    QHostAddress m_peerAddress;
     qint64 m_offset = 0;
     QByteArray m_input;
     bool m_started = false;

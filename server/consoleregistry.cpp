@@ -1,5 +1,7 @@
 #include "consoleregistry.h"
 
+#include "clientsession.h"
+
 namespace CloudConsole {
 
 bool ConsoleRegistry::isValidName(const QString &name)
@@ -46,6 +48,16 @@ int ConsoleRegistry::totalClients() const
     int total = 0;
     for (const auto &entry : m_consoles)
         total += entry.second->clientCount();
+    return total;
+}
+
+int ConsoleRegistry::clientsFrom(const QHostAddress &address) const
+{
+    int total = 0;
+    for (const auto &entry : m_consoles) {
+        for (const ClientSession *client : entry.second->clients())
+            total += client->peerAddress() == address ? 1 : 0;
+    }
     return total;
 }
 

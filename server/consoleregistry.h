@@ -5,6 +5,8 @@
 
 #include "console.h"
 
+#include <QHostAddress>
+
 #include <map>
 #include <memory>
 
@@ -24,6 +26,8 @@ public:
     void setDefault(const QString &name) { m_defaultName = name; }
     Console *defaultConsole() const { return find(m_defaultName); }
     int totalClients() const;
+    // Clients over every console that connected from address.
+    int clientsFrom(const QHostAddress &address) const;
     std::vector<Console *> consoles() const;
     // Destroys every console (and so their clients and sources), before the event loop goes.
     void clear() { m_consoles.clear(); }

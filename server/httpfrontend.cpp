@@ -89,6 +89,10 @@ void HttpFrontend::upgrade(QTcpSocket *socket, const RequestHead &head, qsizetyp
     };
     context.clients = m_consoles.totalClients() + m_handoff.inFlight();
     context.maxClients = m_settings.maxClients;
+    context.peer = socket->peerAddress();
+    context.peerClients
+        = m_consoles.clientsFrom(context.peer) + m_handoff.inFlightFrom(context.peer);
+    context.maxClientsPerAddress = MaxClientsPerAddress;
     UpgradeDecision decision = decideUpgrade(head, context);
     if (!decision.accepted()) {
         m_intake.refuse(socket, *decision.refusal);

@@ -41,6 +41,9 @@ public:
     static constexpr int RequestHeadTimeoutMs = ConnectionIntake::RequestHeadTimeoutMs;
     static constexpr int MaxRequestBody = ConnectionIntake::MaxRequestBody;
     static constexpr int MaxHttpConnections = ConnectionIntake::MaxHttpConnections;
+    // WebSocket clients (with their handshakes) from one address, over every console; loopback
+    // addresses, a reverse proxy on this host, are not limited (see UpgradePolicy). More get 429.
+    static constexpr int MaxClientsPerAddress = 64;
     static constexpr int HttpIdleTimeoutMs = ConnectionIntake::HttpIdleTimeoutMs;
     // Password checks at once over all clients; more get 429, as do those over LoginThrottle's
     // rates (per user name, per address, per server).

@@ -101,6 +101,13 @@ UpgradeDecision decideUpgrade(const RequestHead &head, const UpgradeContext &con
                        QStringLiteral("unsupported WebSocket subprotocol; this server speaks %1 "
                                       "(or none, for raw mode)")
                            .arg(QLatin1String(Protocol::Subprotocol)));
+    if (context.maxClientsPerAddress > 0 && !context.peer.isLoopback()
+        && context.peerClients >= context.maxClientsPerAddress)
+        return refused(429,
+                       QStringLiteral("%1 already has %2 clients on this server, the limit for "
+                                      "one address")
+                           .arg(context.peer.toString())
+                           .arg(context.maxClientsPerAddress));
     if (context.clients >= context.maxClients)
         return refused(503,
                        QStringLiteral("this server already has %1 clients, its limit")

@@ -7,8 +7,10 @@
 // Sec-WebSocket-Key and version 13; who it is (before any console name is told); its Origin;
 // its path and console (/ws is the default console, /c/NAME/ws another) and ?offset= (with
 // ?epoch=); whether the credential may use that console; the subprotocol (cloud-console.v1, or
-// none for raw mode); the server's client limit, then the console's. Handshakes in flight are
-// counted as clients by whoever fills in the counts, so that a burst cannot slip past a limit.
+// none for raw mode); the limit per address (not for loopback addresses: a reverse proxy on the
+// same host brings every user from one of them), then the server's client limit, then the
+// console's. Handshakes in flight are counted as clients by whoever fills in the counts, so that
+// a burst cannot slip past a limit.
 //
 // It is a function of its arguments: it touches no socket and keeps nothing. The consoles are
 // looked up through the context, so it knows nothing of the registry either.
@@ -17,6 +19,7 @@
 #include "responses.h"
 
 #include <QByteArray>
+#include <QHostAddress>
 #include <QPointer>
 #include <QString>
 #include <QStringList>
@@ -48,6 +51,9 @@ struct UpgradeContext
     std::function<std::optional<UpgradeConsole>(const QString &name)> findConsole;
     int clients = 0; // over the server, with handshakes in flight
     int maxClients = 0;
+    QHostAddress peer; // where the request came from
+    int peerClients = 0; // clients and handshakes in flight from that address, over the server
+    int maxClientsPerAddress = 0; // 0: no limit
 };
 
 struct UpgradeDecision

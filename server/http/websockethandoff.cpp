@@ -32,6 +32,7 @@ public:
         deadline.start(timeoutMs);
     }
     QTcpSocket *const transport; // the parent
+    const QHostAddress address = transport->peerAddress();
     const UpgradeDecision decision;
     const QByteArray early;
     QWebSocketServer server;
@@ -57,15 +58,18 @@ void WebSocketHandoff::handOver(QTcpSocket *socket, const RequestHead &head, qsi
         socket->ungetChar(canonical.at(i));
 
     const QString console = decision.consoleName;
+    const QHostAddress address = socket->peerAddress();
     auto *handshake
         = new Handshake(socket, std::move(decision), buffered.mid(headSize), m_handshakeTimeoutMs);
     ++m_inFlight;
     ++m_inFlightByConsole[console];
-    connect(handshake, &QObject::destroyed, this, [this, inFlight = handshake->inFlight, console] {
-        // Still in flight: its socket went away before the handshake completed.
-        if (*inFlight)
-            release(console);
-    });
+    ++m_inFlightByAddress[address];
+    connect(handshake, &QObject::destroyed, this,
+            [this, inFlight = handshake->inFlight, console, address] {
+                // Still in flight: its socket went away before the handshake completed.
+                if (*inFlight)
+                    release(console, address);
+            });
     // Whatever QWebSocketServer does with it, the handshake ends within the deadline: a
     // connection held here counts against the client limits.
     connect(&handshake->deadline, &QTimer::timeout, handshake, [socket] {
@@ -80,11 +84,13 @@ void WebSocketHandoff::handOver(QTcpSocket *socket, const RequestHead &head, qsi
     handshake->server.handleConnection(socket);
 }
 
-void WebSocketHandoff::release(const QString &console)
+void WebSocketHandoff::release(const QString &console, const QHostAddress &address)
 {
     --m_inFlight;
     if (--m_inFlightByConsole[console] <= 0)
         m_inFlightByConsole.remove(console);
+    if (--m_inFlightByAddress[address] <= 0)
+        m_inFlightByAddress.remove(address);
 }
 
 void WebSocketHandoff::onConnected(Handshake *handshake)
@@ -96,7 +102,7 @@ void WebSocketHandoff::onConnected(Handshake *handshake)
     // the signal that brought us here, so it goes later.
     *handshake->inFlight = false;
     handshake->deadline.stop();
-    release(handshake->decision.consoleName);
+    release(handshake->decision.consoleName, handshake->address);
     handshake->deleteLater();
     QTcpSocket *const transport = handshake->transport;
     // Frames the client sent right behind its handshake go back in front of whatever came

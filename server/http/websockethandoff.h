@@ -33,6 +33,7 @@
 #include "upgradepolicy.h"
 
 #include <QHash>
+#include <QHostAddress>
 #include <QObject>
 
 #include <functional>
@@ -63,17 +64,22 @@ public:
     // Handshakes handed over and not yet connected, over all consoles and for one.
     int inFlight() const { return m_inFlight; }
     int inFlightFor(const QString &console) const { return m_inFlightByConsole.value(console); }
+    int inFlightFrom(const QHostAddress &address) const
+    {
+        return m_inFlightByAddress.value(address);
+    }
 
 private:
     class Handshake;
 
     void onConnected(Handshake *handshake);
-    void release(const QString &console);
+    void release(const QString &console, const QHostAddress &address);
 
     const int m_handshakeTimeoutMs;
     ClientMaker m_makeClient;
     int m_inFlight = 0;
     QHash<QString, int> m_inFlightByConsole;
+    QHash<QHostAddress, int> m_inFlightByAddress;
 };
 
 } // namespace CloudConsole

@@ -85,6 +85,8 @@ private Q_SLOTS:
     void refusals_data();
     void refusals();
     void aServerAtItsLimitRefusesWith503();
+    void oneAddressAtItsLimitGets429_data();
+    void oneAddressAtItsLimitGets429();
     void aGoodUpgradeGoesToItsConsole_data();
     void aGoodUpgradeGoesToItsConsole();
     void aGoodUpgradeCarriesItsCredentialAndRole();
@@ -174,6 +176,43 @@ void tst_UpgradePolicy::aServerAtItsLimitRefusesWith503()
     QCOMPARE(decision.refusal->status, 503);
     QCOMPARE(decision.refusal->reason,
              QStringLiteral("this server already has 10 clients, its limit"));
+}
+
+void tst_UpgradePolicy::oneAddressAtItsLimitGets429_data()
+{
+    QTest::addColumn<QString>("address");
+    QTest::addColumn<int>("clients");
+    QTest::addColumn<int>("status"); // 0: accepted
+    QTest::newRow("below the limit") << QStringLiteral("192.0.2.7") << 2 << 0;
+    QTest::newRow("at the limit") << QStringLiteral("192.0.2.7") << 3 << 429;
+    QTest::newRow("IPv6 at the limit") << QStringLiteral("2001:db8::7") << 3 << 429;
+    // A reverse proxy on the same host brings every user from one loopback address.
+    QTest::newRow("loopback past the limit") << QStringLiteral("127.0.0.1") << 50 << 0;
+    QTest::newRow("IPv6 loopback past the limit") << QStringLiteral("::1") << 50 << 0;
+    QTest::newRow("IPv4-mapped loopback") << QStringLiteral("::ffff:127.0.0.1") << 50 << 0;
+}
+
+void tst_UpgradePolicy::oneAddressAtItsLimitGets429()
+{
+    QFETCH(QString, address);
+    QFETCH(int, clients);
+    QFETCH(int, status);
+    UpgradeContext limited = context(nullptr);
+    limited.peer = QHostAddress(address);
+    limited.peerClients = clients; // handshakes in flight included
+    limited.maxClientsPerAddress = 3;
+    const UpgradeDecision decision = decideUpgrade(parse(upgradeHead()), limited);
+    if (status == 0) {
+        QVERIFY2(decision.accepted(),
+                 qPrintable(decision.refusal ? decision.refusal->reason : QString()));
+        return;
+    }
+    QVERIFY(!decision.accepted());
+    QCOMPARE(decision.refusal->status, status);
+    QCOMPARE(decision.refusal->reason,
+             address
+                 + QStringLiteral(" already has 3 clients on this server, the limit for one "
+                                  "address"));
 }
 
 void tst_UpgradePolicy::aGoodUpgradeGoesToItsConsole_data()
