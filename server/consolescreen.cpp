@@ -56,11 +56,15 @@ void ConsoleScreen::feed(qint64 offset, QByteArrayView bytes)
             // but a jump must not pass for contiguous output).
             m_queueSkipped += std::max<qint64>(0, offset - m_queueEnd);
         }
-        if (m_queue.size() + bytes.size() > MaxBacklog) {
-            m_queueSkipped += m_queue.size();
+        if (m_queueBytes + bytes.size() > MaxBacklog) {
+            m_queueSkipped += m_queueBytes;
             m_queue.clear();
+            m_queueBytes = 0;
         }
-        m_queue.append(bytes.data(), bytes.size());
+        // Kept as the pieces it came in: taking from the front then costs what is taken, not a
+        // move of the whole backlog under the lock that feed() takes.
+        m_queue.emplace_back(bytes.data(), bytes.size());
+        m_queueBytes += bytes.size();
         m_queueEnd = offset + bytes.size();
     }
     m_wake.notify_one();
@@ -153,7 +157,7 @@ void ConsoleScreen::run()
         {
             std::unique_lock lock(m_queueLock);
             m_wake.wait(lock, [this] {
-                return m_stopping || !m_queue.isEmpty() || !m_resizes.empty()
+                return m_stopping || m_queueBytes > 0 || !m_resizes.empty()
                     || (m_snapshotAt >= 0 && m_snapshotAt <= m_modelOffset);
             });
             if (m_stopping)
@@ -168,11 +172,11 @@ ConsoleScreen::Work ConsoleScreen::takeWork(std::unique_lock<std::mutex> &)
 {
     Work work;
     work.skipped = std::exchange(m_queueSkipped, 0);
-    const qint64 queueStart = m_queueEnd - m_queue.size();
+    const qint64 queueStart = m_queueEnd - m_queueBytes;
     // A resize waits for the bytes written before it; those after it wait for the resize.
-    qsizetype size = std::min(m_queue.size(), Piece);
+    qsizetype size = std::min(m_queueBytes, Piece);
     if (!m_resizes.empty()) {
-        if (m_resizes.front().offset <= queueStart || m_queue.isEmpty()) {
+        if (m_resizes.front().offset <= queueStart || m_queueBytes == 0) {
             work.resize = m_resizes.front();
             m_resizes.pop_front();
             size = 0;
@@ -180,8 +184,17 @@ ConsoleScreen::Work ConsoleScreen::takeWork(std::unique_lock<std::mutex> &)
             size = qsizetype(std::min<qint64>(size, m_resizes.front().offset - queueStart));
         }
     }
-    work.piece = m_queue.first(size);
-    m_queue.remove(0, size);
+    work.piece.reserve(size);
+    while (work.piece.size() < size) {
+        QByteArray &front = m_queue.front();
+        const qsizetype take = std::min(front.size(), size - work.piece.size());
+        work.piece.append(front.constData(), take);
+        if (take == front.size())
+            m_queue.pop_front();
+        else
+            front.remove(0, take); // a piece the console read, a few KiB at most
+    }
+    m_queueBytes -= size;
     work.offset = queueStart;
     // Where the model stands once it has done this work (process() moves it the same way).
     const qint64 reached = work.skipped > 0 || !work.piece.isEmpty()
@@ -191,7 +204,7 @@ ConsoleScreen::Work ConsoleScreen::takeWork(std::unique_lock<std::mutex> &)
         work.snapshotDue = true;
         m_snapshotAt = -1;
     }
-    work.last = m_queue.isEmpty() && m_resizes.empty();
+    work.last = m_queueBytes == 0 && m_resizes.empty();
     return work;
 }
 

@@ -131,7 +131,8 @@ private:
     // The queue from feed(), resize() and requestSnapshot() to the thread.
     mutable std::mutex m_queueLock;
     std::condition_variable m_wake;
-    QByteArray m_queue;
+    std::deque<QByteArray> m_queue; // as fed
+    qsizetype m_queueBytes = 0;
     qint64 m_queueEnd = -1; // offset one past the queue's last byte; -1 before the first feed
     qint64 m_queueSkipped = 0; // bytes dropped since the thread last looked
     std::deque<Resize> m_resizes;
