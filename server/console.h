@@ -36,7 +36,8 @@ struct ConsoleSettings
     // readers of either see when the source went and came back.
     bool markers = true;
     QString sourceSpec; // what the source was made from, to tell a reconfigured console apart
-    int maxClients = 256; // clients of this console at once; HttpFrontend refuses more
+    // Clients of this console at once; HttpFrontend refuses more.
+    int maxClients = LimitSettings().maxClientsPerConsole;
     // The console's size at the start: its screen's, and its source's where the source takes
     // one. Operators change it with resize() where the source takes a size (see size()).
     QSize size {80, 24};

@@ -14,20 +14,18 @@
 // After a write error (a full disk, say) it reports once and retries every second; while it
 // fails it keeps no queue: the ring is the record, and the writer catches up from it. reopen() is
 // for logrotate (SIGHUP): it is done in order with the output, on the writer thread, so the
-// console never waits for the open either. It owns the writer thread and the file, not the ring,
+// console never waits for the open either. It owns the writer thread and its LogFile, not the ring,
 // which must outlive it.
 //
-// Threads. The console's thread calls everything public and is the only one to read the ring. The
-// writer thread owns the file descriptor and the piece of output it is writing. They share the
-// queue and its bookkeeping (Shared, in logwriter.cpp) under one mutex that either holds only to
-// move a piece in or out of the queue (or add a small read to the last one) and update a few
-// numbers: no file I/O, no logging and no copy of the ring happen under it. The numbers /metrics
-// reads (cursor, bytes lost, errors, failing) are atomics that the writer thread writes. When
-// this object goes, the writer thread is given FlushTimeout to finish at shutdown (after the
-// event loop), no time at all while the event loop runs; one still busy then is left behind with
-// the shared state, which it owns from then on: it writes what it was handed, and exits.
+// Threads. The console's thread calls everything public and is the only one to read the ring:
+// this class is that thread's half. The writer thread's half, the file and the queue they share,
+// is LogFile (logfile.h), which knows nothing of the ring. When this object goes, the writer
+// thread is given FlushTimeout to finish at shutdown (after the event loop), no time at all while
+// the event loop runs; one still busy then is left behind with the LogFile, which it owns from
+// then on: it writes what it was handed, and exits.
 
 #include "historyring.h"
+#include "logfile.h"
 
 #include <QObject>
 
@@ -42,8 +40,8 @@ class LogWriter : public QObject
     Q_OBJECT
 public:
     // Output waiting for a slow or blocked file; beyond it output waits in the history only.
-    static constexpr qsizetype MaxQueued = 4 * 1024 * 1024;
-    static constexpr std::chrono::milliseconds RetryInterval {1000};
+    static constexpr qsizetype MaxQueued = LogFile::MaxQueued;
+    static constexpr std::chrono::milliseconds RetryInterval = LogFile::RetryInterval;
     // The longest flush() and the destructor wait for the file.
     static constexpr std::chrono::milliseconds FlushTimeout {2000};
 
@@ -76,8 +74,6 @@ public:
     qint64 errorCount() const;
 
 private:
-    struct Shared;
-
     void startWriter();
     // Queues what the ring (and the bytes just appended) have beyond what was handed over, as
     // much as the queue takes.
@@ -89,10 +85,10 @@ private:
 
     const QString m_path;
     const HistoryRing &m_ring;
-    const std::shared_ptr<Shared> m_shared;
+    const std::shared_ptr<LogFile> m_file; // shared with the writer thread
     bool m_behind = false; // the queue was full: said once, until the writer keeps up again
     bool m_gaveUp = false; // a flush() timed out: the writer is stuck, the destructor won't wait
-    std::thread m_writer; // runs Shared::run(); started by open() (or the first use)
+    std::thread m_writer; // runs LogFile::run(); started by open() (or the first use)
 };
 
 } // namespace CloudConsole

@@ -3,7 +3,8 @@
 // The settings model: what the server and each of its consoles are configured to be. The command
 // line (options.h) and the configuration file (configfile.h) both fill it through the setting
 // table (settingtable.h), which also gives every field its default: the constructors apply the
-// declared defaults, so no default is written here. Plain data; knows nothing of parsing.
+// declared defaults (the table reads them from where they are kept), so no default is written
+// here. Plain data; knows nothing of parsing.
 
 #include "accesssettings.h"
 #include "sourcespec.h"
@@ -25,11 +26,11 @@ struct ConsoleOptions
     SourceSpec source;
     qsizetype historySize = 0;
     QString logPath; // empty: no log
-    bool markers = true; // resolved against [server] markers once the file is read
+    bool markers {}; // resolved against [server] markers once the file is read
     int maxClients = 0; // 0: the server's max-clients-per-console
     QSize size; // the console's size (see ConsoleSettings::size)
     int scrollbackLines = 0; // lines the server's screen keeps
-    bool screen = true; // screen = off, --no-screen
+    bool screen {}; // screen = off, --no-screen
 };
 
 struct ServerOptions
@@ -40,7 +41,7 @@ struct ServerOptions
     quint16 port = 0;
     QString webRoot; // empty: the built-in page
     int maxClients = 0; // WebSocket clients at once, over all consoles
-    bool markers = true; // the default of every console's markers
+    bool markers {}; // the default of every console's markers
     AccessSettings access;
     TlsSettings tls;
     LimitSettings limits;

@@ -1,6 +1,8 @@
 #include "settingtable.h"
 
+#include "console.h"
 #include "consoleregistry.h"
+#include "frontendsettings.h"
 #include "values.h"
 
 #include <algorithm>
@@ -12,27 +14,28 @@ namespace {
 
 using Scope = Setting::Scope;
 
+constexpr Setting declared(Scope scope, Setting::ServerApply server = nullptr,
+                           Setting::ConsoleApply console = nullptr)
+{
+    return Setting()
+        .with(&Setting::scope, scope)
+        .with(&Setting::applyServer, server)
+        .with(&Setting::applyConsole, console);
+}
+
 constexpr Setting server(Setting::ServerApply apply)
 {
-    Setting s;
-    s.scope = Scope::Server;
-    s.applyServer = apply;
-    return s;
+    return declared(Scope::Server, apply);
 }
 
 constexpr Setting console(Setting::ConsoleApply apply)
 {
-    Setting s;
-    s.scope = Scope::Console;
-    s.applyConsole = apply;
-    return s;
+    return declared(Scope::Console, nullptr, apply);
 }
 
 constexpr Setting command()
 {
-    Setting s;
-    s.scope = Scope::Command;
-    return s;
+    return declared(Scope::Command);
 }
 
 // In the order of --help; the settings only in the file come last.
@@ -44,7 +47,7 @@ constexpr Setting Table[] = {
     server([](ServerOptions &o, const QString &v) { return parseListen(v, &o.address, &o.port); })
         .onCommandLine("listen", "ADDR:PORT")
         .inFile("listen")
-        .byDefault("127.0.0.1:8080")
+        .byDefault([] { return QStringLiteral("127.0.0.1:8080"); }) // no struct keeps this one
         .accepting("port 0 picks one; IPv6 as [::1]:8080")
         .doing("where to listen"),
     console([](ConsoleOptions &c, const QString &v) {
@@ -60,7 +63,7 @@ constexpr Setting Table[] = {
     console([](ConsoleOptions &c, const QString &v) { return parseRestart(v, &c.source); })
         .onCommandLine("restart", "POLICY")
         .inFile("restart")
-        .byDefault("never")
+        .byDefault([] { return restartText(SourceSpec().restart); })
         .accepting("never, on-failure or always")
         .doing("when the command ends, whether to start it again")
         .onceTheSourceIsKnown(),
@@ -73,12 +76,12 @@ constexpr Setting Table[] = {
         return QString();
     })
         .onCommandLine("name", "NAME")
-        .byDefault("default")
+        .byDefault([] { return ConsoleSettings().name; })
         .doing("console name, used in URLs /c/NAME/"),
     console([](ConsoleOptions &c, const QString &v) { return parseHistorySize(v, &c.historySize); })
         .onCommandLine("history-size", "SIZE")
         .inFile("history-size")
-        .byDefault("1M")
+        .byDefault([] { return sizeText(ConsoleSettings().historySize); })
         .accepting("4K to 1G; suffixes K, M, G, KiB, MiB, GiB")
         .doing("bytes of history kept per console"),
     console(
@@ -89,7 +92,7 @@ constexpr Setting Table[] = {
     console([](ConsoleOptions &c, const QString &v) { return parseConsoleSize(v, &c.size); })
         .onCommandLine("size", "COLSxROWS")
         .inFile("size")
-        .byDefault("80x24")
+        .byDefault([] { return consoleSizeText(ConsoleSettings().size); })
         .accepting("1 to 1000 each")
         .doing("the console's size: its screen, and what a program started with --exec is told; "
                "operators may resize consoles whose source takes a size"),
@@ -97,13 +100,13 @@ constexpr Setting Table[] = {
         [](ConsoleOptions &c, const QString &v) { return parseScrollback(v, &c.scrollbackLines); })
         .onCommandLine("scrollback", "LINES")
         .inFile("scrollback")
-        .byDefault("1000")
+        .byDefault([] { return QString::number(ConsoleSettings().scrollbackLines); })
         .accepting("0 to 100000")
         .doing("lines above the screen that late clients get"),
     console([](ConsoleOptions &c, const QString &v) { return parseBool(v, &c.screen); })
         .asSwitch("no-screen", "off")
         .inFile("screen")
-        .byDefault("on")
+        .byDefault([] { return boolText(ConsoleSettings().screen); })
         .doing("keep no screen of the consoles: no snapshots for late clients, and nobody "
                "answers the guests' terminal queries"),
     console([](ConsoleOptions &c, const QString &v) { return parseBool(v, &c.markers); })
@@ -116,7 +119,7 @@ constexpr Setting Table[] = {
     server([](ServerOptions &o, const QString &v) { return parseMaxClients(v, &o.maxClients); })
         .onCommandLine("max-clients", "N")
         .inFile("max-clients")
-        .byDefault("1024")
+        .byDefault([] { return QString::number(FrontendSettings().maxClients); })
         .accepting("1 to 100000")
         .doing("WebSocket clients allowed at once"),
     server(
@@ -139,7 +142,7 @@ constexpr Setting Table[] = {
     server([](ServerOptions &o, const QString &v) { return parseBool(v, &o.access.insecure); })
         .asSwitch("insecure", "on")
         .inFile("insecure")
-        .byDefault("off")
+        .byDefault([] { return boolText(AccessSettings().insecure); })
         .doing("allow a non-loopback --listen without access control"),
     command()
         .onCommandLine("hash-password")
@@ -155,25 +158,25 @@ constexpr Setting Table[] = {
     // Only in the file.
     server([](ServerOptions &o, const QString &v) { return parseBool(v, &o.markers); })
         .inFile("markers")
-        .byDefault("on"),
+        .byDefault([] { return boolText(ConsoleSettings().markers); }),
     server([](ServerOptions &o, const QString &v) {
         return parseMaxClients(v, &o.limits.maxClientsPerConsole);
     })
         .inFile("max-clients-per-console")
-        .byDefault("256"),
+        .byDefault([] { return QString::number(LimitSettings().maxClientsPerConsole); }),
     server([](ServerOptions &o, const QString &v) {
         return parseInputRate(v, &o.limits.inputBytesPerSecond);
     })
         .inFile("input-rate")
-        .byDefault("64K"),
+        .byDefault([] { return sizeText(LimitSettings().inputBytesPerSecond); }),
     server(
         [](ServerOptions &o, const QString &v) { return parseDuration(v, &o.limits.pingInterval); })
         .inFile("ping-interval")
-        .byDefault("30s"),
+        .byDefault([] { return durationText(LimitSettings().pingInterval); }),
     server(
         [](ServerOptions &o, const QString &v) { return parseDuration(v, &o.limits.idleTimeout); })
         .inFile("idle-timeout")
-        .byDefault("0"),
+        .byDefault([] { return durationText(LimitSettings().idleTimeout); }),
     server([](ServerOptions &o, const QString &v) {
         return parseOrigins(v, &o.access.allowedOrigins);
     }).inFile("allowed-origins"),
@@ -184,7 +187,7 @@ constexpr Setting Table[] = {
         return why;
     })
         .inFile("session-lifetime")
-        .byDefault("8h"),
+        .byDefault([] { return durationText(AccessSettings().sessionLifetime); }),
     console([](ConsoleOptions &c, const QString &v) {
         QString why;
         if (const auto spec = parseSourceSpec(v, &why))
@@ -205,9 +208,9 @@ constexpr Setting Table[] = {
 template<typename Apply> void applyDefaults(Scope scope, Apply apply)
 {
     for (const Setting &setting : Table) {
-        if (setting.scope == scope && setting.defaultText && !setting.followsServer
+        if (setting.scope == scope && setting.defaultOf && !setting.followsServer
             && !setting.afterSource)
-            apply(setting, QString::fromLatin1(setting.defaultText));
+            apply(setting, setting.defaultOf());
     }
 }
 
@@ -237,6 +240,7 @@ ConsoleOptions::ConsoleOptions()
     applyDefaults(Scope::Console, [this](const Setting &setting, const QString &value) {
         setting.applyConsole(*this, value);
     });
+    markers = ConsoleSettings().markers; // until it follows [server] markers
 }
 
 ServerOptions::ServerOptions()
@@ -253,6 +257,13 @@ QString Setting::apply(ServerOptions &options, ConsoleOptions &console, const QS
     if (scope == Scope::Console && applyConsole)
         return applyConsole(console, value);
     return {};
+}
+
+QString Setting::defaultText() const
+{
+    if (followsServer)
+        return QString::fromLatin1(followed);
+    return defaultOf ? defaultOf() : QString();
 }
 
 SettingList allSettings()
@@ -296,8 +307,8 @@ QString optionsHelp()
             label += u' ' + QLatin1String(setting.valueName);
         // A switch says what it does; a flag with a value also says its default and range.
         QStringList notes;
-        if (setting.takesValue() && setting.defaultText && !setting.followsServer) {
-            const QString value = QString::fromLatin1(setting.defaultText);
+        if (setting.takesValue() && setting.defaultOf && !setting.followsServer) {
+            const QString value = setting.defaultText();
             const bool word
                 = std::all_of(value.begin(), value.end(), [](QChar c) { return c.isLetter(); });
             notes.append(QStringLiteral("default ")

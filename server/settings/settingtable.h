@@ -1,11 +1,14 @@
 #pragma once
 
 // Every setting of the server, declared once: its command-line flag, its key in the configuration
-// file, the scope it belongs to ([server] or [console NAME]), its default, the values it accepts,
-// the line --help shows, and the function that stores a value into the settings model
-// (serveroptions.h). The command line (options.cpp) and the configuration file (configfile.cpp)
-// are thin readers over this table; --help is written from it; tst_settings checks the man page
-// and docs/config.md against it. Adding a setting is adding one entry to settingtable.cpp.
+// file, the scope it belongs to ([server] or [console NAME]), where its default is kept, the values
+// it accepts, the line --help shows, and the function that stores a value into the settings model
+// (serveroptions.h). A default's value is kept once, by the struct the rest of the server makes
+// (ConsoleSettings, LimitSettings, ...), where whoever makes one without a configuration (tests,
+// the fuzzers) gets it too; the table reads it from there and writes it out as text. The command
+// line (options.cpp) and the configuration file (configfile.cpp) are thin readers over this table;
+// --help is written from it; tst_settings checks the man page and docs/config.md against it. Adding
+// a setting is adding one entry to settingtable.cpp.
 //
 // The table knows nothing of files or processes: reading the file is configfile.h's, running the
 // server is Server's.
@@ -29,18 +32,24 @@ struct Setting
     // How a console follows the server when it does not set the key itself.
     using Inherit = void (*)(const ServerOptions &options, ConsoleOptions &console);
 
+    // The default as a value of the key, read from the one place that keeps it: the member
+    // initialiser of the struct the rest of the server makes (ConsoleSettings, LimitSettings,
+    // AccessSettings, FrontendSettings, SourceSpec), written out by the formatters of values.h.
+    using DefaultOf = QString (*)();
+
     Scope scope = Scope::Server;
     const char *flag = nullptr; // "history-size" for --history-size; nullptr: only in the file
     const char *shortFlag = nullptr; // "h" for -h
     const char *valueName = nullptr; // the flag's value in --help ("SIZE"); nullptr: a switch
     const char *switchValue = nullptr; // what a switch sets the key to ("off" for --no-markers)
     const char *key = nullptr; // the key in its section; nullptr: only on the command line
-    const char *defaultText = nullptr; // the default as a value of the key; nullptr: none
+    DefaultOf defaultOf = nullptr; // nullptr: no default
+    const char *followed = nullptr; // the [server] key a console follows when it does not set it
     const char *range = nullptr; // the values accepted, for --help ("4K to 1G")
     const char *doc = nullptr; // what the flag does, for --help
     bool required = false; // a console without it is refused (source)
     bool afterSource = false; // applied once the console's source is known (restart)
-    bool followsServer = false; // defaultText names the [server] key the console follows
+    bool followsServer = false; // the default is the [server] key named by followed
     ServerApply applyServer = nullptr;
     ConsoleApply applyConsole = nullptr;
     Inherit inherit = nullptr; // copies the [server] value a console follows, if not at use
@@ -48,68 +57,37 @@ struct Setting
     // Builders, so that the table reads as sentences.
     constexpr Setting onCommandLine(const char *name, const char *value = nullptr) const
     {
-        Setting s = *this;
-        s.flag = name;
-        s.valueName = value;
-        return s;
+        return with(&Setting::flag, name).with(&Setting::valueName, value);
     }
     constexpr Setting asSwitch(const char *name, const char *value) const
     {
-        Setting s = *this;
-        s.flag = name;
-        s.switchValue = value;
-        return s;
+        return with(&Setting::flag, name).with(&Setting::switchValue, value);
     }
-    constexpr Setting alsoShort(const char *name) const
-    {
-        Setting s = *this;
-        s.shortFlag = name;
-        return s;
-    }
-    constexpr Setting inFile(const char *name) const
-    {
-        Setting s = *this;
-        s.key = name;
-        return s;
-    }
-    constexpr Setting byDefault(const char *text) const
-    {
-        Setting s = *this;
-        s.defaultText = text;
-        return s;
-    }
+    constexpr Setting alsoShort(const char *name) const { return with(&Setting::shortFlag, name); }
+    constexpr Setting inFile(const char *name) const { return with(&Setting::key, name); }
+    constexpr Setting byDefault(DefaultOf value) const { return with(&Setting::defaultOf, value); }
     constexpr Setting following(const char *serverKey, Inherit how) const
     {
-        Setting s = *this;
-        s.defaultText = serverKey;
-        s.followsServer = true;
-        s.inherit = how;
-        return s;
+        return with(&Setting::followed, serverKey)
+            .with(&Setting::followsServer, true)
+            .with(&Setting::inherit, how);
     }
-    constexpr Setting accepting(const char *text) const
+    constexpr Setting accepting(const char *text) const { return with(&Setting::range, text); }
+    constexpr Setting doing(const char *text) const { return with(&Setting::doc, text); }
+    constexpr Setting mandatory() const { return with(&Setting::required, true); }
+    constexpr Setting onceTheSourceIsKnown() const { return with(&Setting::afterSource, true); }
+
+    // A copy with one field set: what every builder is made of.
+    template<typename Field, typename Value>
+    constexpr Setting with(Field Setting::*field, Value value) const
     {
         Setting s = *this;
-        s.range = text;
+        s.*field = value;
         return s;
     }
-    constexpr Setting doing(const char *text) const
-    {
-        Setting s = *this;
-        s.doc = text;
-        return s;
-    }
-    constexpr Setting mandatory() const
-    {
-        Setting s = *this;
-        s.required = true;
-        return s;
-    }
-    constexpr Setting onceTheSourceIsKnown() const
-    {
-        Setting s = *this;
-        s.afterSource = true;
-        return s;
-    }
+
+    // The default as a value of the key, or the [server] key a console follows; empty: none.
+    QString defaultText() const;
 
     bool takesValue() const { return valueName != nullptr; }
     // Stores value into the server or the console, as the scope says; what is wrong, or empty.

@@ -5,6 +5,7 @@
 #include <QRegularExpression>
 
 #include <limits>
+#include <utility>
 
 namespace CloudConsole {
 
@@ -12,6 +13,22 @@ namespace {
 
 constexpr qint64 MinHistory = 4 * 1024;
 constexpr qint64 MaxHistory = 1024 * 1024 * 1024;
+
+constexpr std::pair<const char *, ExecSource::RestartPolicy> RestartPolicies[] = {
+    {"never", ExecSource::RestartPolicy::Never},
+    {"on-failure", ExecSource::RestartPolicy::OnFailure},
+    {"always", ExecSource::RestartPolicy::Always},
+};
+
+// value in the largest of units (factor, suffix) that divides it; 0 as "0".
+template<typename Units> QString inLargestUnit(qint64 value, const Units &units)
+{
+    for (const auto &[factor, suffix] : units) {
+        if (value != 0 && value % factor == 0)
+            return QString::number(value / factor) + QLatin1String(suffix);
+    }
+    return QString::number(value);
+}
 
 } // namespace
 
@@ -120,15 +137,13 @@ QString parseRestart(const QString &text, SourceSpec *spec)
     if (spec->kind != SourceSpec::Kind::Exec)
         return QStringLiteral("applies to a command's console (exec:), not to %1")
             .arg(spec->toString());
-    if (text == QLatin1String("never"))
-        spec->restart = ExecSource::RestartPolicy::Never;
-    else if (text == QLatin1String("on-failure"))
-        spec->restart = ExecSource::RestartPolicy::OnFailure;
-    else if (text == QLatin1String("always"))
-        spec->restart = ExecSource::RestartPolicy::Always;
-    else
-        return QStringLiteral("\"%1\" is not never, on-failure or always").arg(text);
-    return {};
+    for (const auto &[name, policy] : RestartPolicies) {
+        if (text == QLatin1String(name)) {
+            spec->restart = policy;
+            return {};
+        }
+    }
+    return QStringLiteral("\"%1\" is not never, on-failure or always").arg(text);
 }
 
 QString parseDuration(const QString &text, std::chrono::seconds *duration)
@@ -195,6 +210,39 @@ QString parsePath(const QString &text, QString *path, const char *what)
 {
     *path = text;
     return text.isEmpty() ? QStringLiteral("needs %1").arg(QLatin1String(what)) : QString();
+}
+
+QString sizeText(qint64 bytes)
+{
+    constexpr std::pair<qint64, const char *> Units[]
+        = {{qint64(1) << 30, "G"}, {qint64(1) << 20, "M"}, {qint64(1) << 10, "K"}};
+    return inLargestUnit(bytes, Units);
+}
+
+QString durationText(std::chrono::seconds duration)
+{
+    constexpr std::pair<qint64, const char *> Units[]
+        = {{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}};
+    return inLargestUnit(duration.count(), Units);
+}
+
+QString boolText(bool value)
+{
+    return value ? QStringLiteral("on") : QStringLiteral("off");
+}
+
+QString consoleSizeText(QSize size)
+{
+    return QStringLiteral("%1x%2").arg(size.width()).arg(size.height());
+}
+
+QString restartText(ExecSource::RestartPolicy policy)
+{
+    for (const auto &[name, each] : RestartPolicies) {
+        if (each == policy)
+            return QString::fromLatin1(name);
+    }
+    return {};
 }
 
 } // namespace CloudConsole

@@ -2,7 +2,9 @@
 
 // The parsers of setting values, shared by the command line and the configuration file through
 // the setting table (settingtable.h). Each returns what is wrong with the value, as a phrase the
-// reader prefixes with the flag or key, or an empty string and the value stored.
+// reader prefixes with the flag or key, or an empty string and the value stored. The formatters
+// at the end write a value the way the parsers read it, for the defaults that --help and the
+// docs show.
 
 #include "sourcespec.h"
 
@@ -40,5 +42,16 @@ QString parseInputRate(const QString &text, qint64 *bytesPerSecond);
 QString parseOrigins(const QString &text, QStringList *origins);
 // A file or directory name: anything but empty. `what` names it ("a file name").
 QString parsePath(const QString &text, QString *path, const char *what);
+
+// "1M", "64K", "0": in the largest unit that divides it, as parseSize reads it.
+QString sizeText(qint64 bytes);
+// "30s", "8h", "0": in the largest unit that divides it, as parseDuration reads it.
+QString durationText(std::chrono::seconds duration);
+// "on" or "off".
+QString boolText(bool value);
+// "80x24".
+QString consoleSizeText(QSize size);
+// "never", "on-failure" or "always".
+QString restartText(ExecSource::RestartPolicy policy);
 
 } // namespace CloudConsole

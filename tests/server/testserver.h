@@ -1,9 +1,10 @@
 #pragma once
 
-// TestServer is the whole server in the test's process: consoles on real ptys (or any source),
-// an HttpFrontend on an ephemeral loopback port, and helpers to reach it as a WebSocket client
-// or as a raw HTTP peer from any loopback address (127.0.0.x stand for different machines).
-// The server runs in the test's thread: every wait here runs the event loop.
+// TestServer is the whole server in the test's process, the one fixture of the loopback tests:
+// consoles on real ptys (or paths that are not there yet), an HttpFrontend on an ephemeral
+// loopback port, and helpers to reach it as a WebSocket client or as a raw HTTP peer from any
+// loopback address (127.0.0.x stand for different machines). The server runs in the test's
+// thread: every wait here runs the event loop. Raw WebSocket bytes are rawframe.h's.
 
 #include "console.h"
 #include "consoleregistry.h"
@@ -37,23 +38,25 @@ inline ConsoleSettings plainConsoleSettings(const QString &name = QStringLiteral
 
 struct TestServer
 {
-    // One console per settings and pty path; the first is the default console.
-    TestServer(const std::vector<std::pair<ConsoleSettings, QString>> &consolesOnPtys,
-               FrontendSettings frontendSettings = {})
+    // Consoles, each with its settings, on a pty (or on a path that is not there yet).
+    using ConsoleList = std::vector<std::pair<ConsoleSettings, QString>>;
+
+    // Made empty: add() consoles, then start().
+    TestServer() = default;
+    // Started at once; the first console is the default one (/ws).
+    explicit TestServer(const ConsoleList &consolesOnPtys, FrontendSettings frontendSettings = {})
     {
         for (const auto &[settings, ptyPath] : consolesOnPtys)
-            consoles.add(std::make_unique<Console>(settings, std::make_unique<PtySource>(ptyPath)));
-        frontend = std::make_unique<HttpFrontend>(consoles, std::move(frontendSettings));
-        QString error;
-        listening = frontend->listen(QHostAddress::LocalHost, 0, &error);
-        for (Console *c : consoles.consoles())
-            listening = listening && c->start(&error);
-        if (!listening)
-            qWarning() << "server did not start:" << error;
-        console = consoles.consoles().empty() ? nullptr : consoles.consoles().front();
+            add(ptyPath, settings);
+        start(std::move(frontendSettings));
     }
+    // One console, with settings of the test's own.
+    TestServer(const QString &ptyPath, const ConsoleSettings &settings,
+               FrontendSettings frontendSettings = {})
+        : TestServer(ConsoleList {{settings, ptyPath}}, std::move(frontendSettings))
+    { }
     explicit TestServer(const QString &ptyPath, FrontendSettings frontendSettings = {})
-        : TestServer({{plainConsoleSettings(), ptyPath}}, std::move(frontendSettings))
+        : TestServer(ptyPath, plainConsoleSettings(), std::move(frontendSettings))
     { }
     ~TestServer()
     {
@@ -61,45 +64,102 @@ struct TestServer
         consoles.clear();
     }
 
+    Console *add(const QString &ptyPath, const ConsoleSettings &settings)
+    {
+        auto owned = std::make_unique<Console>(settings, std::make_unique<PtySource>(ptyPath));
+        Console *added = owned.get();
+        consoles.add(std::move(owned));
+        if (!console)
+            console = added;
+        return added;
+    }
+    // Listens on an ephemeral port (of a loopback address unless told otherwise) and starts every
+    // console; says why not on stderr.
+    bool start(FrontendSettings frontendSettings = {},
+               const QHostAddress &on = QHostAddress(QHostAddress::LocalHost))
+    {
+        frontend = std::make_unique<HttpFrontend>(consoles, std::move(frontendSettings));
+        address = on;
+        QString error;
+        listening = frontend->listen(on, 0, &error);
+        for (Console *c : consoles.consoles())
+            listening = listening && c->start(&error);
+        if (!listening)
+            qWarning() << "server did not start:" << error;
+        return listening;
+    }
+
     quint16 port() const { return frontend->port(); }
+    int clients() const { return consoles.totalClients(); }
     QUrl url(const QString &path = QStringLiteral("/ws"), const QString &query = QString()) const
     {
-        QUrl u(QStringLiteral("ws://127.0.0.1:%1%2").arg(port()).arg(path));
+        QUrl u(QStringLiteral("ws://%1:%2%3").arg(address.toString()).arg(port()).arg(path));
         if (!query.isEmpty())
             u.setQuery(query);
         return u;
     }
-    QNetworkRequest request(const QString &path, const QByteArray &authorization = {}) const
+    // A console's own WebSocket, /c/NAME/ws; the default console's without a name.
+    QUrl consoleUrl(const QString &name = QString()) const
+    {
+        return url(QStringLiteral("/c/%1/ws").arg(name.isEmpty() ? console->name() : name));
+    }
+    // A WebSocket request with the credentials and origin of the test's choice.
+    QNetworkRequest request(const QString &path, const QByteArray &authorization = {},
+                            const QByteArray &cookie = {}, const QByteArray &origin = {}) const
     {
         QNetworkRequest r(url(path));
-        if (!authorization.isEmpty())
-            r.setRawHeader("Authorization", authorization);
+        for (const auto &[name, value] :
+             {std::pair {"Authorization", authorization}, std::pair {"Cookie", cookie},
+              std::pair {"Origin", origin}}) {
+            if (!value.isEmpty())
+                r.setRawHeader(name, value);
+        }
         return r;
     }
 
     ConsoleRegistry consoles;
-    Console *console = nullptr; // the default one
+    Console *console = nullptr; // the default one: the first added
     std::unique_ptr<HttpFrontend> frontend;
+    QHostAddress address; // listened on
     bool listening = false;
 };
 
-// A connection from a loopback address of the test's choice.
-inline std::unique_ptr<QTcpSocket> connectFrom(const QHostAddress &from, quint16 port)
+// A connection from a loopback address of the test's choice (to 127.0.0.1), or to the server's
+// own address where it listens on another.
+inline std::unique_ptr<QTcpSocket> connectFrom(const QHostAddress &from, quint16 port,
+                                               const QHostAddress &to
+                                               = QHostAddress(QHostAddress::LocalHost))
 {
     auto socket = std::make_unique<QTcpSocket>();
     if (from != QHostAddress(QHostAddress::LocalHost))
         socket->bind(from);
-    socket->connectToHost(QHostAddress::LocalHost, port);
+    socket->connectToHost(to, port);
     return socket;
 }
+
+// A raw connection to the server that gathers everything the server sends into answer, for a
+// test that writes by hand what no well-behaved client would.
+struct RawConnection
+{
+    explicit RawConnection(quint16 port)
+    {
+        QObject::connect(&socket, &QTcpSocket::readyRead, &socket,
+                         [this] { answer += socket.readAll(); });
+        socket.connectToHost(QHostAddress::LocalHost, port);
+    }
+
+    QTcpSocket socket;
+    QByteArray answer;
+};
 
 // Sends raw bytes and returns the whole answer: until the server closes, a complete answer with
 // a length arrives, or timeoutMs pass.
 inline QByteArray exchange(quint16 port, const QByteArray &request,
                            const QHostAddress &from = QHostAddress(QHostAddress::LocalHost),
-                           int timeoutMs = 5000)
+                           int timeoutMs = 5000,
+                           const QHostAddress &to = QHostAddress(QHostAddress::LocalHost))
 {
-    const auto socket = connectFrom(from, port);
+    const auto socket = connectFrom(from, port, to);
     QByteArray answer;
     bool sent = false;
     QElapsedTimer timer;

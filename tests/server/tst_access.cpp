@@ -4,12 +4,11 @@
 // an HttpOnly session cookie; TLS with a certificate the test makes; and the checks on their own.
 
 #include "authenticator.h"
-#include "consoleregistry.h"
-#include "httpfrontend.h"
-#include "ptysource.h"
+#include "rawframe.h"
 #include "secrethash.h"
 #include "testclient.h"
 #include "testpty.h"
+#include "testserver.h"
 
 #include <QProcess>
 #include <QScopeGuard>
@@ -66,89 +65,18 @@ namespace {
 
 const QString Password = QStringLiteral("correct horse battery staple");
 
-// Two consoles on ptys, with access control, served on an ephemeral loopback port.
-struct TestServer
+// The two consoles of these tests, vm1 and vm2, on their ptys.
+TestServer::ConsoleList twoConsoles(TestPty &vm1, TestPty &vm2)
 {
-    TestServer(TestPty &vm1, TestPty &vm2, FrontendSettings settings)
-    {
-        for (auto [name, pty] :
-             {std::pair {QStringLiteral("vm1"), &vm1}, std::pair {QStringLiteral("vm2"), &vm2}}) {
-            ConsoleSettings console;
-            console.name = name;
-            console.markers = false;
-            consoles.add(
-                std::make_unique<Console>(console, std::make_unique<PtySource>(pty->path())));
-        }
-        frontend = std::make_unique<HttpFrontend>(consoles, std::move(settings));
-        QString error;
-        listening = frontend->listen(QHostAddress::LocalHost, 0, &error);
-        for (Console *console : consoles.consoles())
-            listening = listening && console->start(&error);
+    TestServer::ConsoleList consoles;
+    for (auto [name, pty] :
+         {std::pair {QStringLiteral("vm1"), &vm1}, std::pair {QStringLiteral("vm2"), &vm2}}) {
+        ConsoleSettings console;
+        console.name = name;
+        console.markers = false;
+        consoles.emplace_back(console, pty->path());
     }
-    ~TestServer()
-    {
-        frontend.reset();
-        consoles.clear();
-    }
-    QNetworkRequest request(const QString &path, const QByteArray &authorization = {},
-                            const QByteArray &cookie = {}, const QByteArray &origin = {}) const
-    {
-        QNetworkRequest r(
-            QUrl(QStringLiteral("ws://127.0.0.1:%1%2").arg(frontend->port()).arg(path)));
-        if (!authorization.isEmpty())
-            r.setRawHeader("Authorization", authorization);
-        if (!cookie.isEmpty())
-            r.setRawHeader("Cookie", cookie);
-        if (!origin.isEmpty())
-            r.setRawHeader("Origin", origin);
-        return r;
-    }
-    int clients() const { return consoles.totalClients(); }
-
-    ConsoleRegistry consoles;
-    std::unique_ptr<HttpFrontend> frontend;
-    bool listening = false;
-};
-
-// Sends raw bytes and returns the whole answer (until the server closes, a complete answer with
-// a length arrives, or 5 s pass). The server runs in this thread: wait with the event loop.
-QByteArray exchange(quint16 port, const QByteArray &request)
-{
-    QTcpSocket socket;
-    socket.connectToHost(QHostAddress::LocalHost, port);
-    QByteArray answer;
-    bool sent = false;
-    QElapsedTimer timer;
-    timer.start();
-    while (timer.elapsed() < 5000) {
-        QTest::qWait(5);
-        if (!sent && socket.state() == QAbstractSocket::ConnectedState) {
-            socket.write(request);
-            sent = true;
-        }
-        answer += socket.readAll();
-        if (sent && socket.state() == QAbstractSocket::UnconnectedState)
-            break;
-        const qsizetype end = answer.indexOf("\r\n\r\n");
-        if (end >= 0) {
-            const QByteArray head = answer.left(end).toLower();
-            const qsizetype at = head.indexOf("content-length:");
-            const qsizetype length = at < 0
-                ? 0
-                : head.mid(at + 15, head.indexOf('\r', at) - at - 15).trimmed().toLongLong();
-            if (answer.size() >= end + 4 + length)
-                break;
-        }
-    }
-    return answer + socket.readAll();
-}
-
-QByteArray upgradeRequest(const QByteArray &target, const QByteArray &extra)
-{
-    return "GET " + target
-        + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
-          "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-        + extra + "\r\n";
+    return consoles;
 }
 
 QByteArray headerOf(const QByteArray &answer, const QByteArray &name)
@@ -337,7 +265,7 @@ void tst_Access::refusedUpgradesGetTheirStatusAndNeverBecomeClients()
     TestPty vm2;
     FrontendSettings settings;
     settings.access = m_access;
-    TestServer server(vm1, vm2, settings);
+    TestServer server(twoConsoles(vm1, vm2), settings);
     QVERIFY(server.listening);
     const QByteArray answer = exchange(server.frontend->port(), upgradeRequest(target, headers));
     QVERIFY2(answer.startsWith("HTTP/1.1 " + QByteArray::number(status) + ' '), answer.constData());
@@ -357,7 +285,7 @@ void tst_Access::anOperatorTypesAndAViewerOnlyWatches()
     TestPty vm2;
     FrontendSettings settings;
     settings.access = m_access;
-    TestServer server(vm1, vm2, settings);
+    TestServer server(twoConsoles(vm1, vm2), settings);
     QVERIFY(server.listening);
     TestClient operatorClient(
         server.request(QStringLiteral("/c/vm1/ws"), "Bearer " + m_operatorToken.toLatin1()));
@@ -391,7 +319,7 @@ void tst_Access::theBrowserLogsInAndGetsAnHttpOnlyCookie()
     TestPty vm2;
     FrontendSettings settings;
     settings.access = m_access;
-    TestServer server(vm1, vm2, settings);
+    TestServer server(twoConsoles(vm1, vm2), settings);
     QVERIFY(server.listening);
     const quint16 port = server.frontend->port();
 
@@ -434,7 +362,7 @@ void tst_Access::loginsGoOnWorkingAfterManyWrongPasswords()
     TestPty vm2;
     FrontendSettings settings;
     settings.access = m_access;
-    TestServer server(vm1, vm2, settings);
+    TestServer server(twoConsoles(vm1, vm2), settings);
     QVERIFY(server.listening);
     const quint16 port = server.frontend->port();
 
@@ -460,7 +388,7 @@ void tst_Access::aFloodAgainstOneUserLocksOutNoOtherUser()
     TestPty vm2;
     FrontendSettings settings;
     settings.access = m_access;
-    TestServer server(vm1, vm2, settings);
+    TestServer server(twoConsoles(vm1, vm2), settings);
     QVERIFY(server.listening);
     const quint16 port = server.frontend->port();
     // Thirty guesses at alice's password at once, from thirty addresses.
@@ -504,7 +432,7 @@ void tst_Access::aReloadClosesTheClientsOfARemovedOrChangedCredential()
     TestPty vm2;
     FrontendSettings settings;
     settings.access = m_access;
-    TestServer server(vm1, vm2, settings);
+    TestServer server(twoConsoles(vm1, vm2), settings);
     QVERIFY(server.listening);
     const auto bearer = [](const QString &token) { return "Bearer " + token.toLatin1(); };
     TestClient removed(server.request(QStringLiteral("/c/vm1/ws"), bearer(m_operatorToken)));
@@ -539,7 +467,7 @@ void tst_Access::theScreenFollowsTheConsolesRules()
     TestPty vm2;
     FrontendSettings settings;
     settings.access = m_access;
-    TestServer server(vm1, vm2, settings);
+    TestServer server(twoConsoles(vm1, vm2), settings);
     QVERIFY(server.listening);
     const quint16 port = server.frontend->port();
     const auto get = [port](const QByteArray &target, const QString &token) {
@@ -564,7 +492,7 @@ void tst_Access::anExpiredSessionIsRefused()
     FrontendSettings settings;
     settings.access = m_access;
     settings.access.sessionLifetime = std::chrono::seconds(1);
-    TestServer server(vm1, vm2, settings);
+    TestServer server(twoConsoles(vm1, vm2), settings);
     QVERIFY(server.listening);
     const QByteArray cookie = logIn(server.frontend->port(), QStringLiteral("alice"), Password);
     QVERIFY(!cookie.isEmpty());
@@ -590,7 +518,7 @@ void tst_Access::loggingOutEndsTheSession()
     TestPty vm2;
     FrontendSettings settings;
     settings.access = m_access;
-    TestServer server(vm1, vm2, settings);
+    TestServer server(twoConsoles(vm1, vm2), settings);
     const quint16 port = server.frontend->port();
     const QByteArray cookie = logIn(port, QStringLiteral("alice"), Password);
     QCOMPARE(server.frontend->authenticator().sessionCount(), 1);
@@ -611,7 +539,7 @@ void tst_Access::pagesNeedALoginButAssetsDoNot()
     TestPty vm2;
     FrontendSettings settings;
     settings.access = m_access;
-    TestServer server(vm1, vm2, settings);
+    TestServer server(twoConsoles(vm1, vm2), settings);
     const quint16 port = server.frontend->port();
     const auto get = [port](const QByteArray &path, const QByteArray &extra = {}) {
         return exchange(port, "GET " + path + " HTTP/1.1\r\nHost: x\r\n" + extra + "\r\n");
@@ -680,7 +608,7 @@ void tst_Access::tlsServesWssAndHttpsWithHsts()
     settings.tls.keyPath = dir.filePath(QStringLiteral("key.pem"));
     QString error;
     QVERIFY2(settings.tls.load(&error), qPrintable(error));
-    TestServer server(vm1, vm2, settings);
+    TestServer server(twoConsoles(vm1, vm2), settings);
     QVERIFY(server.listening);
     const quint16 port = server.frontend->port();
 
@@ -731,7 +659,7 @@ void tst_Access::requestBodiesAndLaterRequestsAreBounded()
     TestPty vm2;
     FrontendSettings settings;
     settings.access = m_access;
-    TestServer server(vm1, vm2, settings);
+    TestServer server(twoConsoles(vm1, vm2), settings);
     const quint16 port = server.frontend->port();
     // Another site's page cannot post the login form (to log a visitor into its account).
     const QByteArray form = "user=alice&password=x";
@@ -800,7 +728,7 @@ void tst_Access::withoutAccessControlOnlyUnrebindableHostsAreServed()
     QFETCH(bool, served);
     TestPty vm1;
     TestPty vm2;
-    TestServer server(vm1, vm2, FrontendSettings {});
+    TestServer server(twoConsoles(vm1, vm2), FrontendSettings {});
     const QByteArray hostLine = host.isEmpty() ? QByteArray() : "Host: " + host + "\r\n";
     const QByteArray page
         = exchange(server.frontend->port(), "GET /healthz HTTP/1.1\r\n" + hostLine + "\r\n");
@@ -820,7 +748,7 @@ void tst_Access::anHttp10HealthCheckWithoutHostIsAnswered()
     // Health checkers send HTTP/1.0 without Host; no browser does, so no rebinding page can.
     TestPty vm1;
     TestPty vm2;
-    TestServer server(vm1, vm2, FrontendSettings {});
+    TestServer server(twoConsoles(vm1, vm2), FrontendSettings {});
     const QByteArray answer = exchange(server.frontend->port(), "GET /healthz HTTP/1.0\r\n\r\n");
     QVERIFY2(answer.startsWith("HTTP/1.1 200"), answer.constData());
 }
@@ -831,7 +759,7 @@ void tst_Access::aForbiddenConsoleIsForbiddenOnEveryPath()
     TestPty vm2;
     FrontendSettings settings;
     settings.access = m_access;
-    TestServer server(vm1, vm2, settings);
+    TestServer server(twoConsoles(vm1, vm2), settings);
     const QByteArray token = "Authorization: Bearer " + m_vm2Token.toLatin1() + "\r\n";
     for (const QByteArray path : {"/c/vm1", "/c/vm1/", "/c/vm1/ws", "/c/vm1/screen"}) {
         const QByteArray answer
@@ -847,7 +775,7 @@ void tst_Access::aCrossSiteLoginWithoutOriginIsRefused()
     TestPty vm2;
     FrontendSettings settings;
     settings.access = m_access;
-    TestServer server(vm1, vm2, settings);
+    TestServer server(twoConsoles(vm1, vm2), settings);
     const QByteArray form = "user=alice&password=" + QUrl::toPercentEncoding(Password);
     for (const QByteArray site : {"cross-site", "same-site"}) {
         const QByteArray answer
@@ -866,7 +794,7 @@ void tst_Access::consoleNamesAndRedirectsTellStrangersNothing()
     TestPty vm2;
     FrontendSettings settings;
     settings.access = m_access;
-    TestServer server(vm1, vm2, settings);
+    TestServer server(twoConsoles(vm1, vm2), settings);
     const quint16 port = server.frontend->port();
     const auto get = [port](const QByteArray &path) {
         return exchange(port, "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -892,7 +820,7 @@ void tst_Access::aChangedPasswordEndsItsSessions()
     TestPty vm2;
     FrontendSettings settings;
     settings.access = m_access;
-    TestServer server(vm1, vm2, settings);
+    TestServer server(twoConsoles(vm1, vm2), settings);
     const quint16 port = server.frontend->port();
     const QByteArray cookie = logIn(port, QStringLiteral("alice"), Password);
     QVERIFY(!cookie.isEmpty());

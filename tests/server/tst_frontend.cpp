@@ -2,6 +2,7 @@
 // pipelined requests and undeclared bodies. Real sockets on loopback; 127.0.0.x addresses stand
 // for different machines.
 
+#include "rawframe.h"
 #include "testpty.h"
 #include "testserver.h"
 
@@ -63,55 +64,15 @@ private:
     QtMessageHandler m_previous;
 };
 
-QByteArray upgradeHead(const QByteArray &target = "/ws")
-{
-    return "GET " + target
-        + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-}
-
-// A client frame, masked as RFC 6455 requires, or not.
-QByteArray clientFrame(int opcode, const QByteArray &payload, bool masked = true)
-{
-    QByteArray frame;
-    frame += char(0x80 | opcode);
-    const char maskBit = masked ? char(0x80) : char(0);
-    if (payload.size() < 126) {
-        frame += char(maskBit | char(payload.size()));
-    } else {
-        frame += char(maskBit | 126);
-        frame += char(payload.size() >> 8);
-        frame += char(payload.size() & 0xff);
-    }
-    if (!masked)
-        return frame + payload;
-    const char key[4] = {0x12, 0x34, 0x56, 0x78};
-    frame.append(key, 4);
-    for (qsizetype i = 0; i < payload.size(); ++i)
-        frame += char(payload[i] ^ key[i % 4]);
-    return frame;
-}
-
 // The close code in the first close frame (opcode 8) of what a server sent after its 101.
 int closeCodeIn(const QByteArray &answer)
 {
-    qsizetype at = answer.indexOf("\r\n\r\n");
-    if (at < 0)
+    QByteArray frames = answer;
+    if (!takeHandshake(frames))
         return -1;
-    at += 4;
-    while (at + 2 <= answer.size()) {
-        const int opcode = answer[at] & 0x0f;
-        qsizetype length = answer[at + 1] & 0x7f;
-        qsizetype header = 2;
-        if (length == 126) {
-            length = (quint8(answer[at + 2]) << 8) | quint8(answer[at + 3]);
-            header = 4;
-        } else if (length == 127) {
-            return -1; // no server frame here is that long
-        }
-        if (opcode == 8 && length >= 2 && at + header + 2 <= answer.size())
-            return (quint8(answer[at + header]) << 8) | quint8(answer[at + header + 1]);
-        at += header + length;
+    while (const std::optional<RawFrame> frame = takeServerFrame(frames)) {
+        if (frame->opcode == 8 && frame->closeCode())
+            return *frame->closeCode();
     }
     return -1;
 }
@@ -289,21 +250,18 @@ void tst_Frontend::anUnmaskedFrameClosesWith1002AndTypesNothing()
     TestServer server(pty.path());
     QTRY_VERIFY(server.console->source().isUp());
     // Raw mode: text frames are keystrokes.
-    QTcpSocket socket;
-    QByteArray answer;
-    QObject::connect(&socket, &QTcpSocket::readyRead, &socket, [&] { answer += socket.readAll(); });
-    socket.connectToHost(QHostAddress::LocalHost, server.port());
-    QTRY_COMPARE(socket.state(), QAbstractSocket::ConnectedState);
+    RawConnection raw(server.port());
+    QTRY_COMPARE(raw.socket.state(), QAbstractSocket::ConnectedState);
     const QByteArray frames = clientFrame(0x1, "masked\r") + clientFrame(0x1, "UNMASKED\r", false)
         + clientFrame(0x1, "after\r");
     if (withTheHandshake) {
-        socket.write(upgradeHead() + frames);
+        raw.socket.write(upgradeRequest("/ws") + frames);
     } else {
-        socket.write(upgradeHead());
-        QTRY_VERIFY2(answer.startsWith("HTTP/1.1 101"), answer.constData());
-        socket.write(frames);
+        raw.socket.write(upgradeRequest("/ws"));
+        QTRY_VERIFY2(raw.answer.startsWith("HTTP/1.1 101"), raw.answer.constData());
+        raw.socket.write(frames);
     }
-    QTRY_COMPARE_WITH_TIMEOUT(closeCodeIn(answer), 1002, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(closeCodeIn(raw.answer), 1002, 5000);
     QTest::qWait(200);
     const QByteArray typed = pty.readAvailable();
     QVERIFY2(!typed.contains("UNMASKED") && !typed.contains("after"), typed.constData());

@@ -2,13 +2,12 @@
 // clients per console, the input rate, WebSocket pings and the idle timeout. Intervals are a
 // second or two here (the defaults are 30 s and never); waits are generous, bounds are loose.
 
-#include "consoleregistry.h"
-#include "httpfrontend.h"
-#include "ptysource.h"
 #include "rawframe.h"
 #include "testclient.h"
 #include "testpty.h"
+#include "testserver.h"
 
+#include <QNetworkInterface>
 #include <QRegularExpression>
 #include <QTcpSocket>
 #include <QTest>
@@ -28,100 +27,10 @@ namespace {
 // Settings whose stream holds the guest's bytes alone, and no limit but the ones a test sets.
 ConsoleSettings quietSettings(const QString &name = QStringLiteral("vm1"))
 {
-    ConsoleSettings settings;
-    settings.name = name;
-    settings.markers = false;
-    settings.limits.inputBytesPerSecond = 0;
+    ConsoleSettings settings = plainConsoleSettings(name);
     settings.limits.pingInterval = 0s;
     settings.limits.idleTimeout = 0s;
     return settings;
-}
-
-// Consoles on ptys, served on an ephemeral loopback port.
-struct LimitServer
-{
-    LimitServer(const std::vector<std::pair<TestPty *, ConsoleSettings>> &consoleList,
-                FrontendSettings frontendSettings = {})
-    {
-        for (const auto &[pty, settings] : consoleList) {
-            auto owned
-                = std::make_unique<Console>(settings, std::make_unique<PtySource>(pty->path()));
-            consoles.push_back(owned.get());
-            registry.add(std::move(owned));
-        }
-        frontend = std::make_unique<HttpFrontend>(registry, frontendSettings);
-        QString error;
-        listening = frontend->listen(QHostAddress::LocalHost, 0, &error);
-        for (Console *console : consoles)
-            listening = listening && console->start(&error);
-        if (!listening)
-            qWarning() << "server did not start:" << error;
-    }
-    LimitServer(TestPty &pty, const ConsoleSettings &settings) : LimitServer({{&pty, settings}}) { }
-    ~LimitServer()
-    {
-        frontend.reset();
-        registry.clear();
-    }
-
-    Console *console(int i = 0) const { return consoles.at(size_t(i)); }
-    quint16 port() const { return frontend->port(); }
-    QUrl url(const QString &name = QStringLiteral("vm1")) const
-    {
-        return QUrl(QStringLiteral("ws://127.0.0.1:%1/c/%2/ws").arg(port()).arg(name));
-    }
-
-    ConsoleRegistry registry;
-    std::vector<Console *> consoles;
-    std::unique_ptr<HttpFrontend> frontend;
-    bool listening = false;
-};
-
-QByteArray upgradeRequest(const QByteArray &target)
-{
-    return "GET " + target
-        + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-          "Sec-WebSocket-Protocol: cloud-console.v1\r\n\r\n";
-}
-
-// Sends a raw request and returns the whole answer, once the server has closed the connection.
-// The server runs in this thread, so this waits by running the event loop.
-QByteArray answerTo(quint16 port, const QByteArray &request)
-{
-    QTcpSocket socket;
-    QByteArray answer;
-    bool closed = false;
-    QObject::connect(&socket, &QTcpSocket::connected, &socket,
-                     [&socket, &request] { socket.write(request); });
-    QObject::connect(&socket, &QTcpSocket::readyRead, &socket,
-                     [&socket, &answer] { answer += socket.readAll(); });
-    QObject::connect(&socket, &QTcpSocket::disconnected, &socket, [&closed] { closed = true; });
-    socket.connectToHost(QHostAddress::LocalHost, port);
-    QElapsedTimer timer;
-    timer.start();
-    while (!closed && timer.elapsed() < 10000)
-        QTest::qWait(5);
-    return answer;
-}
-
-// A client-to-server WebSocket frame (masked, as RFC 6455 requires of clients).
-QByteArray clientFrame(int opcode, const QByteArray &payload)
-{
-    QByteArray frame;
-    frame += char(0x80 | opcode);
-    if (payload.size() < 126) {
-        frame += char(0x80 | payload.size());
-    } else {
-        frame += char(0x80 | 126);
-        frame += char(payload.size() >> 8);
-        frame += char(payload.size() & 0xff);
-    }
-    const char mask[4] = {0x21, 0x43, 0x65, 0x07};
-    frame.append(mask, 4);
-    for (qsizetype i = 0; i < payload.size(); ++i)
-        frame += char(payload[i] ^ mask[i % 4]);
-    return frame;
 }
 
 // A WebSocket client done by hand on a QTcpSocket, so a test sees the server's pings and close
@@ -147,7 +56,7 @@ public:
         QObject::connect(&socket, &QTcpSocket::disconnected, &socket,
                          [this] { disconnected = true; });
         socket.connectToHost(QHostAddress::LocalHost, port);
-        socket.write(upgradeRequest(target));
+        socket.write(upgradeRequest(target, v1Subprotocol()));
         clock.start();
     }
 
@@ -166,13 +75,10 @@ private:
     void drain()
     {
         m_buffer += socket.readAll();
-        if (!handshakeDone) {
-            const qsizetype end = m_buffer.indexOf("\r\n\r\n");
-            if (end < 0)
-                return;
-            m_buffer.remove(0, end + 4);
-            handshakeDone = true;
-        }
+        if (!handshakeDone)
+            handshakeDone = takeHandshake(m_buffer);
+        if (!handshakeDone)
+            return;
         while (const std::optional<RawFrame> frame = takeServerFrame(m_buffer)) {
             const int opcode = frame->opcode;
             const QByteArray &payload = frame->payload;
@@ -181,8 +87,7 @@ private:
                 if (answerPings)
                     socket.write(clientFrame(0xA, payload));
             } else if (opcode == 0x8 && !closeCode) {
-                closeCode = payload.size() >= 2 ? (quint8(payload[0]) << 8) | quint8(payload[1])
-                                                : int(QWebSocketProtocol::CloseCodeNormal);
+                closeCode = frame->closeCode().value_or(int(QWebSocketProtocol::CloseCodeNormal));
                 closeReason = QString::fromUtf8(payload.mid(2));
                 closeTime = clock.elapsed();
             } else if (opcode == 0x1) {
@@ -223,6 +128,7 @@ class tst_Limits : public QObject
 private Q_SLOTS:
     void aConsoleFullOfClientsRefusesTheNextWith503();
     void aBurstOfUpgradesCannotSlipPastTheConsoleLimit();
+    void oneAddressCannotTakeEveryClientPlace();
     void inputBeyondTheRateIsRefusedVisiblyAndTheRestArrivesInOrder();
     void aMessageLargerThanTheBurstPassesWhenTheBucketIsFull();
     void pingsArriveAtTheIntervalAndAnsweringClientsStay();
@@ -240,38 +146,38 @@ void tst_Limits::aConsoleFullOfClientsRefusesTheNextWith503()
     vm1.maxClients = 2;
     ConsoleSettings vm2 = quietSettings(QStringLiteral("vm2"));
     vm2.maxClients = 2;
-    LimitServer server({{&pty1, vm1}, {&pty2, vm2}});
+    TestServer server({{vm1, pty1.path()}, {vm2, pty2.path()}});
     QVERIFY(server.listening);
-    TestClient a(server.url());
-    TestClient b(server.url());
+    TestClient a(server.consoleUrl());
+    TestClient b(server.consoleUrl());
     QTRY_VERIFY(a.hello && b.hello);
-    QCOMPARE(server.console(0)->clientCount(), 2);
+    QCOMPARE(server.console->clientCount(), 2);
 
     // The third is refused before it becomes a WebSocket, and told why.
-    const QByteArray answer = answerTo(server.port(), upgradeRequest("/c/vm1/ws"));
+    const QByteArray answer = exchange(server.port(), upgradeRequest("/c/vm1/ws", v1Subprotocol()));
     QVERIFY2(answer.startsWith("HTTP/1.1 503"), answer.constData());
     QVERIFY2(answer.contains("console \"vm1\" already has 2 clients, its limit"),
              answer.constData());
-    QCOMPARE(server.console(0)->clientCount(), 2);
+    QCOMPARE(server.console->clientCount(), 2);
     // So is a QWebSocket: it never connects.
-    TestClient refused(server.url());
+    TestClient refused(server.consoleUrl());
     QTest::qWait(300);
     QVERIFY(!refused.connected);
     QVERIFY(!refused.hello);
-    QCOMPARE(server.console(0)->clientCount(), 2);
+    QCOMPARE(server.console->clientCount(), 2);
 
     // Another console has its own limit.
-    TestClient other(server.url(QStringLiteral("vm2")));
+    TestClient other(server.consoleUrl(QStringLiteral("vm2")));
     QTRY_VERIFY(other.hello.has_value());
     QCOMPARE(other.hello->console, QStringLiteral("vm2"));
-    QCOMPARE(server.console(1)->clientCount(), 1);
+    QCOMPARE(server.consoles.find(QStringLiteral("vm2"))->clientCount(), 1);
 
     // A place freed is a place taken.
     b.socket.close();
-    QTRY_COMPARE(server.console(0)->clientCount(), 1);
-    TestClient c(server.url());
+    QTRY_COMPARE(server.console->clientCount(), 1);
+    TestClient c(server.consoleUrl());
     QTRY_VERIFY(c.hello.has_value());
-    QCOMPARE(server.console(0)->clientCount(), 2);
+    QCOMPARE(server.console->clientCount(), 2);
 }
 
 void tst_Limits::aBurstOfUpgradesCannotSlipPastTheConsoleLimit()
@@ -279,14 +185,14 @@ void tst_Limits::aBurstOfUpgradesCannotSlipPastTheConsoleLimit()
     TestPty pty;
     ConsoleSettings settings = quietSettings();
     settings.maxClients = 3;
-    LimitServer server(pty, settings);
+    TestServer server(pty.path(), settings);
     QVERIFY(server.listening);
-    QTRY_VERIFY(server.console()->source().isUp());
+    QTRY_VERIFY(server.console->source().isUp());
 
     // Ten clients at once: their handshakes are in flight together.
     std::vector<std::unique_ptr<TestClient>> clients;
     for (int i = 0; i < 10; ++i)
-        clients.push_back(std::make_unique<TestClient>(server.url()));
+        clients.push_back(std::make_unique<TestClient>(server.consoleUrl()));
     const auto settled = [&clients] {
         return int(std::count_if(clients.begin(), clients.end(), [](const auto &c) {
             return c->hello.has_value() || c->socket.state() == QAbstractSocket::UnconnectedState;
@@ -297,7 +203,52 @@ void tst_Limits::aBurstOfUpgradesCannotSlipPastTheConsoleLimit()
     const int served = int(std::count_if(clients.begin(), clients.end(),
                                          [](const auto &c) { return c->hello.has_value(); }));
     QCOMPARE(served, 3);
-    QCOMPARE(server.console()->clientCount(), 3);
+    QCOMPARE(server.console->clientCount(), 3);
+}
+
+void tst_Limits::oneAddressCannotTakeEveryClientPlace()
+{
+    // Loopback addresses are not limited (a reverse proxy on the host brings everyone from one):
+    // the server listens on this machine's own other address, and its clients come from there.
+    QHostAddress own;
+    for (const QHostAddress &address : QNetworkInterface::allAddresses()) {
+        if (address.protocol() == QAbstractSocket::IPv4Protocol && !address.isLoopback()
+            && !address.isLinkLocal()) {
+            own = address;
+            break;
+        }
+    }
+    if (own.isNull())
+        QSKIP("this machine has no IPv4 address besides loopback to connect from");
+    TestPty pty;
+    TestServer server;
+    server.add(pty.path(), quietSettings());
+    QVERIFY(server.start({}, own));
+    QTRY_VERIFY(server.console->source().isUp());
+
+    std::vector<std::unique_ptr<TestClient>> clients;
+    for (int i = 0; i < HttpFrontend::MaxClientsPerAddress; ++i)
+        clients.push_back(std::make_unique<TestClient>(server.url()));
+    QTRY_VERIFY_WITH_TIMEOUT(std::all_of(clients.begin(), clients.end(),
+                                         [](const auto &c) { return c->hello.has_value(); }),
+                             20000);
+    QCOMPARE(server.consoles.clientsFrom(own), HttpFrontend::MaxClientsPerAddress);
+
+    // The next from that address is refused, and told why; the console has room for more.
+    const QByteArray answer = exchange(server.port(), upgradeRequest("/ws", v1Subprotocol()),
+                                       QHostAddress(QHostAddress::LocalHost), 5000, own);
+    QVERIFY2(answer.startsWith("HTTP/1.1 429"), answer.constData());
+    QVERIFY2(answer.contains(own.toString().toLatin1() + " already has "
+                             + QByteArray::number(HttpFrontend::MaxClientsPerAddress)
+                             + " clients on this server, the limit for one address"),
+             answer.constData());
+    QCOMPARE(server.clients(), HttpFrontend::MaxClientsPerAddress);
+
+    // One goes: its place is free again.
+    clients.pop_back();
+    QTRY_COMPARE(server.clients(), HttpFrontend::MaxClientsPerAddress - 1);
+    TestClient again(server.url());
+    QTRY_VERIFY(again.hello.has_value());
 }
 
 void tst_Limits::inputBeyondTheRateIsRefusedVisiblyAndTheRestArrivesInOrder()
@@ -308,10 +259,10 @@ void tst_Limits::inputBeyondTheRateIsRefusedVisiblyAndTheRestArrivesInOrder()
     TestPty pty;
     ConsoleSettings settings = quietSettings();
     settings.limits.inputBytesPerSecond = Rate;
-    LimitServer server(pty, settings);
+    TestServer server(pty.path(), settings);
     QVERIFY(server.listening);
-    QTRY_VERIFY(server.console()->source().isUp());
-    TestClient fast(server.url());
+    QTRY_VERIFY(server.console->source().isUp());
+    TestClient fast(server.consoleUrl());
     QTRY_VERIFY(fast.hello.has_value());
 
     for (int n = 0; n < Records; ++n)
@@ -353,7 +304,7 @@ void tst_Limits::inputBeyondTheRateIsRefusedVisiblyAndTheRestArrivesInOrder()
     }
 
     // The rate is per client: another one has its own burst.
-    TestClient other(server.url());
+    TestClient other(server.consoleUrl());
     QTRY_VERIFY(other.hello.has_value());
     for (int n = 0; n < int(Rate / Record); ++n)
         other.socket.sendBinaryMessage(record('b', n, Record));
@@ -379,10 +330,10 @@ void tst_Limits::aMessageLargerThanTheBurstPassesWhenTheBucketIsFull()
     TestPty pty;
     ConsoleSettings settings = quietSettings();
     settings.limits.inputBytesPerSecond = Rate;
-    LimitServer server(pty, settings);
+    TestServer server(pty.path(), settings);
     QVERIFY(server.listening);
-    QTRY_VERIFY(server.console()->source().isUp());
-    TestClient client(server.url());
+    QTRY_VERIFY(server.console->source().isUp());
+    TestClient client(server.consoleUrl());
     QTRY_VERIFY(client.hello.has_value());
 
     // Four times the burst, in one message: it passes whole, and the bucket owes 6 KiB.
@@ -419,11 +370,11 @@ void tst_Limits::pingsArriveAtTheIntervalAndAnsweringClientsStay()
     TestPty pty;
     ConsoleSettings settings = quietSettings();
     settings.limits.pingInterval = 1s;
-    LimitServer server(pty, settings);
+    TestServer server(pty.path(), settings);
     QVERIFY(server.listening);
-    QTRY_VERIFY(server.console()->source().isUp());
+    QTRY_VERIFY(server.console->source().isUp());
     RawClient watcher(server.port(), "/c/vm1/ws");
-    TestClient client(server.url()); // QWebSocket answers pings by itself
+    TestClient client(server.consoleUrl()); // QWebSocket answers pings by itself
     QTRY_VERIFY(watcher.hello && client.hello);
 
     QTRY_VERIFY_WITH_TIMEOUT(watcher.pingTimes.size() >= 5, 15000);
@@ -436,7 +387,7 @@ void tst_Limits::pingsArriveAtTheIntervalAndAnsweringClientsStay()
     // Five intervals on, both are still there: their pongs count.
     QVERIFY(!watcher.closeCode && !watcher.disconnected);
     QVERIFY(!client.closed);
-    QCOMPARE(server.console()->clientCount(), 2);
+    QCOMPARE(server.console->clientCount(), 2);
 }
 
 void tst_Limits::aClientThatStopsAnsweringPingsIsClosed()
@@ -444,11 +395,11 @@ void tst_Limits::aClientThatStopsAnsweringPingsIsClosed()
     TestPty pty;
     ConsoleSettings settings = quietSettings();
     settings.limits.pingInterval = 1s;
-    LimitServer server(pty, settings);
+    TestServer server(pty.path(), settings);
     QVERIFY(server.listening);
-    QTRY_VERIFY(server.console()->source().isUp());
+    QTRY_VERIFY(server.console->source().isUp());
     RawClient mute(server.port(), "/c/vm1/ws");
-    TestClient alive(server.url());
+    TestClient alive(server.consoleUrl());
     QTRY_VERIFY(mute.hello && alive.hello);
 
     // It answers two pings, then falls silent (it still reads).
@@ -466,11 +417,11 @@ void tst_Limits::aClientThatStopsAnsweringPingsIsClosed()
             QStringLiteral("closed %1 ms after the last answer").arg(mute.closeTime - lastAnswer)));
     QVERIFY(mute.pingTimes.size() >= 4);
     QTRY_VERIFY(mute.disconnected);
-    QTRY_COMPARE(server.console()->clientCount(), 1);
+    QTRY_COMPARE(server.console->clientCount(), 1);
     // The answering client is left alone.
     QTest::qWait(1500);
     QVERIFY(!alive.closed);
-    QCOMPARE(server.console()->clientCount(), 1);
+    QCOMPARE(server.console->clientCount(), 1);
 }
 
 void tst_Limits::aClientThatReadsNothingIsCutOffAfterTheCloseGrace()
@@ -478,13 +429,13 @@ void tst_Limits::aClientThatReadsNothingIsCutOffAfterTheCloseGrace()
     TestPty pty;
     ConsoleSettings settings = quietSettings();
     settings.limits.pingInterval = 1s;
-    LimitServer server(pty, settings);
+    TestServer server(pty.path(), settings);
     QVERIFY(server.listening);
-    QTRY_VERIFY(server.console()->source().isUp());
+    QTRY_VERIFY(server.console->source().isUp());
     RawClient gone(server.port(), "/c/vm1/ws", RawClient::Reading::No);
-    TestClient alive(server.url());
+    TestClient alive(server.consoleUrl());
     QTRY_VERIFY(alive.hello.has_value());
-    QTRY_COMPARE(server.console()->clientCount(), 2);
+    QTRY_COMPARE(server.console->clientCount(), 2);
 
     // Output fills everything between the server and the client that does not read, so the
     // close frame can never leave: the server has to cut the connection itself.
@@ -492,24 +443,24 @@ void tst_Limits::aClientThatReadsNothingIsCutOffAfterTheCloseGrace()
     QTRY_COMPARE_WITH_TIMEOUT(alive.received.size(), qsizetype(1024 * 1024), 30000);
     QElapsedTimer timer;
     timer.start();
-    QTRY_COMPARE_WITH_TIMEOUT(server.console()->clientCount(), 1, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(server.console->clientCount(), 1, 30000);
     QVERIFY(!alive.closed);
-    QCOMPARE(server.console()->clients().front()->offset(), qint64(1024 * 1024));
+    QCOMPARE(server.console->clients().front()->offset(), qint64(1024 * 1024));
 }
 
 void tst_Limits::aClientThatPingsWithoutReadingIsClosedAndItsAnswersStayBounded()
 {
     TestPty pty;
-    LimitServer server(pty, quietSettings());
+    TestServer server(pty.path(), quietSettings());
     QVERIFY(server.listening);
-    QTRY_VERIFY(server.console()->source().isUp());
+    QTRY_VERIFY(server.console->source().isUp());
     RawClient flooder(server.port(), "/c/vm1/ws", RawClient::Reading::No);
-    TestClient alive(server.url());
+    TestClient alive(server.consoleUrl());
     QTRY_VERIFY(alive.hello.has_value());
-    QTRY_COMPARE(server.console()->clientCount(), 2);
+    QTRY_COMPARE(server.console->clientCount(), 2);
     const auto flooderSession = [&]() -> ClientSession * {
         const QString peer = QStringLiteral(":%1").arg(flooder.socket.localPort());
-        for (ClientSession *client : server.console()->clients()) {
+        for (ClientSession *client : server.console->clients()) {
             if (client->peer().endsWith(peer))
                 return client;
         }
@@ -544,7 +495,7 @@ void tst_Limits::aClientThatPingsWithoutReadingIsClosedAndItsAnswersStayBounded(
              qPrintable(QStringLiteral("%1 bytes of answers waited for the flooder").arg(peak)));
     // The client that reads is left alone.
     QVERIFY(!alive.closed);
-    QCOMPARE(server.console()->clientCount(), 1);
+    QCOMPARE(server.console->clientCount(), 1);
     QVERIFY(pty.write("still here"));
     QTRY_COMPARE(alive.received, QByteArray("still here"));
 }
@@ -556,12 +507,12 @@ void tst_Limits::theIdleTimeoutClosesASilentClientButNotOneThatTypes()
     settings.limits.idleTimeout = 2s;
     // Pings go out and are answered all along: pongs are not activity.
     settings.limits.pingInterval = 1s;
-    LimitServer server(pty, settings);
+    TestServer server(pty.path(), settings);
     QVERIFY(server.listening);
-    QTRY_VERIFY(server.console()->source().isUp());
-    TestClient silent(server.url());
-    TestClient pinging(server.url()); // keepalive pings only, as an idle page sends
-    TestClient typing(server.url());
+    QTRY_VERIFY(server.console->source().isUp());
+    TestClient silent(server.consoleUrl());
+    TestClient pinging(server.consoleUrl()); // keepalive pings only, as an idle page sends
+    TestClient typing(server.consoleUrl());
     QTRY_VERIFY(silent.hello && pinging.hello && typing.hello);
     QElapsedTimer clock;
     clock.start();
@@ -592,14 +543,14 @@ void tst_Limits::theIdleTimeoutClosesASilentClientButNotOneThatTypes()
         QTest::qWait(100);
     keys.stop();
     QVERIFY(!typing.closed);
-    QTRY_COMPARE(server.console()->clientCount(), 1);
+    QTRY_COMPARE(server.console->clientCount(), 1);
     QByteArray input;
     QTRY_COMPARE(int((input += pty.readAvailable()).size()), typed);
 
     // Once it stops typing, it too is closed.
     QTRY_VERIFY_WITH_TIMEOUT(typing.closed, 15000);
     QCOMPARE(int(typing.closeCode), int(QWebSocketProtocol::CloseCodePolicyViolated));
-    QTRY_COMPARE(server.console()->clientCount(), 0);
+    QTRY_COMPARE(server.console->clientCount(), 0);
 }
 
 QTEST_GUILESS_MAIN(tst_Limits)

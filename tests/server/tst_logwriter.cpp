@@ -284,6 +284,53 @@ private:
     std::thread m_thread; // last: started once everything above exists
 };
 
+// A log on a FIFO that a FifoReader reads, written by a LogWriter over a ring: the set-up of every
+// test of a log that blocks. It is ready when error is empty: the FIFO made, its reader open and
+// the writer open on it.
+struct FifoLog
+{
+    explicit FifoLog(qsizetype historySize = 64 * 1024)
+        : path(makeFifo(dir, &error))
+        , reader(path)
+        , ring(historySize)
+        , writer(std::make_unique<LogWriter>(path, ring))
+    {
+        if (error.isEmpty() && !reader.isOpen())
+            error = QStringLiteral("cannot open the FIFO for reading");
+        if (error.isEmpty() && !writer->open(&error) && error.isEmpty())
+            error = QStringLiteral("cannot open the log");
+    }
+
+    // Appends bytes of the pattern to the ring in reads of 64 KiB, each handed to the writer as
+    // the console does.
+    void append(qint64 bytes)
+    {
+        constexpr qsizetype Read = 64 * 1024;
+        for (qint64 done = 0; done < bytes; done += Read) {
+            const QByteArray read = pattern(ring.endOffset(), Read);
+            ring.append(read);
+            writer->write(read);
+        }
+    }
+
+    QString error; // why it is not ready
+    QTemporaryDir dir;
+    const QString path;
+    FifoReader reader;
+    HistoryRing ring;
+    std::unique_ptr<LogWriter> writer;
+
+private:
+    static QString makeFifo(const QTemporaryDir &dir, QString *error)
+    {
+        const QString path = dir.filePath(QStringLiteral("console.fifo"));
+        if (!dir.isValid() || ::mkfifo(QFile::encodeName(path).constData(), 0600) != 0)
+            *error = QStringLiteral("cannot make a FIFO: %1")
+                         .arg(QString::fromLocal8Bit(std::strerror(errno)));
+        return path;
+    }
+};
+
 // A 10 ms timer on the event loop that remembers the longest wait between two of its ticks: about
 // 10 ms while nothing holds the loop up.
 class Heartbeat
@@ -662,34 +709,25 @@ void tst_LogWriter::aBlockedLogNeverStallsTheEventLoopAndMarksExactlyWhatItMisse
     constexpr qsizetype Read = 64 * 1024;
     constexpr qint64 WhileStopped = 12 * 1024 * 1024;
     static_assert(WhileStopped > 2 * (LogWriter::MaxQueued + HistorySize));
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    const QString path = dir.filePath(QStringLiteral("console.fifo"));
-    QVERIFY2(::mkfifo(QFile::encodeName(path).constData(), 0600) == 0, std::strerror(errno));
-    FifoReader reader(path);
-    QVERIFY2(reader.isOpen(), "cannot open the FIFO for reading");
-    HistoryRing ring(HistorySize);
-    auto writer = std::make_unique<LogWriter>(path, ring);
-    QString error;
-    QVERIFY2(writer->open(&error), qPrintable(error));
+    FifoLog log(HistorySize);
+    QVERIFY2(log.error.isEmpty(), qPrintable(log.error));
 
     qint64 stoppedAt = -1; // output offset when the reader stopped
     QTimer console;
     console.setInterval(5);
     connect(&console, &QTimer::timeout, this, [&] {
-        const QByteArray read = pattern(ring.endOffset(), Read);
-        ring.append(read);
-        writer->write(read);
-        if (stoppedAt >= 0 && reader.isPaused() && ring.endOffset() - stoppedAt >= WhileStopped)
-            reader.resume();
+        log.append(Read);
+        if (stoppedAt >= 0 && log.reader.isPaused()
+            && log.ring.endOffset() - stoppedAt >= WhileStopped)
+            log.reader.resume();
     });
     Heartbeat heartbeat;
     console.start();
     QTest::qWait(300);
-    stoppedAt = ring.endOffset();
-    reader.pause(std::chrono::seconds(8));
-    QTRY_VERIFY_WITH_TIMEOUT(!reader.isPaused(), 20000);
-    const qint64 appendedWhileStopped = ring.endOffset() - stoppedAt;
+    stoppedAt = log.ring.endOffset();
+    log.reader.pause(std::chrono::seconds(8));
+    QTRY_VERIFY_WITH_TIMEOUT(!log.reader.isPaused(), 20000);
+    const qint64 appendedWhileStopped = log.ring.endOffset() - stoppedAt;
     QTest::qWait(300);
     console.stop();
     const qint64 longestWait = heartbeat.stop();
@@ -698,21 +736,22 @@ void tst_LogWriter::aBlockedLogNeverStallsTheEventLoopAndMarksExactlyWhatItMisse
              qPrintable(QStringLiteral("a 10 ms timer waited %1 ms: the event loop stood still "
                                        "while the log's reader was stopped")
                             .arg(longestWait)));
-    QVERIFY2(!reader.resumedByItself(),
+    QVERIFY2(!log.reader.resumedByItself(),
              qPrintable(QStringLiteral("the console appended only %1 bytes in 8 s while the "
                                        "log's reader was stopped")
                             .arg(appendedWhileStopped)));
 
     // Everything the writer still has reaches the reader, then the end of the file.
-    QVERIFY(writer->flush());
-    QCOMPARE(writer->cursor(), ring.endOffset());
-    const qint64 lost = writer->bytesLost();
-    writer.reset();
-    QTRY_VERIFY_WITH_TIMEOUT(reader.sawEndOfFile(), 10000);
+    QVERIFY(log.writer->flush());
+    QCOMPARE(log.writer->cursor(), log.ring.endOffset());
+    const qint64 lost = log.writer->bytesLost();
+    log.writer.reset();
+    QTRY_VERIFY_WITH_TIMEOUT(log.reader.sawEndOfFile(), 10000);
 
     int markers = 0;
     QString why;
-    const qint64 missing = bytesMarkedMissing(reader.received(), ring.endOffset(), &markers, &why);
+    const qint64 missing
+        = bytesMarkedMissing(log.reader.received(), log.ring.endOffset(), &markers, &why);
     QVERIFY2(missing >= 0, qPrintable(why));
     QVERIFY2(markers >= 1,
              qPrintable(QStringLiteral("no gap, although %1 bytes were appended while the reader "
@@ -723,7 +762,7 @@ void tst_LogWriter::aBlockedLogNeverStallsTheEventLoopAndMarksExactlyWhatItMisse
           "the event loop waited %lld ms at most",
           appendedWhileStopped, missing, markers, longestWait);
     const QList<QString> said = warnings();
-    QVERIFY2(!said.isEmpty() && said.first().contains(path),
+    QVERIFY2(!said.isEmpty() && said.first().contains(log.path),
              qPrintable(said.join(QLatin1Char('|'))));
 }
 
@@ -731,57 +770,41 @@ void tst_LogWriter::reopenWhileTheLogIsBlockedReturnsAtOnce()
 {
     // Opening a FIFO or a path on a hung NFS mount can block as writing can: logrotate's SIGHUP
     // must not stop the console while the log is stuck.
-    constexpr qsizetype Read = 64 * 1024;
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    const QString path = dir.filePath(QStringLiteral("console.fifo"));
-    QVERIFY2(::mkfifo(QFile::encodeName(path).constData(), 0600) == 0, std::strerror(errno));
-    FifoReader reader(path);
-    QVERIFY2(reader.isOpen(), "cannot open the FIFO for reading");
-    HistoryRing ring(64 * 1024);
-    auto writer = std::make_unique<LogWriter>(path, ring);
-    QString error;
-    QVERIFY2(writer->open(&error), qPrintable(error));
-    auto appendSome = [&](qsizetype bytes) {
-        for (qsizetype done = 0; done < bytes; done += Read) {
-            const QByteArray read = pattern(ring.endOffset(), Read);
-            ring.append(read);
-            writer->write(read);
-        }
-    };
+    FifoLog log;
+    QVERIFY2(log.error.isEmpty(), qPrintable(log.error));
 
     Heartbeat heartbeat;
-    reader.pause(std::chrono::seconds(5));
+    log.reader.pause(std::chrono::seconds(5));
     QElapsedTimer elapsed;
     elapsed.start();
-    appendSome(1024 * 1024); // far more than a pipe holds
+    log.append(1024 * 1024); // far more than a pipe holds
     QVERIFY2(elapsed.elapsed() < 200,
              qPrintable(QStringLiteral("appending 1 MiB took %1 ms while the log's reader was "
                                        "stopped")
                             .arg(elapsed.elapsed())));
     QTest::qWait(100);
-    QVERIFY2(writer->cursor() < ring.endOffset(),
+    QVERIFY2(log.writer->cursor() < log.ring.endOffset(),
              "the FIFO took 1 MiB without a reader: the log never blocked");
 
     elapsed.restart();
-    writer->reopen();
+    log.writer->reopen();
     QVERIFY2(elapsed.elapsed() < 50,
              qPrintable(QStringLiteral("reopen() took %1 ms").arg(elapsed.elapsed())));
-    appendSome(256 * 1024);
+    log.append(256 * 1024);
     QTest::qWait(100);
-    reader.resume();
+    log.reader.resume();
     const qint64 longestWait = heartbeat.stop();
     QVERIFY2(longestWait < 200,
              qPrintable(QStringLiteral("a 10 ms timer waited %1 ms").arg(longestWait)));
 
     // Nothing was lost: what came before the reopen and after it follow each other.
-    QVERIFY(writer->flush());
-    QCOMPARE(writer->cursor(), ring.endOffset());
-    QCOMPARE(writer->bytesLost(), 0);
-    writer.reset();
-    QTRY_VERIFY_WITH_TIMEOUT(reader.sawEndOfFile(), 10000);
-    const QByteArray logged = reader.received();
-    const QByteArray all = pattern(0, ring.endOffset());
+    QVERIFY(log.writer->flush());
+    QCOMPARE(log.writer->cursor(), log.ring.endOffset());
+    QCOMPARE(log.writer->bytesLost(), 0);
+    log.writer.reset();
+    QTRY_VERIFY_WITH_TIMEOUT(log.reader.sawEndOfFile(), 10000);
+    const QByteArray logged = log.reader.received();
+    const QByteArray all = pattern(0, log.ring.endOffset());
     QVERIFY2(logged == all, qPrintable(firstDifference(logged, all)));
 }
 
@@ -789,42 +812,29 @@ void tst_LogWriter::aWriterThatGoesWhileTheEventLoopRunsLeavesItsOutputToItsThre
 {
     // A console removed by a reload goes while the server runs: its log must not hold the event
     // loop up either, and what was handed to its writer still reaches the file.
-    constexpr qsizetype Read = 64 * 1024;
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    const QString path = dir.filePath(QStringLiteral("console.fifo"));
-    QVERIFY2(::mkfifo(QFile::encodeName(path).constData(), 0600) == 0, std::strerror(errno));
-    FifoReader reader(path);
-    QVERIFY2(reader.isOpen(), "cannot open the FIFO for reading");
-    HistoryRing ring(64 * 1024);
-    auto writer = std::make_unique<LogWriter>(path, ring);
-    QString error;
-    QVERIFY2(writer->open(&error), qPrintable(error));
-    reader.pause(std::chrono::seconds(5));
-    for (qsizetype done = 0; done < 1024 * 1024; done += Read) {
-        const QByteArray read = pattern(ring.endOffset(), Read);
-        ring.append(read);
-        writer->write(read);
-    }
+    FifoLog log;
+    QVERIFY2(log.error.isEmpty(), qPrintable(log.error));
+    log.reader.pause(std::chrono::seconds(5));
+    log.append(1024 * 1024);
     QTest::qWait(100);
-    QVERIFY2(writer->cursor() < ring.endOffset(), "the log never blocked");
+    QVERIFY2(log.writer->cursor() < log.ring.endOffset(), "the log never blocked");
 
     qint64 destroying = -1;
     QEventLoop loop;
     QTimer::singleShot(0, &loop, [&] {
         QElapsedTimer elapsed;
         elapsed.start();
-        writer.reset();
+        log.writer.reset();
         destroying = elapsed.elapsed();
         loop.quit();
     });
     loop.exec();
     QVERIFY2(destroying >= 0 && destroying < 50,
              qPrintable(QStringLiteral("destroying the writer took %1 ms").arg(destroying)));
-    reader.resume();
-    QTRY_VERIFY_WITH_TIMEOUT(reader.sawEndOfFile(), 10000);
-    const QByteArray logged = reader.received();
-    const QByteArray all = pattern(0, ring.endOffset());
+    log.reader.resume();
+    QTRY_VERIFY_WITH_TIMEOUT(log.reader.sawEndOfFile(), 10000);
+    const QByteArray logged = log.reader.received();
+    const QByteArray all = pattern(0, log.ring.endOffset());
     QVERIFY2(logged == all, qPrintable(firstDifference(logged, all)));
     QVERIFY2(warnings().isEmpty(), qPrintable(warnings().join(QLatin1Char('|'))));
 }
@@ -833,41 +843,28 @@ void tst_LogWriter::atShutdownABlockedLogGetsTwoSecondsThenAWarning()
 {
     // After the event loop the process is about to end: the writer waits for the file, but not
     // for ever, and says how much output the file never got.
-    constexpr qsizetype Read = 64 * 1024;
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    const QString path = dir.filePath(QStringLiteral("console.fifo"));
-    QVERIFY2(::mkfifo(QFile::encodeName(path).constData(), 0600) == 0, std::strerror(errno));
-    FifoReader reader(path);
-    QVERIFY2(reader.isOpen(), "cannot open the FIFO for reading");
-    HistoryRing ring(64 * 1024);
-    auto writer = std::make_unique<LogWriter>(path, ring);
-    QString error;
-    QVERIFY2(writer->open(&error), qPrintable(error));
-    reader.pause(std::chrono::seconds(10));
-    for (qsizetype done = 0; done < 1024 * 1024; done += Read) {
-        const QByteArray read = pattern(ring.endOffset(), Read);
-        ring.append(read);
-        writer->write(read);
-    }
+    FifoLog log;
+    QVERIFY2(log.error.isEmpty(), qPrintable(log.error));
+    log.reader.pause(std::chrono::seconds(10));
+    log.append(1024 * 1024);
     QTest::qWait(100);
-    const qint64 written = writer->cursor();
-    QVERIFY2(written < ring.endOffset(), "the log never blocked");
+    const qint64 written = log.writer->cursor();
+    QVERIFY2(written < log.ring.endOffset(), "the log never blocked");
 
     QElapsedTimer elapsed;
     elapsed.start();
-    writer.reset();
+    log.writer.reset();
     const qint64 waited = elapsed.elapsed();
     QVERIFY2(waited >= 1900 && waited < 4000,
              qPrintable(QStringLiteral("destroying the writer took %1 ms").arg(waited)));
     const QList<QString> said = warnings();
     const QString expected = QStringLiteral("closing %1 with %2 bytes of output not written")
-                                 .arg(path)
-                                 .arg(ring.endOffset() - written);
+                                 .arg(log.path)
+                                 .arg(log.ring.endOffset() - written);
     QVERIFY2(said.size() == 1 && said.first().startsWith(expected),
              qPrintable(said.join(QLatin1Char('|'))));
     // The writer left behind goes when the file takes its output (or the reader closes it).
-    reader.resume();
+    log.reader.resume();
 }
 
 QTEST_GUILESS_MAIN(tst_LogWriter)

@@ -2,13 +2,11 @@
 // watched while real ptys print, hang up and come back and real WebSocket clients come and go;
 // the index page and /consoles.json of a server with several consoles; "/" of a server with one.
 
-#include "consoleregistry.h"
 #include "consolestatus.h"
-#include "httpfrontend.h"
 #include "metrics.h"
-#include "ptysource.h"
 #include "testclient.h"
 #include "testpty.h"
+#include "testserver.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -37,41 +35,6 @@ ConsoleSettings plainSettings(const QString &name)
     settings.markers = false; // the stream holds the guest's bytes alone
     return settings;
 }
-
-// Consoles on ptys (or on paths that are not there yet), served on an ephemeral loopback port.
-struct TestServer
-{
-    Console *add(const QString &ptyPath, const ConsoleSettings &settings)
-    {
-        auto owned = std::make_unique<Console>(settings, std::make_unique<PtySource>(ptyPath));
-        Console *console = owned.get();
-        consoles.add(std::move(owned));
-        return console;
-    }
-    bool start()
-    {
-        frontend = std::make_unique<HttpFrontend>(consoles, FrontendSettings {});
-        QString error;
-        bool ok = frontend->listen(QHostAddress::LocalHost, 0, &error);
-        for (Console *console : consoles.consoles())
-            ok = ok && console->start(&error);
-        if (!ok)
-            qWarning() << "server did not start:" << error;
-        return ok;
-    }
-    ~TestServer()
-    {
-        frontend.reset();
-        consoles.clear();
-    }
-    QUrl url(const QString &path) const
-    {
-        return QUrl(QStringLiteral("ws://127.0.0.1:%1%2").arg(frontend->port()).arg(path));
-    }
-
-    ConsoleRegistry consoles;
-    std::unique_ptr<HttpFrontend> frontend;
-};
 
 struct HttpReply
 {

@@ -1,12 +1,10 @@
 // The server on 127.0.0.1 with real QWebSocket clients and a real pty as the VM console:
 // replay, fan-out, slow clients, resume, source loss, log completeness, input, bad input.
 
-#include "consoleregistry.h"
-#include "httpfrontend.h"
-#include "ptysource.h"
 #include "rawframe.h"
 #include "testclient.h"
 #include "testpty.h"
+#include "testserver.h"
 
 #include <QCryptographicHash>
 #include <QFile>
@@ -28,51 +26,6 @@ using namespace CloudConsole::Protocol;
 namespace {
 
 constexpr int FloodTimeoutMs = 60000;
-
-// Settings whose stream holds the guest's bytes alone, for tests that count or compare them.
-ConsoleSettings plainSettings()
-{
-    ConsoleSettings settings;
-    settings.markers = false;
-    // These tests type far faster than a person; tst_limits tests the input rate.
-    settings.limits.inputBytesPerSecond = 0;
-    return settings;
-}
-
-// One console on a pty, served on an ephemeral loopback port.
-struct TestServer
-{
-    explicit TestServer(const QString &ptyPath, ConsoleSettings settings = plainSettings(),
-                        FrontendSettings frontendSettings = {})
-    {
-        auto owned = std::make_unique<Console>(settings, std::make_unique<PtySource>(ptyPath));
-        console = owned.get();
-        consoles.add(std::move(owned));
-        frontend = std::make_unique<HttpFrontend>(consoles, frontendSettings);
-        QString error;
-        listening = frontend->listen(QHostAddress::LocalHost, 0, &error) && console->start(&error);
-        if (!listening)
-            qWarning() << "server did not start:" << error;
-    }
-    ~TestServer()
-    {
-        frontend.reset();
-        consoles.clear();
-    }
-
-    QUrl url(const QString &path = QStringLiteral("/ws"), const QString &query = QString()) const
-    {
-        QUrl u(QStringLiteral("ws://127.0.0.1:%1%2").arg(frontend->port()).arg(path));
-        if (!query.isEmpty())
-            u.setQuery(query);
-        return u;
-    }
-
-    ConsoleRegistry consoles;
-    Console *console = nullptr;
-    std::unique_ptr<HttpFrontend> frontend;
-    bool listening = false;
-};
 
 // Writes a pattern into the pty from another thread, as a guest flooding its console would.
 class Flood
@@ -119,10 +72,7 @@ public:
         socket.setSocketDescriptor(fd, QAbstractSocket::UnconnectedState);
         socket.setReadBufferSize(4096);
         socket.connectToHost(QHostAddress::LocalHost, port);
-        socket.write("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                     "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: cloud-console.v1\r\n"
-                     "\r\n");
+        socket.write(upgradeRequest("/ws", v1Subprotocol()));
     }
 
     // Reads everything, parsing the server's (unmasked, unfragmented) frames.
@@ -148,13 +98,10 @@ private:
     void drain()
     {
         buffer += socket.readAll();
-        if (!handshakeDone) {
-            const qsizetype end = buffer.indexOf("\r\n\r\n");
-            if (end < 0)
-                return;
-            buffer.remove(0, end + 4);
-            handshakeDone = true;
-        }
+        if (!handshakeDone)
+            handshakeDone = takeHandshake(buffer);
+        if (!handshakeDone)
+            return;
         while (const std::optional<RawFrame> frame = takeServerFrame(buffer)) {
             const int opcode = frame->opcode;
             const QByteArray &payload = frame->payload;
@@ -181,52 +128,6 @@ private:
         }
     }
 };
-
-// Sends a raw HTTP request and returns the status line of the answer. The server runs in this
-// thread, so this waits by running the event loop, never by blocking.
-QByteArray statusLineFor(quint16 port, const QByteArray &request)
-{
-    QTcpSocket socket;
-    QByteArray answer;
-    QObject::connect(&socket, &QTcpSocket::connected, &socket,
-                     [&socket, &request] { socket.write(request); });
-    QObject::connect(&socket, &QTcpSocket::readyRead, &socket,
-                     [&socket, &answer] { answer += socket.readAll(); });
-    socket.connectToHost(QHostAddress::LocalHost, port);
-    QElapsedTimer timer;
-    timer.start();
-    while (!answer.contains("\r\n") && timer.elapsed() < 10000)
-        QTest::qWait(5);
-    return answer.left(answer.indexOf("\r\n"));
-}
-
-QByteArray upgradeRequest(const QByteArray &target, const QByteArray &extra = {},
-                          const QByteArray &method = "GET")
-{
-    return method + ' ' + target
-        + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-        + extra + "\r\n";
-}
-
-// A client-to-server WebSocket frame (masked, as RFC 6455 requires of clients).
-QByteArray clientFrame(int opcode, const QByteArray &payload)
-{
-    QByteArray frame;
-    frame += char(0x80 | opcode);
-    if (payload.size() < 126) {
-        frame += char(0x80 | payload.size());
-    } else {
-        frame += char(0x80 | 126);
-        frame += char(payload.size() >> 8);
-        frame += char(payload.size() & 0xff);
-    }
-    const char mask[4] = {0x12, 0x34, 0x56, 0x78};
-    frame.append(mask, 4);
-    for (qsizetype i = 0; i < payload.size(); ++i)
-        frame += char(payload[i] ^ mask[i % 4]);
-    return frame;
-}
 
 QByteArray sha256(const QByteArray &data)
 {
@@ -322,7 +223,7 @@ void tst_Server::rawModeClientsGetBytesOnlyAndTypeWithTextOrBinary()
 void tst_Server::aClientJoiningDuringAFloodGetsEveryByteOnce()
 {
     TestPty pty;
-    ConsoleSettings settings = plainSettings();
+    ConsoleSettings settings = plainConsoleSettings();
     settings.historySize = 16 * 1024 * 1024; // larger than the flood: no gap is possible
     TestServer server(pty.path(), settings);
     QTRY_VERIFY(server.console->source().isUp());
@@ -364,7 +265,7 @@ void tst_Server::everyByteReachesFiftyClientsInOrder()
 void tst_Server::aStalledClientHoldsBackNobodyAndGetsAGap()
 {
     TestPty pty;
-    ConsoleSettings settings = plainSettings();
+    ConsoleSettings settings = plainConsoleSettings();
     settings.historySize = 4 * 1024 * 1024;
     TestServer server(pty.path(), settings);
     QTRY_VERIFY(server.console->source().isUp());
@@ -435,7 +336,7 @@ void tst_Server::resumingInsideTheHistoryRepeatsNothing()
 void tst_Server::resumingBeforeTheHistoryReportsTheGap()
 {
     TestPty pty;
-    ConsoleSettings settings = plainSettings();
+    ConsoleSettings settings = plainConsoleSettings();
     settings.historySize = 4096;
     TestServer server(pty.path(), settings);
     QTRY_VERIFY(server.console->source().isUp());
@@ -572,7 +473,7 @@ void tst_Server::theLogHoldsEveryByteRead()
     QFETCH(qsizetype, historySize);
     TestPty pty;
     QTemporaryDir dir;
-    ConsoleSettings settings = plainSettings();
+    ConsoleSettings settings = plainConsoleSettings();
     settings.historySize = historySize;
     settings.logPath = dir.filePath(QStringLiteral("console.log"));
     TestServer server(pty.path(), settings);
@@ -687,7 +588,7 @@ void tst_Server::framesSentWithTheHandshakeAreNotLost_data()
     // before the request; this one does, so it must also finish such a handshake, not hold the
     // connection (counted against the client limits) for ever.
     QTest::addColumn<QByteArray>("head");
-    const QByteArray head = upgradeRequest("/ws", "Sec-WebSocket-Protocol: cloud-console.v1\r\n");
+    const QByteArray head = upgradeRequest("/ws", v1Subprotocol());
     QTest::newRow("CRLF") << head;
     QTest::newRow("bare LF") << QByteArray(head).replace("\r\n", "\n");
     QTest::newRow("after an empty line") << "\r\n" + head;
@@ -700,17 +601,14 @@ void tst_Server::framesSentWithTheHandshakeAreNotLost()
     TestServer server(pty.path());
     QTRY_VERIFY(server.console->source().isUp());
     // A script that does not wait for the 101 answer: handshake, input and a ping in one write.
-    QTcpSocket socket;
-    QByteArray answer;
-    QObject::connect(&socket, &QTcpSocket::readyRead, &socket, [&] { answer += socket.readAll(); });
-    socket.connectToHost(QHostAddress::LocalHost, server.frontend->port());
-    QTRY_COMPARE(socket.state(), QAbstractSocket::ConnectedState);
-    socket.write(head + clientFrame(0x2, "typed early\r") + clientFrame(0x1, "{\"type\":\"ping\"}")
-                 + clientFrame(0x2, "and more"));
-    QTRY_VERIFY2(answer.startsWith("HTTP/1.1 101"), answer.constData());
+    RawConnection raw(server.frontend->port());
+    QTRY_COMPARE(raw.socket.state(), QAbstractSocket::ConnectedState);
+    raw.socket.write(head + clientFrame(0x2, "typed early\r")
+                     + clientFrame(0x1, "{\"type\":\"ping\"}") + clientFrame(0x2, "and more"));
+    QTRY_VERIFY2(raw.answer.startsWith("HTTP/1.1 101"), raw.answer.constData());
     QByteArray input;
     QTRY_COMPARE((input += pty.readAvailable()), QByteArray("typed early\rand more"));
-    QTRY_VERIFY2(answer.contains("\"pong\""), answer.constData());
+    QTRY_VERIFY2(raw.answer.contains("\"pong\""), raw.answer.constData());
     QCOMPARE(server.console->clientCount(), 1);
 }
 
@@ -909,7 +807,7 @@ void tst_Server::refusedUpgradesNeverBecomeClients()
     TestPty pty;
     TestServer server(pty.path());
     QTRY_VERIFY(server.console->source().isUp());
-    const QByteArray line = statusLineFor(server.frontend->port(), request);
+    const QByteArray line = statusLine(exchange(server.frontend->port(), request));
     QVERIFY2(line.startsWith("HTTP/1.1 " + status), line.constData());
     QTest::qWait(50);
     QCOMPARE(server.console->clientCount(), 0);
@@ -928,7 +826,7 @@ void tst_Server::theClientLimitRefusesWith503()
     TestClient a(server.url());
     TestClient b(server.url());
     QTRY_COMPARE(server.console->clientCount(), 2);
-    const QByteArray line = statusLineFor(server.frontend->port(), upgradeRequest("/ws"));
+    const QByteArray line = statusLine(exchange(server.frontend->port(), upgradeRequest("/ws")));
     QVERIFY2(line.startsWith("HTTP/1.1 503"), line.constData());
     QCOMPARE(server.console->clientCount(), 2);
     b.socket.close();
@@ -963,7 +861,7 @@ void tst_Server::aFloodOfSilentConnectionsIsBounded()
 void tst_Server::namedConsolesAreServedUnderTheirPath()
 {
     TestPty pty;
-    ConsoleSettings settings = plainSettings();
+    ConsoleSettings settings = plainConsoleSettings();
     settings.name = QStringLiteral("vm1");
     TestServer server(pty.path(), settings);
     QTRY_VERIFY(server.console->source().isUp());
@@ -973,11 +871,11 @@ void tst_Server::namedConsolesAreServedUnderTheirPath()
     QTRY_COMPARE(named.received, QByteArray("vm1 says hi"));
     QTRY_COMPARE(byDefault.received, QByteArray("vm1 says hi"));
     QCOMPARE(named.hello->console, QStringLiteral("vm1"));
-    const QByteArray page
-        = statusLineFor(server.frontend->port(), "GET /c/vm1/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    const QByteArray page = statusLine(
+        exchange(server.frontend->port(), "GET /c/vm1/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
     QVERIFY2(page.startsWith("HTTP/1.1 200"), page.constData());
-    const QByteArray missing
-        = statusLineFor(server.frontend->port(), "GET /c/vm2/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    const QByteArray missing = statusLine(
+        exchange(server.frontend->port(), "GET /c/vm2/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
     QVERIFY2(missing.startsWith("HTTP/1.1 404"), missing.constData());
 }
 

@@ -6,6 +6,7 @@
 #include "httpfrontend.h"
 #include "options.h"
 #include "settingtable.h"
+#include "values.h"
 
 #include <QFile>
 #include <QRegularExpression>
@@ -29,6 +30,7 @@ private Q_SLOTS:
     void docsConfigSaysWhichFlagsGoWithConfig();
     void theCommandLineReadsTheConfigurationThroughItsReader();
     void aSwitchIsTheSameAsItsKey();
+    void valuesAreWrittenAsTheParsersReadThem();
 };
 
 namespace {
@@ -103,16 +105,17 @@ void tst_Settings::everyDeclaredDefaultIsAValueOfItsKey()
 {
     // The models' constructors apply these; one that did not parse would leave a field unset.
     for (const Setting &setting : allSettings()) {
-        if (!setting.defaultText || setting.followsServer || setting.scope == Scope::Command)
+        if (setting.defaultText().isEmpty() || setting.followsServer
+            || setting.scope == Scope::Command)
             continue;
         ServerOptions options;
         ConsoleOptions console;
         console.source.kind = SourceSpec::Kind::Exec; // restart applies to commands
-        const QString why = setting.apply(options, console, latin1(setting.defaultText));
+        const QString why = setting.apply(options, console, setting.defaultText());
         QVERIFY2(why.isEmpty(),
                  qPrintable(QStringLiteral("%1 = %2: %3")
                                 .arg(latin1(setting.key ? setting.key : setting.flag),
-                                     latin1(setting.defaultText), why)));
+                                     setting.defaultText(), why)));
     }
     const ConsoleOptions console;
     QCOMPARE(console.name, QStringLiteral("default"));
@@ -130,8 +133,9 @@ void tst_Settings::everyDeclaredDefaultIsAValueOfItsKey()
 
 void tst_Settings::theStructsOtherPartsMakeAgreeWithTheDeclaredDefaults()
 {
-    // Console, HttpFrontend and the access settings have defaults of their own, for whoever makes
-    // them without a configuration (tests, the fuzzers): they must be the declared ones.
+    // Console, HttpFrontend and the access settings keep the defaults, for whoever makes them
+    // without a configuration (tests, the fuzzers) too; the table writes them out as text and the
+    // models read that text back: it must come back the same.
     const ServerOptions server;
     const ConsoleOptions console;
     const ConsoleSettings made;
@@ -192,9 +196,9 @@ void tst_Settings::helpListsEveryFlagWithItsDefault()
             QVERIFY2(match.captured(0).contains(QStringLiteral("--%1 %2").arg(
                          latin1(setting.flag), latin1(setting.valueName))),
                      setting.flag);
-        if (setting.valueName && setting.defaultText && !setting.followsServer) {
+        if (setting.valueName && !setting.defaultText().isEmpty() && !setting.followsServer) {
             const QString text = match.captured(0).simplified();
-            const QString value = latin1(setting.defaultText);
+            const QString value = setting.defaultText();
             QVERIFY2(text.contains(QStringLiteral("(default ") + value)
                          || text.contains(QStringLiteral("(default \"%1\"").arg(value)),
                      qPrintable(QStringLiteral("--%1 does not say its default %2: %3")
@@ -236,10 +240,10 @@ void tst_Settings::theManPageDocumentsEveryFlagWithItsDefaultAndEveryKey()
             entry != entries.end(),
             qPrintable(
                 QStringLiteral("the man page's OPTIONS has no --%1").arg(latin1(setting.flag))));
-        if (!setting.valueName || !setting.defaultText || setting.followsServer)
+        if (!setting.valueName || setting.defaultText().isEmpty() || setting.followsServer)
             continue;
         const QString text = entry->second.simplified();
-        const QString value = latin1(setting.defaultText);
+        const QString value = setting.defaultText();
         QVERIFY2(text.contains(QStringLiteral("default ") + value)
                      || text.contains(QStringLiteral("default \"%1\"").arg(value))
                      || text.contains(value + QStringLiteral(" (default)")),
@@ -275,9 +279,8 @@ void tst_Settings::docsConfigTablesListEveryKeyWithItsDefault()
             const QString given = rows.at(latin1(setting.key));
             const QString where = QStringLiteral("%1 %2: the docs say %3")
                                       .arg(docsHeading(scope), latin1(setting.key), given);
-            if (setting.defaultText)
-                QVERIFY2(given.startsWith(u'`' + latin1(setting.defaultText) + u'`'),
-                         qPrintable(where));
+            if (!setting.defaultText().isEmpty())
+                QVERIFY2(given.startsWith(u'`' + setting.defaultText() + u'`'), qPrintable(where));
             else if (setting.required)
                 QVERIFY2(given == QLatin1String("required"), qPrintable(where));
             else
@@ -363,6 +366,43 @@ void tst_Settings::aSwitchIsTheSameAsItsKey()
     QCOMPARE(file.options.consoles.at(0).markers, flags.options.consoles.at(0).markers);
     QCOMPARE(file.options.consoles.at(0).screen, flags.options.consoles.at(0).screen);
     QCOMPARE(file.options.consoles.at(0).name, flags.options.consoles.at(0).name);
+}
+
+void tst_Settings::valuesAreWrittenAsTheParsersReadThem()
+{
+    // The defaults --help and the docs show are written by these, from the structs' values.
+    using namespace std::chrono_literals;
+    QCOMPARE(sizeText(1024 * 1024), QStringLiteral("1M"));
+    QCOMPARE(sizeText(64 * 1024), QStringLiteral("64K"));
+    QCOMPARE(sizeText(qint64(2) << 30), QStringLiteral("2G"));
+    QCOMPARE(sizeText(1500), QStringLiteral("1500"));
+    QCOMPARE(sizeText(0), QStringLiteral("0"));
+    for (const qint64 size : {qint64(4096), qint64(1536), qint64(3) << 20})
+        QCOMPARE(parseSize(sizeText(size)), size);
+    QCOMPARE(durationText(30s), QStringLiteral("30s"));
+    QCOMPARE(durationText(90s), QStringLiteral("90s"));
+    QCOMPARE(durationText(8h), QStringLiteral("8h"));
+    QCOMPARE(durationText(48h), QStringLiteral("2d"));
+    QCOMPARE(durationText(0s), QStringLiteral("0"));
+    for (const std::chrono::seconds duration : {1s, 120s, 3601s, 86400s}) {
+        std::chrono::seconds read {-1};
+        QVERIFY(parseDuration(durationText(duration), &read).isEmpty());
+        QCOMPARE(read.count(), duration.count());
+    }
+    QCOMPARE(boolText(true), QStringLiteral("on"));
+    QCOMPARE(boolText(false), QStringLiteral("off"));
+    QCOMPARE(consoleSizeText(QSize(132, 43)), QStringLiteral("132x43"));
+    for (const auto policy :
+         {ExecSource::RestartPolicy::Never, ExecSource::RestartPolicy::OnFailure,
+          ExecSource::RestartPolicy::Always}) {
+        SourceSpec spec;
+        spec.kind = SourceSpec::Kind::Exec;
+        spec.restart = ExecSource::RestartPolicy::Never == policy
+            ? ExecSource::RestartPolicy::Always
+            : ExecSource::RestartPolicy::Never;
+        QVERIFY(parseRestart(restartText(policy), &spec).isEmpty());
+        QVERIFY(spec.restart == policy);
+    }
 }
 
 QTEST_GUILESS_MAIN(tst_Settings)
