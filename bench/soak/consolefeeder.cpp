@@ -139,12 +139,12 @@ void ConsoleFeeder::fillFrames(double &credit)
     }
 }
 
-bool ConsoleFeeder::writeOut()
+bool ConsoleFeeder::writeOut(qsizetype limit)
 {
+    const qsizetype end = std::min(m_out.size(), limit);
     qsizetype done = 0;
-    while (done < m_out.size()) {
-        const ssize_t n
-            = ::write(m_pty->master, m_out.constData() + done, size_t(m_out.size() - done));
+    while (done < end) {
+        const ssize_t n = ::write(m_pty->master, m_out.constData() + done, size_t(end - done));
         if (n > 0) {
             done += n;
             continue;
@@ -258,8 +258,10 @@ void ConsoleFeeder::doHangup()
         if (::poll(&pfd, 1, 20) > 0) {
             if (pfd.revents & POLLIN)
                 readInput();
+            // Up to the frame's end and no further: bytes of the next frame written now would go
+            // into the pty that is about to close, and its rest into the next one.
             if (pfd.revents & POLLOUT)
-                writeOut();
+                writeOut(frameEnd - writtenEnd());
         }
     }
     // A frame still half out stays half out: its rest is dropped, and the frame is excused.

@@ -27,6 +27,7 @@
 #include <atomic>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -92,7 +93,8 @@ private:
     bool openPty(QString *error);
     void pointLink(const QString &target);
     void fillFrames(double &credit);
-    bool writeOut();
+    // Writes what the pty takes of the first `limit` bytes waiting; false if it took none.
+    bool writeOut(qsizetype limit = std::numeric_limits<qsizetype>::max());
     void readInput();
     void doHangup();
     // Bytes the server has yet to read, waited for (bounded); -1 when its count is unknown.
