@@ -68,26 +68,16 @@ void Routes::install(QHttpServer &http)
         return page(name);
     });
     http.route("/c/<arg>", [this](const QString &name, const QHttpServerRequest &request) {
-        const Authenticator::Result caller = identify(request);
-        if (!allowed(caller))
-            return unauthorized();
-        if (!m_consoles.find(name))
-            return noConsoleResponse(name);
-        if (!caller.principal.allows(name))
-            return consoleForbidden(name);
+        if (std::optional<QHttpServerResponse> refusal = refuseConsole(name, request))
+            return std::move(*refusal);
         // Relative, so that it also works below a reverse proxy's sub-path.
         QHttpServerResponse response(StatusCode::MovedPermanently);
         response.addHeader("Location", QUrl::toPercentEncoding(name) + '/');
         return response;
     });
     http.route("/c/<arg>/ws", [this](const QString &name, const QHttpServerRequest &request) {
-        const Authenticator::Result caller = identify(request);
-        if (!allowed(caller))
-            return unauthorized();
-        if (!m_consoles.find(name))
-            return noConsoleResponse(name);
-        if (!caller.principal.allows(name))
-            return consoleForbidden(name);
+        if (std::optional<QHttpServerResponse> refusal = refuseConsole(name, request))
+            return std::move(*refusal);
         return notWebSocket();
     });
     // The screen, before the assets' pattern, which would take "screen" for a file name.
@@ -157,6 +147,19 @@ std::vector<ConsoleStatus> Routes::visibleStatuses(const Principal &caller) cons
                                   }),
                    statuses.end());
     return statuses;
+}
+
+std::optional<QHttpServerResponse> Routes::refuseConsole(const QString &name,
+                                                         const QHttpServerRequest &request)
+{
+    const Authenticator::Result caller = identify(request);
+    if (!allowed(caller))
+        return unauthorized();
+    if (!m_consoles.find(name))
+        return noConsoleResponse(name);
+    if (!caller.principal.allows(name))
+        return consoleForbidden(name);
+    return std::nullopt;
 }
 
 QHttpServerResponse Routes::screenPage(const QString &name, const QHttpServerRequest &request)

@@ -17,6 +17,7 @@
 
 #include <QHttpServer>
 
+#include <optional>
 #include <vector>
 
 namespace CloudConsole {
@@ -42,6 +43,10 @@ private:
     QHttpServerResponse indexPage(const Principal &caller) const;
     // The consoles a caller may see: all without access control, else its credential's.
     std::vector<ConsoleStatus> visibleStatuses(const Principal &caller) const;
+    // Why a request about console `name` is refused (no credential, no such console, not the
+    // caller's to see), or nothing when it may go on.
+    std::optional<QHttpServerResponse> refuseConsole(const QString &name,
+                                                     const QHttpServerRequest &request);
     // GET /c/NAME/screen (/screen: the default console): the visible screen as text, JSON or
     // HTML (?format=), with the console's access rules.
     QHttpServerResponse screenPage(const QString &name, const QHttpServerRequest &request);
