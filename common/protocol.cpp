@@ -4,7 +4,9 @@
 #include <QJsonObject>
 #include <QJsonParseError>
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 
 namespace CloudConsole::Protocol {
 
@@ -230,6 +232,14 @@ QByteArray encode(const ServerMessage &message)
                                              {QStringLiteral("complete"), m.complete},
                                              {QStringLiteral("data"), QString::fromUtf8(m.data)}});
                           },
+                          [](const AlertEvent &m) {
+                              return toJson({{QStringLiteral("type"), QStringLiteral("alert")},
+                                             {QStringLiteral("rule"), m.rule},
+                                             {QStringLiteral("severity"), m.severity},
+                                             {QStringLiteral("line"), m.line},
+                                             {QStringLiteral("time"), m.time},
+                                             {QStringLiteral("offset"), double(m.offset)}});
+                          },
                           [](const SourceEvent &m) {
                               return toJson({{QStringLiteral("type"), QStringLiteral("source")},
                                              {QStringLiteral("state"), toString(m.state)},
@@ -334,6 +344,23 @@ Decoded<ServerMessage> decodeServerMessage(const QByteArray &json)
                                              "if any"));
         return Screen {*offset, size->first, size->second, complete.toBool(true),
                        o.value(QLatin1String("data")).toString().toUtf8()};
+    }
+    if (type == QLatin1String("alert")) {
+        // Every field is required; severity is any string, so that a newer server's severity
+        // reaches a client that shows it as a warning.
+        const auto offset = integerField(o, "offset", 0, MaxOffset);
+        static constexpr const char *Strings[] = {"rule", "severity", "line", "time"};
+        const bool strings
+            = std::all_of(std::begin(Strings), std::end(Strings),
+                          [&o](const char *key) { return o.value(QLatin1String(key)).isString(); });
+        if (!offset || !strings)
+            return badMessage(type,
+                              QStringLiteral("needs strings \"rule\", \"severity\", \"line\" "
+                                             "and \"time\", and an integer \"offset\""));
+        return AlertEvent {o.value(QLatin1String("rule")).toString(),
+                           o.value(QLatin1String("severity")).toString(),
+                           o.value(QLatin1String("line")).toString(),
+                           o.value(QLatin1String("time")).toString(), *offset};
     }
     return DecodeError {QString::fromLatin1(ErrorCode::UnknownType),
                         QStringLiteral("unknown message type \"%1\"").arg(type.left(64))};

@@ -102,7 +102,20 @@ struct Pong
     QJsonValue data;
 };
 
-using ServerMessage = std::variant<Hello, SourceEvent, Gap, Error, Pong, SizeEvent, Screen>;
+// An alert rule of the server matched a line of the console's output (a kernel panic, the login
+// prompt): every client is told as it happens. Not replayed: a client that connects later sees
+// the console's state in /consoles.json and the line in the history.
+struct AlertEvent
+{
+    QString rule; // the rule's name
+    QString severity; // "info", "warning" or "critical"; a client shows others as "warning"
+    QString line; // the line's text, escape sequences and controls removed, at most 4 KiB
+    QString time; // when the line was read: ISO 8601 in UTC, with milliseconds
+    qint64 offset = 0; // where the line starts in the console's output
+};
+
+using ServerMessage
+    = std::variant<Hello, SourceEvent, Gap, Error, Pong, SizeEvent, Screen, AlertEvent>;
 
 // --- client to server --------------------------------------------------------------------------
 

@@ -71,6 +71,11 @@ bool same(const Protocol::ServerMessage &a, const Protocol::ServerMessage &b)
                 return m.offset == o.offset && m.cols == o.cols && m.rows == o.rows
                     && m.complete == o.complete && m.data == o.data;
             },
+            [&](const Protocol::AlertEvent &m) {
+                const auto &o = std::get<Protocol::AlertEvent>(b);
+                return m.rule == o.rule && m.severity == o.severity && m.line == o.line
+                    && m.time == o.time && m.offset == o.offset;
+            },
             [](const auto &) { return true; },
         },
         a);
@@ -129,6 +134,8 @@ void checkBounds(const Protocol::ServerMessage &message)
     } else if (const auto *screen = std::get_if<Protocol::Screen>(&message)) {
         FUZZ_CHECK(validOffset(screen->offset) && validSize(screen->cols, screen->rows),
                    screen->offset << screen->cols << screen->rows);
+    } else if (const auto *alert = std::get_if<Protocol::AlertEvent>(&message)) {
+        FUZZ_CHECK(validOffset(alert->offset), alert->offset);
     }
 }
 

@@ -1,8 +1,10 @@
 #include "configfile.h"
 
+#include "alertrule.h"
 #include "consoleregistry.h"
 #include "secrethash.h"
 #include "settingtable.h"
+#include "values.h"
 
 #include <QFile>
 #include <QRegularExpression>
@@ -68,6 +70,72 @@ std::map<QString, Setter> credentialKeys(PendingCredential *p)
     return keys;
 }
 
+// An [alert NAME] section: a rule, checked once the whole file is in.
+struct PendingAlert
+{
+    int line = 0;
+    AlertRule rule;
+    bool hasPattern = false;
+    QStringList consoleNames; // as written, checked against the consoles at the end
+};
+
+std::map<QString, Setter> alertKeys(PendingAlert *p)
+{
+    AlertRule *rule = &p->rule;
+    return {
+        {QStringLiteral("pattern"),
+         [p, rule](const QString &v) {
+             QString why;
+             const auto pattern = compileAlertPattern(v, &why);
+             if (!pattern)
+                 return why;
+             rule->pattern = *pattern;
+             p->hasPattern = true;
+             return QString();
+         }},
+        {QStringLiteral("clear"),
+         [rule](const QString &v) {
+             QString why;
+             const auto clear = compileAlertPattern(v, &why);
+             if (!clear)
+                 return why;
+             rule->clear = *clear;
+             return QString();
+         }},
+        {QStringLiteral("consoles"),
+         [p, rule](const QString &v) {
+             rule->consoles.clear();
+             if (v == QLatin1String("*"))
+                 return QString();
+             for (const QString &item : v.split(u',', Qt::SkipEmptyParts))
+                 rule->consoles.append(item.trimmed());
+             p->consoleNames = rule->consoles;
+             return rule->consoles.isEmpty()
+                 ? QStringLiteral("name the consoles, or * for every console")
+                 : QString();
+         }},
+        {QStringLiteral("severity"),
+         [rule](const QString &v) {
+             const auto severity = severityFrom(v);
+             if (!severity)
+                 return QStringLiteral("\"%1\" is not info, warning or critical").arg(v);
+             rule->severity = *severity;
+             return QString();
+         }},
+        {QStringLiteral("debounce"),
+         [rule](const QString &v) { return parseDuration(v, &rule->debounce); }},
+        {QStringLiteral("state"),
+         [rule](const QString &v) {
+             if (!isValidAlertState(v))
+                 return QStringLiteral("\"%1\" is not a state: 1 to 32 of a-z 0-9 -, starting "
+                                       "with a letter")
+                     .arg(v);
+             rule->state = v;
+             return QString();
+         }},
+    };
+}
+
 // A [console NAME] section as read, checked once the whole file is in.
 struct PendingConsole
 {
@@ -120,6 +188,7 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
     // order of the sections.
     std::vector<std::unique_ptr<PendingConsole>> consoles;
     std::vector<std::unique_ptr<PendingCredential>> credentials;
+    std::vector<std::unique_ptr<PendingAlert>> alerts;
     std::optional<Section> section;
     bool seenServer = false;
     int lineNumber = 0;
@@ -198,9 +267,29 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
                 credentials.push_back(std::move(pending));
                 continue;
             }
+            if (kind == QLatin1String("alert")) {
+                if (!ConsoleRegistry::isValidName(name))
+                    return fail(lineNumber,
+                                QStringLiteral("[alert NAME] needs a name of 1 to 64 of A-Z a-z "
+                                               "0-9 . _ -, not starting with a dot, got \"%1\"")
+                                    .arg(name));
+                for (const auto &other : alerts) {
+                    if (other->rule.name == name)
+                        return fail(lineNumber,
+                                    QStringLiteral("alert \"%1\" is already declared on line %2")
+                                        .arg(name)
+                                        .arg(other->line));
+                }
+                auto pending = std::make_unique<PendingAlert>();
+                pending->line = lineNumber;
+                pending->rule.name = name;
+                section = Section {lineNumber, alertKeys(pending.get()), {}, nullptr};
+                alerts.push_back(std::move(pending));
+                continue;
+            }
             return fail(lineNumber,
                         QStringLiteral("unknown section \"%1\" (expected [server], [console "
-                                       "NAME], [user NAME] or [token NAME])")
+                                       "NAME], [user NAME], [token NAME] or [alert NAME])")
                             .arg(line.left(64)));
         }
         const auto match = assignment.match(line);
@@ -283,6 +372,23 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
                                 .arg(kind, pending->credential.name, console));
         }
         options->access.credentials.push_back(pending->credential);
+    }
+    options->alerts.rules.clear();
+    for (const auto &pending : alerts) {
+        const QString &name = pending->rule.name;
+        if (!pending->hasPattern)
+            return fail(pending->line, QStringLiteral("alert \"%1\" has no pattern").arg(name));
+        for (const QString &console : pending->consoleNames) {
+            const bool known = std::any_of(consoles.begin(), consoles.end(), [&](const auto &c) {
+                return c->options.name == console;
+            });
+            if (!known)
+                return fail(pending->line,
+                            QStringLiteral("alert \"%1\" names console \"%2\", which is not "
+                                           "declared")
+                                .arg(name, console));
+        }
+        options->alerts.rules.push_back(pending->rule);
     }
     return true;
 }

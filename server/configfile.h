@@ -17,8 +17,8 @@
 // A value is the rest of its line with the blanks around it removed (a command may hold #).
 // Every mistake is an error naming the file and line: unknown sections and keys, repeated keys
 // and console names, bad values. The [server] and [console NAME] keys are the setting table's
-// (settingtable.h); [user NAME] and [token NAME] declare credentials. Parsing is pure;
-// readConfigText() reads the file, and readConfigFile() does both.
+// (settingtable.h); [user NAME] and [token NAME] declare credentials, [alert NAME] an alert rule
+// (alertrule.h). Parsing is pure; readConfigText() reads the file, and readConfigFile() does both.
 
 #include "options.h"
 

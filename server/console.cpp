@@ -35,6 +35,9 @@ Console::Console(ConsoleSettings settings, std::unique_ptr<ConsoleSource> source
                                                m_settings.screen))
 {
     connect(m_screen.get(), &ConsoleScreen::replies, this, &Console::queueReplies);
+    m_alerts = std::make_unique<ConsoleAlerts>(m_settings.name);
+    m_alerts->setRules(m_settings.alertRules);
+    connect(m_alerts.get(), &ConsoleAlerts::alerted, this, &Console::onAlert);
     connect(m_source.get(), &ConsoleSource::dataRead, this, &Console::onSourceData);
     connect(m_source.get(), &ConsoleSource::up, this, &Console::onSourceUp);
     connect(m_source.get(), &ConsoleSource::down, this, &Console::onSourceDown);
@@ -156,6 +159,7 @@ void Console::onData(QByteArrayView data)
 {
     m_history.append(data);
     m_screen->feed(m_history.endOffset() - data.size(), data);
+    m_alerts->feed(m_history.endOffset() - data.size(), data);
     if (m_frameOffset >= 0 && m_frameOffset < m_history.startOffset()) {
         m_frame.clear();
         m_frameOffset = -1;
@@ -301,6 +305,43 @@ void Console::appendMarker(const QString &event, const QString &detail)
     shown.replace(QLatin1Char('\r'), QLatin1Char(' ')).replace(QLatin1Char('\n'), QLatin1Char(' '));
     marker += QStringLiteral("-- console %1 %2: %3 --\r\n").arg(event, time, shown).toUtf8();
     onData(marker);
+}
+
+void Console::setAlertRules(const AlertRules &rules)
+{
+    m_settings.alertRules = rules;
+    m_alerts->setRules(rules);
+}
+
+void Console::onAlert(const Alert &alert)
+{
+    const QString severity = toString(alert.severity);
+    AlertTally &tally = m_alertTallies[{alert.rule, severity}];
+    ++tally.count;
+    tally.lastTimeMs = alert.timeMs;
+    if (!alert.state.isEmpty())
+        m_state = alert.state;
+    // One line per alert, at the priority of its severity (journald shows it so); the matcher's
+    // bucket bounds how many there are.
+    const QString text = QStringLiteral("%1 alert %2 (%3) at offset %4: %5")
+                             .arg(m_settings.name, alert.rule, severity)
+                             .arg(alert.offset)
+                             .arg(alert.line.left(200));
+    switch (alert.severity) {
+    case AlertSeverity::Info:
+        qCInfo(lcAlert).noquote() << text;
+        break;
+    case AlertSeverity::Warning:
+        qCWarning(lcAlert).noquote() << text;
+        break;
+    case AlertSeverity::Critical:
+        qCCritical(lcAlert).noquote() << text;
+        break;
+    }
+    broadcast(Protocol::AlertEvent {
+        alert.rule, severity, alert.line,
+        QDateTime::fromMSecsSinceEpoch(alert.timeMs, Qt::UTC).toString(Qt::ISODateWithMs),
+        alert.offset});
 }
 
 void Console::broadcast(const Protocol::ServerMessage &message)

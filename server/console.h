@@ -6,12 +6,15 @@
 // to every ClientSession, each of which sends from its own cursor. Input from the sessions is
 // drained into the source in turn, a bounded amount at a time, so every writer's bytes arrive
 // in order and none can starve the others. The console keeps its history and clients while the
-// source is down and tells the clients when it goes and comes back. It owns the source, the ring,
-// the log writer, the screen (a terminal model that answers the guest's queries) and the
-// sessions; it knows nothing about HTTP or where sockets come from.
+// source is down and tells the clients when it goes and comes back. An alert that its rules raise
+// (ConsoleAlerts, beside the screen) goes to every client, sets the console's state, is counted
+// and logged. It owns the source, the ring, the log writer, the screen (a terminal model that
+// answers the guest's queries), the alert matcher and the sessions; it knows nothing about HTTP
+// or where sockets come from.
 
 #include "accesssettings.h"
 #include "clientsession.h"
+#include "consolealerts.h"
 #include "consolescreen.h"
 #include "consolesource.h"
 #include "historyring.h"
@@ -21,6 +24,7 @@
 #include <QObject>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -44,6 +48,9 @@ struct ConsoleSettings
     int scrollbackLines = 1000; // kept by the screen, and sent in snapshots
     bool screen = true; // off: no screen (byte replay only, queries answered by nobody)
     LimitSettings limits; // per client: input rate, pings, idle timeout
+    // The server's alert rules; those whose consoles name this one apply (none by default: the
+    // server passes the configuration's, built-in ones included).
+    AlertRules alertRules;
 };
 
 // Running totals for /metrics: plain integers, since everything runs on one thread. Sessions come
@@ -56,6 +63,13 @@ struct ConsoleCounters
     qint64 clientBytesSent = 0; // output sent to clients, summed over clients
     qint64 gaps = 0; // a client fell behind the history, or resumed from before it
     qint64 gapBytes = 0; // bytes those clients never got
+};
+
+// Alerts of one rule at one severity on a console, for /metrics.
+struct AlertTally
+{
+    qint64 count = 0;
+    qint64 lastTimeMs = 0; // ms since the epoch
 };
 
 class Console : public QObject
@@ -90,6 +104,18 @@ public:
     const std::vector<ClientSession *> &clients() const { return m_clients; }
 
     const ConsoleCounters &counters() const { return m_counters; }
+
+    // The console's state as its alert rules last set it: "booting" until one sets another
+    // ("ready" at the login prompt, "failed" at a panic, or a rule's own).
+    QString state() const { return m_state; }
+    // A reloaded configuration's rules; the console keeps its state and tallies.
+    void setAlertRules(const AlertRules &rules);
+    const ConsoleAlerts &alerts() const { return *m_alerts; }
+    // By rule name, then severity name.
+    const std::map<std::pair<QString, QString>, AlertTally> &alertTallies() const
+    {
+        return m_alertTallies;
+    }
     // Times the source came up again after being down.
     qint64 sourceReconnects() const { return std::max<qint64>(0, m_counters.sourceUps - 1); }
     // Milliseconds since the source last sent output; nothing while it never has.
@@ -137,6 +163,7 @@ private:
     void broadcast(const Protocol::ServerMessage &message);
     // Answers from the screen to the guest's queries: written ahead of the clients' input.
     void queueReplies(const QByteArray &bytes);
+    void onAlert(const Alert &alert);
 
     ConsoleSettings m_settings;
     QString m_epoch;
@@ -155,6 +182,9 @@ private:
     QByteArray m_frame;
     ConsoleCounters m_counters;
     QElapsedTimer m_lastOutput; // invalid until the first output
+    std::unique_ptr<ConsoleAlerts> m_alerts;
+    QString m_state = QStringLiteral("booting");
+    std::map<std::pair<QString, QString>, AlertTally> m_alertTallies;
 };
 
 } // namespace CloudConsole

@@ -80,6 +80,9 @@ a { color: var(--link); }
 }
 .state.up { color: var(--ok); }
 .state.down { color: var(--bad); }
+.guest { font-weight: 600; color: var(--muted); }
+.guest.ready { color: var(--ok); }
+.guest.failed { color: var(--bad); }
 .reason { margin-left: 8px; color: var(--muted); overflow-wrap: anywhere; }
 footer { padding: 0 10px 16px; color: var(--muted); font-size: 13px; }
 )css";
@@ -107,6 +110,7 @@ std::vector<ConsoleStatus> consoleStatuses(const ConsoleRegistry &consoles)
         status.name = console->name();
         status.sourceUp = console->source().isUp();
         status.reason = console->source().stateReason();
+        status.state = console->state();
         status.clients = console->clientCount();
         status.lastOutputAgeMs = console->lastOutputAgeMs();
         status.lastLine = console->screen().lastLine();
@@ -143,6 +147,8 @@ QByteArray renderIndexPage(const std::vector<ConsoleStatus> &consoles)
                     .arg(console.sourceUp ? QStringLiteral("up") : QStringLiteral("down"),
                          console.sourceUp ? QStringLiteral("Up") : QStringLiteral("Down"),
                          console.reason.toHtmlEscaped());
+        rows += QStringLiteral("<td><span class=\"guest %1\">%2</span></td>\n")
+                    .arg(console.state.toHtmlEscaped(), console.state.toHtmlEscaped());
         rows += QStringLiteral("<td class=\"num\">%1</td>\n<td class=\"age\">%2</td>\n")
                     .arg(console.clients)
                     .arg(describeAge(console.lastOutputAgeMs));
@@ -164,7 +170,8 @@ QByteArray renderIndexPage(const std::vector<ConsoleStatus> &consoles)
                        "<link rel=\"icon\" href=\"%1\">\n<style>%2</style>\n</head>\n<body>\n"
                        "<header class=\"bar\"><h1>Consoles</h1></header>\n<main>\n"
                        "<table>\n<caption>%3</caption>\n<thead>\n<tr><th scope=\"col\">Console</th>"
-                       "<th scope=\"col\">Source</th><th scope=\"col\" class=\"num\">Clients</th>"
+                       "<th scope=\"col\">Source</th><th scope=\"col\">State</th>"
+                       "<th scope=\"col\" class=\"num\">Clients</th>"
                        "<th scope=\"col\">Last output</th><th scope=\"col\">Screen</th></tr>\n"
                        "</thead>\n<tbody>\n")
                        .arg(QLatin1String(Icon), QLatin1String(Style), caption.toHtmlEscaped());
@@ -186,6 +193,7 @@ QByteArray renderConsolesJson(const std::vector<ConsoleStatus> &consoles)
             {QStringLiteral("source"),
              console.sourceUp ? QStringLiteral("up") : QStringLiteral("down")},
             {QStringLiteral("reason"), console.reason},
+            {QStringLiteral("state"), console.state},
             {QStringLiteral("clients"), console.clients},
             {QStringLiteral("lastOutputAgeSeconds"),
              console.lastOutputAgeMs ? QJsonValue(double(*console.lastOutputAgeMs) / 1000.0)

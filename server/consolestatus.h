@@ -1,8 +1,9 @@
 #pragma once
 
 // ConsoleStatus is what the index page ("/" when there are several consoles) and /consoles.json
-// tell about each console: whether its source is up and why, how many clients it has, and how
-// long ago its source last sent output. The functions here take a snapshot of a registry and
+// tell about each console: whether its source is up and why, the guest's state as the alert rules
+// last set it (booting, ready, failed, ...), how many clients it has, and how long ago its source
+// last sent output. The functions here take a snapshot of a registry and
 // render it; they keep nothing. Every link they make is relative ("c/vm1/"), so the page works
 // at "/" and under any reverse-proxy prefix.
 
@@ -21,6 +22,7 @@ struct ConsoleStatus
     QString name;
     bool sourceUp = false;
     QString reason; // what the source is attached to, or why it is down
+    QString state; // the console's state (Console::state())
     int clients = 0;
     std::optional<qint64> lastOutputAgeMs; // nothing: the source never sent output
     QString lastLine; // the screen's last non-blank line: "login:", a prompt, a panic
@@ -34,7 +36,7 @@ QString describeAge(std::optional<qint64> ageMs);
 // A complete HTML page: a table of the consoles, each name a link to its page.
 QByteArray renderIndexPage(const std::vector<ConsoleStatus> &consoles);
 
-// {"consoles": [{"name", "source": "up"|"down", "reason", "clients", "url",
+// {"consoles": [{"name", "source": "up"|"down", "reason", "state", "clients", "url",
 //                "lastOutputAgeSeconds": number or null, "lastLine", "screen"}]}
 QByteArray renderConsolesJson(const std::vector<ConsoleStatus> &consoles);
 

@@ -4,7 +4,9 @@
 
 #include <QDateTime>
 
+#include <algorithm>
 #include <initializer_list>
+#include <map>
 #include <optional>
 
 namespace CloudConsole::Metrics {
@@ -142,6 +144,45 @@ QByteArray render(const ConsoleRegistry &registry)
             out.sample({{"console", console->name()}},
                        QByteArray::number(double(now - *age) / 1000.0, 'f', 3));
     }
+
+    out.family("state", "gauge",
+               "1 for the console's state as its alert rules last set it (booting until one "
+               "does: ready, failed, or a rule's own).");
+    for (const Console *console : consoles)
+        out.sample({{"console", console->name()}, {"state", console->state()}}, 1);
+
+    out.family("alerts_total", "counter",
+               "Alerts raised: a line of the console's output matched a rule (debounced and "
+               "rate-limited).");
+    for (const Console *console : consoles) {
+        for (const auto &[key, tally] : console->alertTallies())
+            out.sample(
+                {{"console", console->name()}, {"rule", key.first}, {"severity", key.second}},
+                tally.count);
+    }
+    out.family("last_alert_timestamp_seconds", "gauge",
+               "When the console last raised an alert of the rule, in seconds since the epoch.");
+    for (const Console *console : consoles) {
+        // A rule may have alerted at several severities (a reload changed it): the latest.
+        std::map<QString, qint64> last;
+        for (const auto &[key, tally] : console->alertTallies())
+            last[key.first] = std::max(last[key.first], tally.lastTimeMs);
+        for (const auto &[rule, timeMs] : last)
+            out.sample({{"console", console->name()}, {"rule", rule}},
+                       QByteArray::number(double(timeMs) / 1000.0, 'f', 3));
+    }
+    out.family("alerts_suppressed_total", "counter",
+               "Matches that raised no alert: within the rule's debounce or before its clear "
+               "(debounce), or beyond the console's alert rate (rate).");
+    for (const Console *console : consoles) {
+        out.sample({{"console", console->name()}, {"reason", QStringLiteral("debounce")}},
+                   console->alerts().debounced());
+        out.sample({{"console", console->name()}, {"reason", QStringLiteral("rate")}},
+                   console->alerts().rateLimited());
+    }
+    perConsole("alert_skipped_bytes_total",
+               "Output the alert rules never saw because matching fell behind the console.",
+               [](const Console &c) { return c.alerts().skippedBytes(); });
 
     out.family("history_bytes", "gauge", "Bytes kept in the console's history.");
     for (const Console *console : consoles)

@@ -39,6 +39,7 @@ ConsoleSettings consoleSettings(const ServerOptions &options, const ConsoleOptio
         : options.configPath.isEmpty()           ? options.maxClients
                                                  : options.limits.maxClientsPerConsole;
     settings.limits = options.limits;
+    settings.alertRules = options.alerts.effective();
     return settings;
 }
 
@@ -176,6 +177,8 @@ bool Server::apply(ServerOptions next, QString *error)
             const ConsoleSettings settings = consoleSettings(next, *declared);
             if (sameConsole(running->settings(), settings)) {
                 running->setLimits(settings.maxClients, settings.limits);
+                // Rules apply at once; the console keeps its state and alert counts.
+                running->setAlertRules(settings.alertRules);
                 continue;
             }
         }

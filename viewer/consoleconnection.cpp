@@ -270,6 +270,10 @@ void ConsoleConnection::onTextMessage(const QString &message)
                        m_cursor.acceptScreen(screen);
                        Q_EMIT screenReceived(screen);
                    },
+                   // The viewer shows no alerts yet; the console's output has the line.
+                   [](const Protocol::AlertEvent &alert) {
+                       qCDebug(lcConnection) << "alert" << alert.rule << alert.severity;
+                   },
                },
                std::get<Protocol::ServerMessage>(decoded));
 }

@@ -263,6 +263,7 @@ void SoakClient::onText(const QString &text)
             },
             [](const Protocol::Pong &) {},
             [](const Protocol::SizeEvent &) {},
+            [](const Protocol::AlertEvent &) {},
         },
         std::get<Protocol::ServerMessage>(decoded));
 }

@@ -7,6 +7,7 @@
 // here. Plain data; knows nothing of parsing.
 
 #include "accesssettings.h"
+#include "alertrule.h"
 #include "sourcespec.h"
 
 #include <QHostAddress>
@@ -45,6 +46,8 @@ struct ServerOptions
     AccessSettings access;
     TlsSettings tls;
     LimitSettings limits;
+    // builtin-alerts, and the [alert NAME] sections (configfile.cpp reads them).
+    AlertSettings alerts;
     QString configPath; // --config
     // What to serve: the command line's one console, or the configuration's consoles.
     std::vector<ConsoleOptions> consoles;

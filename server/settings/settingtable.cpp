@@ -180,6 +180,9 @@ constexpr Setting Table[] = {
     server([](ServerOptions &o, const QString &v) {
         return parseOrigins(v, &o.access.allowedOrigins);
     }).inFile("allowed-origins"),
+    server([](ServerOptions &o, const QString &v) { return parseBool(v, &o.alerts.builtin); })
+        .inFile("builtin-alerts")
+        .byDefault([] { return boolText(AlertSettings().builtin); }),
     server([](ServerOptions &o, const QString &v) {
         const QString why = parseDuration(v, &o.access.sessionLifetime);
         if (why.isEmpty() && o.access.sessionLifetime.count() < 1)

@@ -80,6 +80,11 @@ bool sameServerMessage(const ServerMessage &a, const ServerMessage &b)
         return x->from == std::get<Gap>(b).from && x->to == std::get<Gap>(b).to;
     if (auto *x = std::get_if<Error>(&a))
         return x->code == std::get<Error>(b).code && x->message == std::get<Error>(b).message;
+    if (auto *x = std::get_if<AlertEvent>(&a)) {
+        const auto &y = std::get<AlertEvent>(b);
+        return x->rule == y.rule && x->severity == y.severity && x->line == y.line
+            && x->time == y.time && x->offset == y.offset;
+    }
     return std::get<Pong>(a).data == std::get<Pong>(b).data;
 }
 
@@ -128,6 +133,9 @@ QJsonObject exampleForm(const ServerMessage &message)
         return {{"type", "pong"}, {"data", dataOrNull(m->data)}};
     if (const auto *m = std::get_if<SizeEvent>(&message))
         return {{"type", "size"}, {"cols", m->cols}, {"rows", m->rows}};
+    if (const auto *m = std::get_if<AlertEvent>(&message))
+        return {{"type", "alert"}, {"rule", m->rule}, {"severity", m->severity},
+                {"line", m->line}, {"time", m->time}, {"offset", double(m->offset)}};
     const auto &m = std::get<Screen>(message);
     return {{"type", "screen"}, {"offset", double(m.offset)}, {"cols", m.cols},
             {"rows", m.rows},   {"complete", m.complete},     {"data", QString::fromUtf8(m.data)}};
@@ -214,6 +222,9 @@ void tst_Protocol::serverMessagesRoundTrip_data()
     QTest::newRow("pong with data") << ServerMessage(Pong {QJsonValue(42)});
     QTest::newRow("pong with object") << ServerMessage(Pong {QJsonObject {{"t", 1.5}, {"s", "x"}}});
     QTest::newRow("pong without data") << ServerMessage(Pong {});
+    QTest::newRow("alert") << ServerMessage(AlertEvent {"kernel-panic", "critical",
+                                                        "Kernel panic - not syncing: x",
+                                                        "2026-12-05T03:07:02.123Z", 20480});
 }
 
 void tst_Protocol::serverMessagesRoundTrip()
@@ -337,6 +348,7 @@ void tst_Protocol::everyTruncationOfAValidMessageIsRefused_data()
     QTest::addColumn<bool>("fromServer");
     QTest::newRow("hello") << encode(ServerMessage(sampleHello())) << true;
     QTest::newRow("gap") << encode(ServerMessage(Gap {1, 2})) << true;
+    QTest::newRow("alert") << encode(ServerMessage(AlertEvent {"r", "info", "l", "t", 3})) << true;
     QTest::newRow("resize") << encode(ClientMessage(Resize {80, 24})) << false;
     QTest::newRow("ping") << encode(ClientMessage(Ping {QJsonValue(1)})) << false;
 }

@@ -15,6 +15,7 @@
 #include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -145,6 +146,8 @@ private Q_SLOTS:
     void aCommandTypedByAClientIsAnsweredByTheGuest();
     void aClientThatConnectsAfterBootGetsTheBootLogFromHistory();
     void aConsoleNamedByQmpFollowsQemuAcrossARestart();
+    // Last: the shared guest panics, and QEMU (-no-reboot) ends.
+    void aPanicOfTheGuestRaisesTheCriticalAlert();
     void cleanupTestCase();
 
 private:
@@ -183,7 +186,12 @@ void tst_QemuGuest::initTestCase()
 {
     m_dir = std::make_unique<QTemporaryDir>();
     QVERIFY2(m_dir->isValid(), qPrintable(m_dir->errorString()));
-    m_guest = std::make_unique<QemuGuest>(m_dir->path());
+    // The last test panics this guest: QEMU (-no-reboot) then waits 5 s before it ends, so that
+    // the panic's lines reach the pty even when the machine is too busy to read them at once
+    // (the last panic= on the command line wins over QemuGuest's panic=-1).
+    QemuGuest::Options options;
+    options.extraKernelArguments = QStringList {QStringLiteral("panic=5")};
+    m_guest = std::make_unique<QemuGuest>(m_dir->path(), options);
     if (!m_guest->skipReason().isEmpty())
         QSKIP(qPrintable(m_guest->skipReason()));
 
@@ -494,6 +502,47 @@ void tst_QemuGuest::aConsoleNamedByQmpFollowsQemuAcrossARestart()
     for (const qint64 pid : {serverPid, pidA, pidB})
         QVERIFY2(pid <= 0 || processInfo(pid_t(pid)).state == 0,
                  qPrintable(QStringLiteral("pid %1 is still there").arg(pid)));
+}
+
+void tst_QemuGuest::aPanicOfTheGuestRaisesTheCriticalAlert()
+{
+    QVERIFY2(m_bootLogEnd > 0, "the guest did not boot");
+    // SysRq c crashes the kernel at once; the built-in kernel-panic rule finds the line that
+    // says so, among the escape sequences and CR LFs of the serial console.
+    m_client->socket.sendBinaryMessage(QByteArrayLiteral("echo c > /proc/sysrq-trigger\r"));
+    const auto panicAlert = [this]() -> std::optional<CloudConsole::Protocol::AlertEvent> {
+        for (const CloudConsole::Protocol::ServerMessage &message : m_client->messages) {
+            const auto *alert = std::get_if<CloudConsole::Protocol::AlertEvent>(&message);
+            if (alert && alert->rule == QLatin1String("kernel-panic"))
+                return *alert;
+        }
+        return std::nullopt;
+    };
+    QTRY_VERIFY2_WITH_TIMEOUT(panicAlert().has_value(), qPrintable(describe()), 60000);
+    const CloudConsole::Protocol::AlertEvent alert = *panicAlert();
+    qInfo("alert: %s", qPrintable(alert.line));
+    QCOMPARE(alert.severity, QStringLiteral("critical"));
+    QVERIFY2(alert.line.contains(QLatin1String("Kernel panic - not syncing")),
+             qPrintable(alert.line));
+    // The offset is where the line starts in the stream this client got from offset 0.
+    const qsizetype at = m_client->received.indexOf("Kernel panic - not syncing", alert.offset);
+    QVERIFY2(alert.offset >= m_bootLogEnd && at >= 0 && at - alert.offset < 80,
+             qPrintable(QStringLiteral("offset %1, line found at %2").arg(alert.offset).arg(at)));
+
+    // /metrics counts it.
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, m_server->port());
+    QVERIFY(socket.waitForConnected(10000));
+    socket.write("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    QByteArray answer;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        (answer += socket.readAll(), socket.state() == QAbstractSocket::UnconnectedState), 10000);
+    answer += socket.readAll();
+    QVERIFY2(
+        answer.contains("\ncloud_console_alerts_total{console=\"default\",rule=\"kernel-panic\","
+                        "severity=\"critical\"} 1\n"),
+        answer.constData());
+    QVERIFY(answer.contains("\ncloud_console_state{console=\"default\",state=\"failed\"} 1\n"));
 }
 
 void tst_QemuGuest::cleanupTestCase()

@@ -2,6 +2,7 @@
 // line, and how it combines with the command line.
 
 #include "configfile.h"
+#include "values.h"
 
 #include <QTemporaryDir>
 #include <QTest>
@@ -17,6 +18,7 @@ private Q_SLOTS:
     void consolesTakeTheServersMarkersUnlessTheySayOtherwise();
     void mistakesAreRefusedWithTheirLine_data();
     void mistakesAreRefusedWithTheirLine();
+    void alertSectionsAreReadIntoRules();
     void theCommandLineAdjustsTheServerButNotTheConsoles();
     void anUnreadableOrBinaryFileIsRefused();
 };
@@ -119,7 +121,8 @@ void tst_ConfigFile::mistakesAreRefusedWithTheirLine_data()
         << "test.conf:1: \"listen\" comes before any [server] or [console NAME] section";
     QTest::newRow("unknown section") << QStringLiteral("[consoles vm1]\n")
                                      << "test.conf:1: unknown section \"[consoles vm1]\" (expected "
-                                        "[server], [console NAME], [user NAME] or [token NAME])";
+                                        "[server], [console NAME], [user NAME], [token NAME] or "
+                                        "[alert NAME])";
     QTest::newRow("console without a name")
         << QStringLiteral("[console]\n")
         << "test.conf:1: [console NAME] needs a name of 1 to 64 of A-Z a-z 0-9 . _ -, not "
@@ -139,7 +142,8 @@ void tst_ConfigFile::mistakesAreRefusedWithTheirLine_data()
            "1.2.3.4:80\"";
     QTest::newRow("unknown server key")
         << QStringLiteral("[server]\nport = 80\n")
-        << "test.conf:2: unknown key \"port\" (known here: allowed-origins, idle-timeout, "
+        << "test.conf:2: unknown key \"port\" (known here: allowed-origins, builtin-alerts, "
+           "idle-timeout, "
            "input-rate, insecure, listen, markers, max-clients, max-clients-per-console, "
            "ping-interval, "
            "session-lifetime, tls-cert, tls-key, web-root)";
@@ -181,6 +185,95 @@ void tst_ConfigFile::mistakesAreRefusedWithTheirLine_data()
     QTest::newRow("bad restart")
         << QStringLiteral("[console a]\nsource = exec:sh\nrestart = sometimes\n")
         << "test.conf:1: console \"a\": restart: \"sometimes\" is not never, on-failure or always";
+
+    // [alert NAME]
+    const QString console = QStringLiteral("[console a]\nsource = /dev/pts/1\n");
+    QTest::newRow("alert with a bad regex")
+        << console + QStringLiteral("[alert x]\npattern = Kernel (panic\n")
+        << QStringLiteral("test.conf:4: pattern: not a valid regular expression: %1 at character "
+                          "%2")
+               .arg(QRegularExpression(QStringLiteral("Kernel (panic")).errorString())
+               .arg(QRegularExpression(QStringLiteral("Kernel (panic")).patternErrorOffset());
+    QTest::newRow("alert with a bad clear")
+        << console + QStringLiteral("[alert x]\npattern = down\nclear = up[\n")
+        << QStringLiteral("test.conf:5: clear: not a valid regular expression: %1 at character %2")
+               .arg(QRegularExpression(QStringLiteral("up[")).errorString())
+               .arg(QRegularExpression(QStringLiteral("up[")).patternErrorOffset());
+    QTest::newRow("alert declared twice")
+        << console + QStringLiteral("[alert x]\npattern = a\n[alert x]\npattern = b\n")
+        << "test.conf:5: alert \"x\" is already declared on line 3";
+    QTest::newRow("alert with an unknown key")
+        << console + QStringLiteral("[alert x]\npatern = a\n")
+        << "test.conf:4: unknown key \"patern\" (known here: clear, consoles, debounce, pattern, "
+           "severity, state)";
+    QTest::newRow("alert key set twice")
+        << console + QStringLiteral("[alert x]\npattern = a\npattern = b\n")
+        << "test.conf:5: \"pattern\" is set twice in this section";
+    QTest::newRow("alert without a pattern")
+        << console + QStringLiteral("[alert x]\nseverity = info\n")
+        << "test.conf:3: alert \"x\" has no pattern";
+    QTest::newRow("alert with an empty pattern")
+        << console + QStringLiteral("[alert x]\npattern =\n")
+        << "test.conf:4: pattern: needs a regular expression";
+    QTest::newRow("alert with a bad severity")
+        << console + QStringLiteral("[alert x]\npattern = a\nseverity = fatal\n")
+        << "test.conf:5: severity: \"fatal\" is not info, warning or critical";
+    QTest::newRow("alert with a bad state")
+        << console + QStringLiteral("[alert x]\npattern = a\nstate = Ready!\n")
+        << "test.conf:5: state: \"Ready!\" is not a state: 1 to 32 of a-z 0-9 -, starting with a "
+           "letter";
+    QTest::newRow("alert with a bad debounce")
+        << console + QStringLiteral("[alert x]\npattern = a\ndebounce = soon\n")
+        << "test.conf:5: debounce: " + [] {
+               std::chrono::seconds unused;
+               return parseDuration(QStringLiteral("soon"), &unused);
+           }();
+    QTest::newRow("alert naming an undeclared console")
+        << console + QStringLiteral("[alert x]\npattern = a\nconsoles = a, b\n")
+        << "test.conf:3: alert \"x\" names console \"b\", which is not declared";
+    QTest::newRow("alert with a bad name")
+        << console + QStringLiteral("[alert ../x]\npattern = a\n")
+        << "test.conf:3: [alert NAME] needs a name of 1 to 64 of A-Z a-z 0-9 . _ -, not starting "
+           "with a dot, got \"../x\"";
+    QTest::newRow("bad builtin-alerts") << QStringLiteral("[server]\nbuiltin-alerts = some\n")
+            + console << "test.conf:2: builtin-alerts: " + [] {
+        bool unused = false;
+        return parseBool(QStringLiteral("some"), &unused);
+    }();
+}
+
+void tst_ConfigFile::alertSectionsAreReadIntoRules()
+{
+    ServerOptions options;
+    QString error;
+    QVERIFY2(parse(QStringLiteral("[server]\nbuiltin-alerts = off\n"
+                                  "[console a]\nsource = /dev/pts/1\n"
+                                  "[console b]\nsource = /dev/pts/2\n"
+                                  "[alert link]\npattern = link (is )?down\nclear = link up\n"
+                                  "consoles = b\nseverity = critical\ndebounce = 1m\n"
+                                  "state = degraded\n"
+                                  "[alert login-prompt]\npattern = ^Password:\n"),
+                   &options, &error),
+             qPrintable(error));
+    QVERIFY(!options.alerts.builtin);
+    QCOMPARE(options.alerts.rules.size(), size_t(2));
+    const AlertRule &link = options.alerts.rules[0];
+    QCOMPARE(link.name, QStringLiteral("link"));
+    QVERIFY(link.pattern.match(QStringLiteral("eth0: link is down")).hasMatch());
+    QVERIFY(link.clear.match(QStringLiteral("eth0: link up")).hasMatch());
+    QCOMPARE(link.consoles, QStringList {QStringLiteral("b")});
+    QVERIFY(link.appliesTo(QStringLiteral("b")) && !link.appliesTo(QStringLiteral("a")));
+    QVERIFY(link.severity == AlertSeverity::Critical);
+    QCOMPARE(link.debounce, std::chrono::seconds(60));
+    QCOMPARE(link.state, QStringLiteral("degraded"));
+    // Defaults: every console, a warning, 10 s, no state; with the built-in set off it stands
+    // alone, and on, it replaces the built-in rule of its name.
+    const AlertRule &login = options.alerts.rules[1];
+    QVERIFY(login.consoles.isEmpty() && login.severity == AlertSeverity::Warning
+            && login.debounce == std::chrono::seconds(10) && login.state.isEmpty());
+    QCOMPARE(options.alerts.effective().size(), size_t(2));
+    options.alerts.builtin = true;
+    QCOMPARE(options.alerts.effective().size(), builtinAlertRules().size() + 1);
 }
 
 void tst_ConfigFile::mistakesAreRefusedWithTheirLine()

@@ -41,6 +41,12 @@ test('decodes the server messages of docs/protocol.md', () => {
     assert.deepEqual(protocol.decodeServerMessage('{"type":"size","cols":120,"rows":40}').message,
                      { type: 'size', cols: 120, rows: 40 });
     assert.deepEqual(decoded(screen).message, screen);
+    const alert = {
+        type: 'alert', rule: 'kernel-panic', severity: 'critical',
+        line: '[   31.004503] Kernel panic - not syncing: sysrq triggered crash',
+        time: '2026-12-05T03:07:02.123Z', offset: 20480,
+    };
+    assert.deepEqual(decoded(alert).message, alert);
 });
 
 test('hello: the console\'s size, 80x24 from a server that names none', () => {

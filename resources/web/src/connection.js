@@ -17,7 +17,7 @@ const INPUT_CHUNK = 16 * 1024;
 export class Connection {
     // handlers: onState(state, info), onHello(hello, {epochChanged}), onOutput(Uint8Array),
     //           onGap(gap), onSource(source), onSize(size), onScreen(screen),
-    //           onServerError(error), onLog(text)
+    //           onServerError(error), onAlert(alert), onLog(text)
     constructor(pageHref, handlers, options = {}) {
         this.pageHref = pageHref;
         this.h = handlers;
@@ -299,6 +299,10 @@ export class Connection {
             this.h.onServerError?.(m);
             break;
         case ServerType.PONG:
+            break;
+        case ServerType.ALERT:
+            // No banner yet (issue 13); whoever wants alerts passes onAlert.
+            this.h.onAlert?.(m);
             break;
         }
     }

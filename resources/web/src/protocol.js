@@ -31,6 +31,7 @@ export const ServerType = Object.freeze({
     PONG: 'pong',
     SIZE: 'size',
     SCREEN: 'screen',
+    ALERT: 'alert',
 });
 
 // Client to server.
@@ -168,6 +169,17 @@ const serverDecoders = {
             ...size(m),
             complete: m.complete === undefined ? true : bool(m, 'complete'),
             data: string(m, 'data'),
+        };
+    },
+    // Every field is required; a severity this page does not know is kept as it is.
+    [ServerType.ALERT](m) {
+        return {
+            type: ServerType.ALERT,
+            rule: string(m, 'rule'),
+            severity: string(m, 'severity'),
+            line: string(m, 'line'),
+            time: string(m, 'time'),
+            offset: offset(m, 'offset'),
         };
     },
 };
