@@ -130,13 +130,15 @@ void ClientSession::start(std::optional<qint64> resumeFrom)
 
 void ClientSession::finishStart(Attach attach, std::optional<ConsoleScreen::Snapshot> screen)
 {
-    // The screen stands for everything up to its offset: a gap ends there.
-    if (attach.gap && screen)
-        attach.gap->to = std::max(attach.gap->to, screen->offset);
+    // The history may have moved on while the screen was made: output starts in it as it is now.
+    if (!attach.resumed) {
+        m_offset = attach.wrapped && !screen ? replayStart() : m_console.history().startOffset();
+    }
+    // A gap ends where the client goes on: at the screen's offset, or at the first byte sent.
+    if (attach.gap)
+        attach.gap->to = std::max(attach.gap->to, screen ? screen->offset : m_offset);
     if (attach.gap)
         m_console.countGap(attach.gap->to - attach.gap->from);
-    if (!attach.resumed && attach.wrapped && !screen)
-        m_offset = replayStart();
     m_started = true;
     if (m_mode == Mode::V1) {
         sendEvent(m_console.hello(m_offset, m_writable));

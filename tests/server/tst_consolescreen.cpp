@@ -130,6 +130,7 @@ private Q_SLOTS:
     void noByteSequenceStopsTheScreen();
     void theScreenPageShowsWhatTheProgramDrew();
     void withoutAScreenLateClientsGetBytesAndNobodyAnswers();
+    void withoutAScreenAResumeAcrossAGapIsToldEverythingItMisses();
     void aSnapshotComesLaterAndStandsForEverythingFedBefore();
     void aResizeTakesEffectAfterTheBytesWrittenBeforeIt();
 };
@@ -472,6 +473,37 @@ void tst_ConsoleScreen::withoutAScreenLateClientsGetBytesAndNobodyAnswers()
     QTest::qWait(200);
     QVERIFY(late.screens.empty());
     QTRY_COMPARE(late.cursor.position(), qint64(stream.size() + 4));
+}
+
+void tst_ConsoleScreen::withoutAScreenAResumeAcrossAGapIsToldEverythingItMisses()
+{
+    // Byte replay starts on a line of the history as it is: the gap must run up to there, not
+    // stop at the history's first byte, or the client takes the first line's tail for the bytes
+    // it was told come next.
+    TestPty pty;
+    ConsoleSettings settings = smallHistory();
+    settings.screen = false;
+    ScreenServer server(std::make_unique<PtySource>(pty.path()), settings);
+    QVERIFY(server.listening);
+    QTRY_VERIFY(server.console->source().isUp());
+    const QByteArray stream = Workloads::kernelBootLog(300 * 1024);
+    QVERIFY(feedWhileServing(pty, stream.first(1000)));
+    QTRY_COMPARE(server.console->history().endOffset(), qint64(1000));
+    std::optional<TestClient> first(std::in_place, server.url());
+    QTRY_VERIFY(first->hello.has_value());
+    const QString epoch = first->hello->epoch;
+    first.reset();
+
+    QVERIFY(feedWhileServing(pty, stream.sliced(1000)));
+    QTRY_COMPARE(server.console->history().endOffset(), qint64(stream.size()));
+    QVERIFY(server.console->history().startOffset() > 1000);
+    TestClient again(server.url(QStringLiteral("offset=1000&epoch=%1").arg(epoch)));
+    QTRY_COMPARE(again.gaps.size(), size_t(1));
+    QCOMPARE(again.gaps[0].from, qint64(1000));
+    QTRY_COMPARE(again.cursor.position(), qint64(stream.size()));
+    // What arrived is the stream from where the gap said it goes on.
+    QCOMPARE(again.received, stream.sliced(again.gaps[0].to));
+    QVERIFY(again.screens.empty());
 }
 
 void tst_ConsoleScreen::aSnapshotComesLaterAndStandsForEverythingFedBefore()
