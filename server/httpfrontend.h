@@ -60,6 +60,7 @@ public:
     void setAccess(AccessSettings access, TlsSettings tls);
     const Authenticator &authenticator() const { return m_auth; }
     quint16 port() const { return m_intake.port(); }
+    int openConnections() const { return m_intake.openConnections(); }
     // Connections whose request is still arriving, and those waiting for a place to send it.
     int pendingRequests() const { return m_intake.pendingRequests(); }
     int waitingConnections() const { return m_intake.waitingConnections(); }

@@ -114,6 +114,13 @@ quint16 ConnectionIntake::port() const
     return m_listener ? m_listener->serverPort() : 0;
 }
 
+int ConnectionIntake::openConnections() const
+{
+    return m_listener
+        ? int(m_listener->findChildren<QTcpSocket *>(QString(), Qt::FindDirectChildrenOnly).size())
+        : 0;
+}
+
 void ConnectionIntake::accept(QTcpSocket *socket)
 {
     // Nothing reads a connection before it has a place, and its request is at most a head and

@@ -56,6 +56,9 @@ public:
 
     bool listen(const QHostAddress &address, quint16 port, QString *error);
     quint16 port() const;
+    // Connections the listener still owns: those sending their request, plain HTTP ones, and
+    // any a WebSocket client was made of but nobody took (there should be none).
+    int openConnections() const;
     int pendingRequests() const { return m_admission.placesTaken(); }
     int waitingConnections() const { return m_admission.waiting(); }
 

@@ -105,6 +105,10 @@ void WebSocketHandoff::onConnected(Handshake *handshake)
     release(handshake->decision.consoleName, handshake->address);
     handshake->deleteLater();
     QTcpSocket *const transport = handshake->transport;
+    // Qt 6.4's QWebSocket neither takes nor deletes the socket under it: it goes with the
+    // WebSocket, whoever deletes that (a client's session, or a refusal below). Left to the
+    // listener, every closed client's socket stayed until the server stopped.
+    transport->setParent(socket);
     // Frames the client sent right behind its handshake go back in front of whatever came
     // since, before the client's session is made (it checks them).
     for (qsizetype i = handshake->early.size() - 1; i >= 0; --i)

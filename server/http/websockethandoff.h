@@ -26,9 +26,10 @@
 // socket goes, so that a burst of upgrades cannot slip past a client limit; one that does not
 // finish within the deadline is closed.
 //
-// It owns the decisions in flight and their QWebSocketServers, as children of the sockets; the
-// sockets belong to their parents. It knows nothing of consoles or credentials beyond the decision
-// it carries.
+// It owns the decisions in flight and their QWebSocketServers, as children of the sockets, and
+// makes each connected socket a child of its QWebSocket, so that it goes with it; the WebSockets
+// belong to whoever makes clients. It knows nothing of consoles or credentials beyond the
+// decision it carries.
 
 #include "upgradepolicy.h"
 

@@ -141,6 +141,7 @@ class tst_Server : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void clientsThatLeaveLeaveNothingBehind();
     void historyIsReplayedOnConnectWithoutPadding();
     void rawModeClientsGetBytesOnlyAndTypeWithTextOrBinary();
     void aClientJoiningDuringAFloodGetsEveryByteOnce();
@@ -877,6 +878,37 @@ void tst_Server::namedConsolesAreServedUnderTheirPath()
     const QByteArray missing = statusLine(
         exchange(server.frontend->port(), "GET /c/vm2/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
     QVERIFY2(missing.startsWith("HTTP/1.1 404"), missing.constData());
+}
+
+void tst_Server::clientsThatLeaveLeaveNothingBehind()
+{
+    // A server runs for months: what a client had (its session, its WebSocket, the TCP socket
+    // under it) goes when it does, raw and v1 alike, whether it closes or drops.
+    TestPty pty;
+    TestServer server(pty.path());
+    QVERIFY(server.listening);
+    QTRY_VERIFY(server.console->source().isUp());
+    const auto objects = [&server] {
+        return server.frontend->openConnections()
+            + server.console->findChildren<QObject *>().size();
+    };
+    const qsizetype before = objects();
+    for (int round = 0; round < 3; ++round) {
+        std::vector<std::unique_ptr<TestClient>> clients;
+        for (int i = 0; i < 10; ++i)
+            clients.push_back(std::make_unique<TestClient>(
+                server.url(), i % 2 ? TestClient::Mode::Raw : TestClient::Mode::V1));
+        QTRY_COMPARE(server.clients(), 10);
+        for (size_t i = 0; i < clients.size(); ++i) {
+            if (i % 3 == 0)
+                clients[i]->socket.abort(); // dropped, no close frame
+            else
+                clients[i]->socket.close();
+        }
+        clients.clear();
+        QTRY_COMPARE(server.clients(), 0);
+    }
+    QTRY_COMPARE(objects(), before);
 }
 
 QTEST_GUILESS_MAIN(tst_Server)
