@@ -13,6 +13,7 @@
 // or where sockets come from.
 
 #include "accesssettings.h"
+#include "limitsettings.h"
 #include "clientsession.h"
 #include "consolealerts.h"
 #include "consolescreen.h"

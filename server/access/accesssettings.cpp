@@ -4,11 +4,6 @@
 
 namespace CloudConsole {
 
-QString roleName(Role role)
-{
-    return role == Role::Operator ? QStringLiteral("operator") : QStringLiteral("viewer");
-}
-
 bool TlsSettings::load(QString *error)
 {
     if (certificatePath.isEmpty() != keyPath.isEmpty()) {

@@ -1,8 +1,8 @@
 #pragma once
 
-// What an operator configures about who may use the server and how much: credentials with roles,
-// the origins allowed to open WebSockets, TLS, and the per-client limits. Plain data, filled by
-// the configuration file and the command line, read by HttpFrontend and the sessions.
+// What an operator configures about who may use the server: credentials with roles, the origins
+// allowed to open WebSockets, TLS. Plain data, filled by the configuration file and the command
+// line, read by HttpFrontend and the sessions. The per-client limits are limitsettings.h's.
 
 #include <QSslCertificate>
 #include <QSslKey>
@@ -18,8 +18,6 @@ enum class Role {
     Viewer, // reads the console; its input, resize and BREAK are refused
     Operator, // reads and types
 };
-
-QString roleName(Role role);
 
 // One credential: a user who logs in with a password (the browser), or a token for scripts and
 // the viewer (`Authorization: Bearer`). Only the secret's hash is kept.
@@ -61,15 +59,6 @@ struct TlsSettings
     bool enabled() const { return !certificatePath.isEmpty(); }
     // Reads the PEM files; false and *error if they cannot be used.
     bool load(QString *error);
-};
-
-struct LimitSettings
-{
-    int maxClientsPerConsole = 256; // more are refused with 503
-    qint64 inputBytesPerSecond = 64 * 1024; // per client, with a burst of as much; 0: no limit
-    std::chrono::seconds pingInterval {30}; // WebSocket pings, so proxies keep idle sessions
-    std::chrono::seconds idleTimeout {
-        0}; // close a client that sent nothing for this long; 0: never
 };
 
 } // namespace CloudConsole

@@ -8,6 +8,7 @@
 
 #include "accesssettings.h"
 #include "alertrule.h"
+#include "limitsettings.h"
 #include "sourcespec.h"
 
 #include <QHostAddress>
