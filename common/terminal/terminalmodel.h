@@ -183,6 +183,7 @@ private:
     void scrollRows(Screen &rows, int top, int bottom, int count);
     void pushLine(const Line &row);
     void damage(int top, int left, int bottom, int right);
+    static QSize boundedSize(QSize size); // what libvterm and the protocol accept
 
     Rgb toRgb(VTermColor color) const;
     void applyColors();
