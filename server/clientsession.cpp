@@ -154,10 +154,12 @@ void ClientSession::waitForScreen(ScreenHandler then)
 {
     m_onScreen = std::move(then);
     const quint64 request = ++m_screenRequest;
-    m_console.screen().requestSnapshot(this, [this, request](ConsoleScreen::Snapshot snapshot) {
-        if (request == m_screenRequest)
-            screenArrived(usable(std::move(snapshot)));
-    });
+    // Any screen still in the history will do: the rest comes from the history.
+    m_console.screen().requestSnapshot(this, m_console.history().startOffset(),
+                                       [this, request](ConsoleScreen::Snapshot snapshot) {
+                                           if (request == m_screenRequest)
+                                               screenArrived(usable(std::move(snapshot)));
+                                       });
     m_screenDeadline.start(ScreenWaitMs);
 }
 

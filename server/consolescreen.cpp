@@ -84,7 +84,8 @@ void ConsoleScreen::resize(QSize size)
     m_wake.notify_one();
 }
 
-void ConsoleScreen::requestSnapshot(QObject *receiver, std::function<void(Snapshot)> done)
+void ConsoleScreen::requestSnapshot(QObject *receiver, qint64 atLeast,
+                                    std::function<void(Snapshot)> done)
 {
     if (!m_enabled) {
         m_waiters.push_back({0, receiver, std::move(done)});
@@ -99,8 +100,10 @@ void ConsoleScreen::requestSnapshot(QObject *receiver, std::function<void(Snapsh
     qint64 target = 0;
     {
         const std::lock_guard lock(m_queueLock);
-        target = std::max<qint64>(m_queueEnd, 0);
-        m_snapshotAt = std::max(m_snapshotAt, target);
+        target = std::clamp<qint64>(atLeast, 0, std::max<qint64>(m_queueEnd, 0));
+        // The earliest offset any waiting request accepts: whoever wants more waits for the
+        // next snapshot (deliver() keeps it waiting).
+        m_snapshotAt = m_snapshotAt < 0 ? target : std::min(m_snapshotAt, target);
     }
     m_waiters.push_back({target, receiver, std::move(done)});
     m_wake.notify_one();
@@ -108,8 +111,8 @@ void ConsoleScreen::requestSnapshot(QObject *receiver, std::function<void(Snapsh
 
 void ConsoleScreen::deliver(const Snapshot &snapshot)
 {
-    // A snapshot serves every request it stands for; a later one waits for its own (the thread
-    // has its offset already). Offset -1 (the screen is off) serves all.
+    // A snapshot serves every request it stands for; one that wants more waits for the next,
+    // which the thread is asked for again here. Offset -1 (the screen is off) serves all.
     std::vector<Waiter> served;
     const auto waiting = std::stable_partition(
         m_waiters.begin(), m_waiters.end(), [&snapshot](const Waiter &waiter) {
@@ -117,6 +120,16 @@ void ConsoleScreen::deliver(const Snapshot &snapshot)
         });
     std::move(waiting, m_waiters.end(), std::back_inserter(served));
     m_waiters.erase(waiting, m_waiters.end());
+    if (!m_waiters.empty()) {
+        qint64 next = m_waiters.front().target;
+        for (const Waiter &waiter : m_waiters)
+            next = std::min(next, waiter.target);
+        {
+            const std::lock_guard lock(m_queueLock);
+            m_snapshotAt = m_snapshotAt < 0 ? next : std::min(m_snapshotAt, next);
+        }
+        m_wake.notify_one();
+    }
     for (Waiter &waiter : served) {
         if (waiter.receiver)
             waiter.done(snapshot);

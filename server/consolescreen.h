@@ -68,11 +68,13 @@ public:
         bool complete = true;
         QByteArray data; // terminal output that draws it (ScreenSerializer)
     };
-    // Asks for a snapshot of the screen once the model has taken everything fed until now. `done`
-    // runs later on this object's thread, never inside this call, and not at all if `receiver`
-    // is gone by then; with the screen off it gets offset -1 (no client can go on from that).
-    // Requests waiting together are served by one snapshot.
-    void requestSnapshot(QObject *receiver, std::function<void(Snapshot)> done);
+    // Asks for a snapshot of the screen that stands for at least `atLeast` bytes of output (at
+    // most what was fed until now): made as soon as the model has taken that much, so a model
+    // behind a flood answers at once if it is past `atLeast` already. `done` runs later on this
+    // object's thread, never inside this call, and not at all if `receiver` is gone by then;
+    // with the screen off it gets offset -1 (no client can go on from that). Requests waiting
+    // together are served by one snapshot.
+    void requestSnapshot(QObject *receiver, qint64 atLeast, std::function<void(Snapshot)> done);
 
     // The visible screen, for people and scripts.
     struct Text

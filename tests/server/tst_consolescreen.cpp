@@ -515,17 +515,25 @@ void tst_ConsoleScreen::aSnapshotComesLaterAndStandsForEverythingFedBefore()
     screen.feed(0, stream);
     std::vector<ConsoleScreen::Snapshot> got;
     QObject receiver;
-    screen.requestSnapshot(&receiver,
+    screen.requestSnapshot(&receiver, stream.size(),
                            [&got](ConsoleScreen::Snapshot snapshot) { got.push_back(snapshot); });
     QVERIFY(got.empty()); // never inside the call
     // A receiver that is gone gets nothing.
     auto gone = std::make_unique<QObject>();
     bool calledGone = false;
-    screen.requestSnapshot(gone.get(),
+    screen.requestSnapshot(gone.get(), 0,
                            [&calledGone](ConsoleScreen::Snapshot) { calledGone = true; });
+    // One that takes any screen is served as soon as the model can; the one above still gets
+    // a snapshot that stands for everything it asked for.
+    std::optional<qint64> anyOffset;
+    screen.requestSnapshot(&receiver, 0, [&anyOffset](ConsoleScreen::Snapshot snapshot) {
+        anyOffset = snapshot.offset;
+    });
     gone.reset();
     QTRY_COMPARE_WITH_TIMEOUT(got.size(), size_t(1), 20000);
     QCOMPARE(got.front().offset, qint64(stream.size()));
+    QVERIFY(anyOffset.has_value());
+    QVERIFY(*anyOffset >= 0 && *anyOffset <= stream.size());
     QVERIFY(got.front().complete);
     QTest::qWait(100);
     QVERIFY(!calledGone);
@@ -541,8 +549,9 @@ void tst_ConsoleScreen::aSnapshotComesLaterAndStandsForEverythingFedBefore()
     // A screen that is off answers too, with an offset no client can go on from.
     ConsoleScreen off(QSize(80, 24), 1000, false);
     std::optional<qint64> offOffset;
-    off.requestSnapshot(
-        &receiver, [&offOffset](ConsoleScreen::Snapshot snapshot) { offOffset = snapshot.offset; });
+    off.requestSnapshot(&receiver, 0, [&offOffset](ConsoleScreen::Snapshot snapshot) {
+        offOffset = snapshot.offset;
+    });
     QTRY_VERIFY(offOffset.has_value());
     QCOMPARE(*offOffset, qint64(-1));
 }
