@@ -5,7 +5,6 @@
 #include "authenticator.h"
 #include "secrethash.h"
 
-#include <QElapsedTimer>
 #include <QTest>
 
 #include <algorithm>
