@@ -13,12 +13,12 @@
 // or where sockets come from.
 
 #include "accesssettings.h"
-#include "limitsettings.h"
 #include "clientsession.h"
 #include "consolealerts.h"
 #include "consolescreen.h"
 #include "consolesource.h"
 #include "historyring.h"
+#include "limitsettings.h"
 #include "logwriter.h"
 
 #include <QElapsedTimer>
