@@ -1,6 +1,7 @@
 #include "soakclient.h"
 
 #include "protocol.h"
+#include "soakutil.h"
 
 #include <QRegularExpression>
 #include <QUrlQuery>
@@ -14,18 +15,6 @@ using namespace CloudConsole;
 
 namespace {
 constexpr qsizetype MaxTrace = 40;
-
-// The byte count at the start of a refusal: "16 bytes of input refused: ...".
-qint64 leadingNumber(const QString &text)
-{
-    qint64 value = 0;
-    for (const QChar c : text) {
-        if (!c.isDigit())
-            break;
-        value = value * 10 + c.digitValue();
-    }
-    return value;
-}
 
 template<class... Ts> struct Overloaded : Ts...
 {

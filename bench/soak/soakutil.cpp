@@ -61,4 +61,15 @@ qint64 parseSize(const QString &text)
     return ok && value >= 0 ? qint64(value * double(factor)) : -1;
 }
 
+qint64 leadingNumber(const QString &text)
+{
+    qint64 value = 0;
+    for (const QChar c : text) {
+        if (!c.isDigit())
+            break;
+        value = value * 10 + c.digitValue();
+    }
+    return value;
+}
+
 } // namespace Soak

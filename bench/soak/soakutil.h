@@ -22,6 +22,8 @@ double percentile(std::vector<double> values, double p);
 QString bytesText(qint64 bytes);
 // "1,234,567".
 QString countText(qint64 value);
+// The number a server message starts with: "16 bytes of input refused: ..." gives 16.
+qint64 leadingNumber(const QString &text);
 // Parses "256K", "1M", "1000"; returns -1 when it does not parse.
 qint64 parseSize(const QString &text);
 

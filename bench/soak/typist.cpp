@@ -1,6 +1,7 @@
 #include "typist.h"
 
 #include "benchutil.h"
+#include "soakutil.h"
 
 namespace Soak {
 
@@ -14,16 +15,6 @@ constexpr int PasteKeys = 3000;
 constexpr qint64 EchoGiveUpMs = 30'000;
 constexpr size_t MaxSlow = 30;
 
-qint64 leadingNumber(const QString &text)
-{
-    qint64 value = 0;
-    for (const QChar c : text) {
-        if (!c.isDigit())
-            break;
-        value = value * 10 + c.digitValue();
-    }
-    return value;
-}
 } // namespace
 
 Typist::Typist(const FrameOracle &oracle, quint16 port, QByteArray token, QObject *parent)
