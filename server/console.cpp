@@ -342,6 +342,7 @@ void Console::onAlert(const Alert &alert)
         alert.rule, severity, alert.line,
         QDateTime::fromMSecsSinceEpoch(alert.timeMs, Qt::UTC).toString(Qt::ISODateWithMs),
         alert.offset});
+    Q_EMIT alertRaised(alert);
 }
 
 void Console::broadcast(const Protocol::ServerMessage &message)

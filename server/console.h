@@ -153,6 +153,11 @@ public:
     void flushLog();
     void reopenLog();
 
+Q_SIGNALS:
+    // An alert of this console's rules, after the clients, the state, the tallies and the log
+    // have it: for what the server does beyond the console (webhooks).
+    void alertRaised(const CloudConsole::Alert &alert);
+
 private:
     void drainInputOnce();
     void onSourceData(QByteArrayView data);
