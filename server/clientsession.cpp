@@ -387,10 +387,10 @@ void ClientSession::onTextMessage(const QString &message)
         return;
     }
     if (const auto *resize = std::get_if<Resize>(&request)) {
-        m_console.resize(resize->cols, resize->rows);
+        m_console.resize(resize->cols, resize->rows, this);
         return;
     }
-    if (std::holds_alternative<Break>(request) && !m_console.sendBreak())
+    if (std::holds_alternative<Break>(request) && !m_console.sendBreak(this))
         sendError(ErrorCode::Unsupported, QStringLiteral("this console cannot send a BREAK"));
 }
 

@@ -86,6 +86,9 @@ public:
     qint64 offset() const { return m_offset; }
     QString peer() const { return m_peer; }
     QHostAddress peerAddress() const { return m_peerAddress; }
+    // Who the credential says the client is (a user or token name); empty without access control.
+    QString user() const { return m_user; }
+    void setUser(QString user) { m_user = std::move(user); }
     // The credential the client came with (Authorization and Cookie headers of its handshake),
     // for the front end to check again when the configuration is reloaded.
     struct Credential
@@ -166,6 +169,7 @@ private:
     bool m_writable;
     Credential m_credential;
     QString m_peer;
+    QString m_user;
     QHostAddress m_peerAddress;
     qint64 m_offset = 0;
     QByteArray m_input;

@@ -1,6 +1,7 @@
 #include "console.h"
 
 #include <QDateTime>
+#include <QJsonObject>
 #include <QLoggingCategory>
 #include <QRandomGenerator>
 
@@ -21,6 +22,18 @@ QString clientsText(size_t count)
 {
     return count == 1 ? QStringLiteral("1 client") : QStringLiteral("%1 clients").arg(count);
 }
+// Who a client is, in an event: its address, role and (with access control) name.
+QJsonObject clientDetail(const ClientSession &session)
+{
+    QJsonObject detail {
+        {QLatin1String("address"), session.peer()},
+        {QLatin1String("role"),
+         session.isWritable() ? QLatin1String("operator") : QLatin1String("viewer")}};
+    if (!session.user().isEmpty())
+        detail.insert(QLatin1String("user"), session.user());
+    return detail;
+}
+
 } // namespace
 
 Console::Console(ConsoleSettings settings, std::unique_ptr<ConsoleSource> source, QObject *parent)
@@ -73,7 +86,7 @@ bool Console::start(QString *error)
 
 ClientSession *Console::addClient(QWebSocket *socket, ClientSession::Mode mode,
                                   std::optional<qint64> resumeFrom, bool writable,
-                                  QTcpSocket *transport)
+                                  QTcpSocket *transport, const QString &user)
 {
     if (socket->state() != QAbstractSocket::ConnectedState) {
         // It went away between the handshake and now; there is nobody to serve.
@@ -83,7 +96,9 @@ ClientSession *Console::addClient(QWebSocket *socket, ClientSession::Mode mode,
     auto *session = new ClientSession(*this, socket, transport, mode, writable, this);
     // Queued: a session may finish in the middle of a broadcast over m_clients.
     connect(session, &ClientSession::finished, this, &Console::removeClient, Qt::QueuedConnection);
+    session->setUser(user);
     m_clients.push_back(session);
+    m_events.record(QStringLiteral("client-join"), m_history.endOffset(), clientDetail(*session));
     qCInfo(lcConsole).noquote() << m_settings.name << "client" << session->peer()
                                 << QStringLiteral("joined as %1 (%2)")
                                        .arg(writable ? QStringLiteral("an operator")
@@ -99,6 +114,7 @@ void Console::removeClient(ClientSession *session)
     if (it == m_clients.end())
         return;
     m_clients.erase(it);
+    m_events.record(QStringLiteral("client-leave"), m_history.endOffset(), clientDetail(*session));
     qCInfo(lcConsole).noquote() << m_settings.name << "client" << session->peer()
                                 << QStringLiteral("left (%1)").arg(clientsText(m_clients.size()));
     session->deleteLater();
@@ -239,7 +255,7 @@ void Console::drainInputOnce()
     }
 }
 
-void Console::resize(int cols, int rows)
+void Console::resize(int cols, int rows, const ClientSession *by)
 {
     // A serial line cannot tell its guest a size: the guest keeps the one it was configured
     // with (stty), and so does the console, whatever the clients' windows.
@@ -252,11 +268,19 @@ void Console::resize(int cols, int rows)
     m_source->resize(cols, rows);
     m_screen->resize(size);
     broadcast(Protocol::SizeEvent {cols, rows});
+    QJsonObject detail = by ? clientDetail(*by) : QJsonObject();
+    detail.insert(QLatin1String("cols"), cols);
+    detail.insert(QLatin1String("rows"), rows);
+    m_events.record(QStringLiteral("resize"), m_history.endOffset(), std::move(detail));
 }
 
-bool Console::sendBreak()
+bool Console::sendBreak(const ClientSession *by)
 {
-    return m_source->canBreak() && m_source->sendBreak();
+    if (!m_source->canBreak() || !m_source->sendBreak())
+        return false;
+    m_events.record(QStringLiteral("break"), m_history.endOffset(),
+                    by ? clientDetail(*by) : QJsonObject());
+    return true;
 }
 
 void Console::flushLog()
@@ -275,6 +299,8 @@ void Console::onSourceUp(const QString &what)
 {
     qCInfo(lcConsole).noquote() << m_settings.name << "source up:" << what;
     ++m_counters.sourceUps;
+    m_events.record(QStringLiteral("source-up"), m_history.endOffset(),
+                    QJsonObject {{QLatin1String("detail"), what}});
     appendMarker(QStringLiteral("up"), what);
     broadcast(Protocol::SourceEvent {Protocol::SourceState::Up, what});
     drainInput();
@@ -284,6 +310,8 @@ void Console::onSourceDown(const QString &reason)
 {
     m_replies.clear();
     qCInfo(lcConsole).noquote() << m_settings.name << "source down:" << reason;
+    m_events.record(QStringLiteral("source-down"), m_history.endOffset(),
+                    QJsonObject {{QLatin1String("detail"), reason}});
     appendMarker(QStringLiteral("down"), reason);
     broadcast(Protocol::SourceEvent {Protocol::SourceState::Down, reason});
     for (ClientSession *session : m_clients)
@@ -342,6 +370,12 @@ void Console::onAlert(const Alert &alert)
         alert.rule, severity, alert.line,
         QDateTime::fromMSecsSinceEpoch(alert.timeMs, Qt::UTC).toString(Qt::ISODateWithMs),
         alert.offset});
+    QJsonObject detail {{QLatin1String("rule"), alert.rule},
+                        {QLatin1String("severity"), severity},
+                        {QLatin1String("line"), alert.line}};
+    if (!alert.state.isEmpty())
+        detail.insert(QLatin1String("state"), alert.state);
+    m_events.record(QStringLiteral("alert"), alert.offset, alert.timeMs, std::move(detail));
     Q_EMIT alertRaised(alert);
 }
 

@@ -8,13 +8,15 @@
 // in order and none can starve the others. The console keeps its history and clients while the
 // source is down and tells the clients when it goes and comes back. An alert that its rules raise
 // (ConsoleAlerts, beside the screen) goes to every client, sets the console's state, is counted
-// and logged. It owns the source, the ring, the log writer, the screen (a terminal model that
-// answers the guest's queries), the alert matcher and the sessions; it knows nothing about HTTP
-// or where sockets come from.
+// and logged. What happens to the console (alerts, the source, clients, resizes, BREAKs) is kept
+// in a bounded list of events. It owns the source, the ring, the log writer, the screen (a terminal
+// model that answers the guest's queries), the alert matcher and the sessions; it knows nothing
+// about HTTP or where sockets come from.
 
 #include "accesssettings.h"
 #include "clientsession.h"
 #include "consolealerts.h"
+#include "consoleevents.h"
 #include "consolescreen.h"
 #include "consolesource.h"
 #include "historyring.h"
@@ -131,9 +133,10 @@ public:
 
     // Takes ownership of a connected WebSocket and makes it a client of this console. transport
     // is the socket under it, when the caller knows it (see ClientSession).
+    // user: who the credential names, for the log and the events (empty without access control).
     ClientSession *addClient(QWebSocket *socket, ClientSession::Mode mode,
                              std::optional<qint64> resumeFrom, bool writable = true,
-                             QTcpSocket *transport = nullptr);
+                             QTcpSocket *transport = nullptr, const QString &user = {});
     void closeAllClients(QWebSocketProtocol::CloseCode code, const QString &reason);
 
     Protocol::Hello hello(qint64 offset, bool writable) const;
@@ -144,9 +147,12 @@ public:
     // A session queued input; the console drains it into the source.
     void drainInput();
     // An operator's resize; the last one wins. Only a source that takes a size makes the
-    // console change it; every client is told the new size.
-    void resize(int cols, int rows);
-    bool sendBreak();
+    // console change it; every client is told the new size. by: the client that asked, if any.
+    void resize(int cols, int rows, const ClientSession *by = nullptr);
+    bool sendBreak(const ClientSession *by = nullptr);
+
+    // What happened to the console lately (GET /c/NAME/events).
+    const ConsoleEvents &events() const { return m_events; }
 
     // Flushes the log, blocking until the file has it, at most LogWriter::FlushTimeout (a console
     // that goes finishes its log by itself); reopens it without waiting for the file (SIGHUP).
@@ -191,6 +197,7 @@ private:
     std::unique_ptr<ConsoleAlerts> m_alerts;
     QString m_state = QStringLiteral("booting");
     std::map<std::pair<QString, QString>, AlertTally> m_alertTallies;
+    ConsoleEvents m_events;
 };
 
 } // namespace CloudConsole

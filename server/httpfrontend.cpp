@@ -112,6 +112,7 @@ bool HttpFrontend::makeClient(QWebSocket *socket, QTcpSocket *transport,
         return false;
     }
     bool writable = decision.writable;
+    QString user;
     // The credential is checked again now that the client is made: it may have logged out, or
     // been removed by a reload, since its request arrived.
     if (m_auth.enabled()) {
@@ -127,6 +128,7 @@ bool HttpFrontend::makeClient(QWebSocket *socket, QTcpSocket *transport,
             return false;
         }
         writable = result.principal.role == Role::Operator;
+        user = result.principal.name;
     }
     // Keep the kernel's queue of unsent bytes as shallow as our own, so a keystroke's echo does
     // not wait behind megabytes of output; data in flight may still grow with the connection's
@@ -137,7 +139,7 @@ bool HttpFrontend::makeClient(QWebSocket *socket, QTcpSocket *transport,
     const bool v1 = socket->subprotocol() == QLatin1String(Protocol::Subprotocol);
     ClientSession *session
         = console->addClient(socket, v1 ? ClientSession::Mode::V1 : ClientSession::Mode::Raw,
-                             decision.resumeFrom, writable, transport);
+                             decision.resumeFrom, writable, transport, user);
     if (session)
         session->setCredential({decision.authorization, decision.cookie});
     return true;

@@ -87,6 +87,9 @@ void Routes::install(QHttpServer &http)
     http.route("/screen", [this](const QHttpServerRequest &request) {
         return screenPage(QString(), request);
     });
+    http.route("/c/<arg>/events", [this](const QString &name, const QHttpServerRequest &request) {
+        return eventsPage(name, request);
+    });
     http.route("/c/<arg>/<arg>",
                [this](const QString &name, const QString &file, const QHttpServerRequest &request) {
                    if (!allowed(identify(request)))
@@ -201,6 +204,22 @@ QHttpServerResponse Routes::screenPage(const QString &name, const QHttpServerReq
                             StatusCode::BadRequest);
     }();
     headers.addTo(response);
+    return response;
+}
+
+QHttpServerResponse Routes::eventsPage(const QString &name, const QHttpServerRequest &request)
+{
+    if (std::optional<QHttpServerResponse> refusal = refuseConsole(name, request))
+        return std::move(*refusal);
+    const Console *console = m_consoles.find(name);
+    QString why;
+    const std::optional<ConsoleEvents::Query> query
+        = ConsoleEvents::parseQuery(request.url().query(QUrl::FullyEncoded), &why);
+    if (!query)
+        return textResponse(why, StatusCode::BadRequest);
+    QHttpServerResponse response("application/json",
+                                 console->events().json(console->name(), *query));
+    SecurityHeaders {"no-store"}.addTo(response);
     return response;
 }
 

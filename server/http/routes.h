@@ -3,8 +3,9 @@
 // Routes is the HTTP front end's table of plain requests, installed on a QHttpServer: the
 // health check, the status documents (/metrics, /consoles.json), login and logout (through
 // LoginService), the console pages, the index of consoles, each console's screen as text, JSON
-// or HTML, and the page's assets. WebSocket endpoints asked for without an upgrade get 426.
-// Every response leaves with "Connection: close", and over TLS with Strict-Transport-Security.
+// or HTML, each console's recent events, and the page's assets. WebSocket endpoints asked for
+// without an upgrade get 426. Every response leaves with "Connection: close", and over TLS with
+// Strict-Transport-Security.
 //
 // Each request is authenticated once, and its credential then decides which consoles it may
 // see. It owns nothing: the consoles are the registry's, the credentials the authenticator's,
@@ -50,6 +51,9 @@ private:
     // GET /c/NAME/screen (/screen: the default console): the visible screen as text, JSON or
     // HTML (?format=), with the console's access rules.
     QHttpServerResponse screenPage(const QString &name, const QHttpServerRequest &request);
+    // GET /c/NAME/events: the console's recent events as JSON (ConsoleEvents), with its access
+    // rules; ?since=ID&type=A,B&limit=N.
+    QHttpServerResponse eventsPage(const QString &name, const QHttpServerRequest &request);
     // The console's page; a null name is the default console's.
     QHttpServerResponse page(const QString &consoleName) const;
     QHttpServerResponse asset(const QString &name) const;

@@ -562,6 +562,13 @@ void tst_Access::pagesNeedALoginButAssetsDoNot()
                 .startsWith("HTTP/1.1 200"));
     QVERIFY(get("/c/vm1/", "Authorization: Bearer " + m_vm2Token.toLatin1() + "\r\n")
                 .startsWith("HTTP/1.1 403"));
+    // A console's events, with the console's access.
+    QVERIFY(get("/c/vm2/events").startsWith("HTTP/1.1 401"));
+    QVERIFY(get("/c/vm1/events", "Authorization: Bearer " + m_vm2Token.toLatin1() + "\r\n")
+                .startsWith("HTTP/1.1 403"));
+    answer = get("/c/vm2/events", "Authorization: Bearer " + m_vm2Token.toLatin1() + "\r\n");
+    QVERIFY2(answer.startsWith("HTTP/1.1 200") && answer.contains("\"console\":\"vm2\""),
+             answer.constData());
 
     // The index and the status routes show a credential only its consoles; strangers nothing.
     const QByteArray vm2Only = "Authorization: Bearer " + m_vm2Token.toLatin1() + "\r\n";
