@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(build-essential cmake ninja-build pkg-config git
           qt6-base-dev qt6-websockets-dev qt6-httpserver-dev qt6-serialport-dev
-          libvterm-dev libgl-dev)
+          libvterm-dev libgl-dev libsystemd-dev)
 # The page is bundled with npm packages; Debian's nodejs and npm do, unless a node is there.
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)
@@ -16,7 +16,8 @@ for flag in "$@"; do
     --test)
         packages+=(chromium nginx-light xvfb xauth xdotool imagemagick
                    fonts-dejavu-core fonts-noto-color-emoji
-                   qemu-system-x86 linux-image-amd64 busybox-static cpio groff-base file openssl)
+                   qemu-system-x86 linux-image-amd64 busybox-static cpio groff-base file openssl
+                   systemd util-linux)
         ;;
     --fuzz)
         # The fuzz preset (scripts/fuzz.sh): Debian 12's clang is 14; libFuzzer and the ASan

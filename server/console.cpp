@@ -50,6 +50,8 @@ Console::Console(ConsoleSettings settings, std::unique_ptr<ConsoleSource> source
     connect(m_screen.get(), &ConsoleScreen::replies, this, &Console::queueReplies);
     m_alerts = std::make_unique<ConsoleAlerts>(m_settings.name);
     m_alerts->setRules(m_settings.alertRules);
+    if (m_settings.syslog)
+        m_alerts->setJournal(true);
     connect(m_alerts.get(), &ConsoleAlerts::alerted, this, &Console::onAlert);
     connect(m_source.get(), &ConsoleSource::dataRead, this, &Console::onSourceData);
     connect(m_source.get(), &ConsoleSource::up, this, &Console::onSourceUp);
@@ -339,6 +341,12 @@ void Console::setAlertRules(const AlertRules &rules)
 {
     m_settings.alertRules = rules;
     m_alerts->setRules(rules);
+}
+
+void Console::setSyslog(bool on)
+{
+    m_settings.syslog = on;
+    m_alerts->setJournal(on);
 }
 
 void Console::onAlert(const Alert &alert)

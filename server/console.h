@@ -50,6 +50,7 @@ struct ConsoleSettings
     QSize size {80, 24};
     int scrollbackLines = 1000; // kept by the screen, and sent in snapshots
     bool screen = true; // off: no screen (byte replay only, queries answered by nobody)
+    bool syslog = false; // on: every line to the journal (ConsoleJournal)
     LimitSettings limits; // per client: input rate, pings, idle timeout
     // The server's alert rules; those whose consoles name this one apply (none by default: the
     // server passes the configuration's, built-in ones included).
@@ -113,6 +114,8 @@ public:
     QString state() const { return m_state; }
     // A reloaded configuration's rules; the console keeps its state and tallies.
     void setAlertRules(const AlertRules &rules);
+    // syslog = on or off, at once.
+    void setSyslog(bool on);
     const ConsoleAlerts &alerts() const { return *m_alerts; }
     // By rule name, then severity name.
     const std::map<std::pair<QString, QString>, AlertTally> &alertTallies() const

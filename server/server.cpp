@@ -34,6 +34,7 @@ ConsoleSettings consoleSettings(const ServerOptions &options, const ConsoleOptio
     settings.size = console.size;
     settings.scrollbackLines = console.scrollbackLines;
     settings.screen = console.screen;
+    settings.syslog = console.syslog;
     // The command line's one console may have every client the server takes (--max-clients).
     settings.maxClients = console.maxClients > 0 ? console.maxClients
         : options.configPath.isEmpty()           ? options.maxClients
@@ -179,6 +180,7 @@ bool Server::apply(ServerOptions next, QString *error)
                 running->setLimits(settings.maxClients, settings.limits);
                 // Rules apply at once; the console keeps its state and alert counts.
                 running->setAlertRules(settings.alertRules);
+                running->setSyslog(settings.syslog);
                 continue;
             }
         }

@@ -56,6 +56,7 @@ std::vector<Alert> AlertMatcher::match(const LineReader::Line &line, bool partia
                                        qint64 wallMs)
 {
     std::vector<Alert> alerts;
+    m_lastMatch.reset();
     if (m_rules.empty() || line.text.isEmpty())
         return alerts;
     const QString text = QString::fromUtf8(line.text);
@@ -65,6 +66,8 @@ std::vector<Alert> AlertMatcher::match(const LineReader::Line &line, bool partia
             state.raised = false;
         if (!rule.pattern.match(text).hasMatch())
             continue;
+        if (!m_lastMatch || rule.severity > m_lastMatch->severity)
+            m_lastMatch = LineMatch {rule.name, rule.severity};
         // The prompt this rule alerted on while it waited, now finished: the same line.
         if (state.partialOffset == line.offset)
             continue;

@@ -17,6 +17,7 @@
 
 #include <QString>
 
+#include <optional>
 #include <vector>
 
 namespace CloudConsole {
@@ -48,6 +49,15 @@ public:
     // The line being read, unchanged for a while.
     std::vector<Alert> matchPartial(const LineReader::Line &line, qint64 nowMs, qint64 wallMs);
 
+    // The most severe rule that the last line given matched, whether it alerted or was held
+    // back (debounce, rate): what the line means, for the journal.
+    struct LineMatch
+    {
+        QString rule;
+        AlertSeverity severity = AlertSeverity::Info;
+    };
+    const std::optional<LineMatch> &lastMatch() const { return m_lastMatch; }
+
     qint64 debounced() const { return m_debounced; } // matches a rule's debounce or raise held
     qint64 rateLimited() const { return m_rateLimited; } // matches the bucket held back
 
@@ -66,6 +76,7 @@ private:
     std::vector<RuleState> m_rules;
     double m_tokens = Burst;
     std::optional<qint64> m_lastRefillMs;
+    std::optional<LineMatch> m_lastMatch;
     qint64 m_debounced = 0;
     qint64 m_rateLimited = 0;
 };

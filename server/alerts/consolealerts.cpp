@@ -1,5 +1,6 @@
 #include "consolealerts.h"
 
+#include "consolejournal.h"
 #include "ratelimit.h"
 
 #include <QDateTime>
@@ -52,7 +53,23 @@ void ConsoleAlerts::setRules(const AlertRules &rules)
         m_newRules = std::move(mine);
     }
     m_wake.notify_one();
-    if (m_ruleCount > 0 && !m_active) {
+    startIfWanted();
+}
+
+void ConsoleAlerts::setJournal(bool on)
+{
+    m_journalOn = on;
+    {
+        const std::lock_guard lock(m_lock);
+        m_newJournal = on;
+    }
+    m_wake.notify_one();
+    startIfWanted();
+}
+
+void ConsoleAlerts::startIfWanted()
+{
+    if (wanted() && !m_active) {
         m_active = true;
         m_thread = std::thread([this] { run(); });
     }
@@ -61,7 +78,7 @@ void ConsoleAlerts::setRules(const AlertRules &rules)
 
 void ConsoleAlerts::feed(qint64 offset, QByteArrayView bytes)
 {
-    if (!m_active || m_ruleCount == 0 || bytes.isEmpty())
+    if (!m_active || !wanted() || bytes.isEmpty())
         return;
     Chunk chunk {QByteArray(bytes.data(), bytes.size()), offset, steadyMs(),
                  QDateTime::currentMSecsSinceEpoch()};
@@ -85,6 +102,7 @@ void ConsoleAlerts::run()
     ::setpriority(PRIO_PROCESS, pid_t(::syscall(SYS_gettid)), 19);
     LineReader reader;
     AlertMatcher matcher;
+    std::optional<ConsoleJournal> journal;
     LogThrottle skipLog;
     quint64 checkedRevision = reader.pendingRevision(); // the partial line last matched
     quint64 seenRevision = checkedRevision;
@@ -97,8 +115,10 @@ void ConsoleAlerts::run()
         qint64 skipped = 0;
         {
             std::unique_lock lock(m_lock);
-            const auto ready
-                = [this] { return m_stopping || !m_queue.empty() || m_newRules.has_value(); };
+            const auto ready = [this] {
+                return m_stopping || !m_queue.empty() || m_newRules.has_value()
+                    || m_newJournal.has_value();
+            };
             const bool idleDue
                 = checkedRevision != reader.pendingRevision() && !reader.pending().text.isEmpty();
             if (idleDue) {
@@ -114,9 +134,25 @@ void ConsoleAlerts::run()
             m_queueBytes = 0;
             skipped = std::exchange(m_queueSkipped, 0);
             rules = std::exchange(m_newRules, std::nullopt);
+            if (const std::optional<bool> on = std::exchange(m_newJournal, std::nullopt)) {
+                if (*on && !journal)
+                    journal.emplace(m_console);
+                else if (!*on)
+                    journal.reset();
+            }
         }
         if (rules)
             matcher.setRules(std::move(*rules));
+        // A line to the journal, at the severity of the rule it matched (matchLine() just ran).
+        const auto toJournal = [&](const LineReader::Line &line) {
+            if (!journal)
+                return;
+            const auto &match = matcher.lastMatch();
+            const bool written
+                = journal->write(line, match ? match->rule : QString(),
+                                 match ? std::optional(match->severity) : std::nullopt);
+            ++(written ? m_journalWritten : m_journalFailed);
+        };
         if (skipped > 0) {
             m_skipped += skipped;
             qint64 heldBack = 0;
@@ -130,7 +166,9 @@ void ConsoleAlerts::run()
         }
         for (const Chunk &chunk : work) {
             reader.feed(chunk.offset, chunk.bytes, [&](const LineReader::Line &line) {
-                deliver(matcher.matchLine(line, chunk.steadyMs, chunk.wallMs));
+                std::vector<Alert> alerts = matcher.matchLine(line, chunk.steadyMs, chunk.wallMs);
+                toJournal(line);
+                deliver(std::move(alerts));
             });
             if (reader.pendingRevision() != seenRevision) {
                 seenRevision = reader.pendingRevision();
@@ -154,8 +192,13 @@ void ConsoleAlerts::run()
                 checkedRevision = reader.pendingRevision();
             } else if (idle) {
                 checkedRevision = reader.pendingRevision();
-                deliver(matcher.matchPartial(pending, pendingSinceMs + IdleLine.count(),
-                                             pendingWallMs));
+                std::vector<Alert> alerts = matcher.matchPartial(
+                    pending, pendingSinceMs + IdleLine.count(), pendingWallMs);
+                // A prompt that alerted goes to the journal now, not when it ends (it may not):
+                // then its line goes again, finished.
+                if (!alerts.empty())
+                    toJournal(pending);
+                deliver(std::move(alerts));
             }
         }
         m_debounced = matcher.debounced();

@@ -1,7 +1,8 @@
 #pragma once
 
-// ConsoleAlerts watches one console's output for its alert rules, on a thread of its own, the way
-// ConsoleScreen keeps the screen: the console's thread only copies each read into a bounded
+// ConsoleAlerts watches one console's output for its alert rules, and sends its lines to the
+// journal when asked (syslog = on, ConsoleJournal), on a thread of its own, the way ConsoleScreen
+// keeps the screen: the console's thread only copies each read into a bounded
 // queue (feed()) and never waits for the matching. The thread runs a LineReader and an
 // AlertMatcher at the lowest priority, matches a line the guest left unfinished once it has not
 // changed for IdleLine (a `login: ` prompt), and hands each alert to the console's thread
@@ -9,8 +10,8 @@
 // bytes waiting, the backlog is dropped, counted (skippedBytes()) and logged, and matching goes
 // on from the next read.
 //
-// It owns the thread, the queue, the reader and the matcher; it knows nothing of clients, the
-// protocol, metrics or what an alert does (Console decides that).
+// It owns the thread, the queue, the reader, the matcher and the journal; it knows nothing of
+// clients, the protocol, metrics or what an alert does (Console decides that).
 
 #include "alertmatcher.h"
 
@@ -45,9 +46,15 @@ public:
     ~ConsoleAlerts() override;
 
     // The server's rules; those that apply to this console are kept. The thread starts with the
-    // first rule, and without any, feed() costs nothing.
+    // first rule (or the journal), and without either, feed() costs nothing.
     void setRules(const AlertRules &rules);
     int ruleCount() const { return m_ruleCount; }
+    // syslog = on: every line the guest ends goes to the journal as well.
+    void setJournal(bool on);
+    bool journalOn() const { return m_journalOn; }
+    // Lines the journal took, and those it refused (journald not running, ...).
+    qint64 journalWritten() const { return m_journalWritten.load(); }
+    qint64 journalFailed() const { return m_journalFailed.load(); }
 
     // The console's output from `offset` on, as read (console's thread).
     void feed(qint64 offset, QByteArrayView bytes);
@@ -71,9 +78,13 @@ private:
 
     void run();
     void deliver(std::vector<Alert> alerts);
+    // Starts the thread once there is something for it to do.
+    void startIfWanted();
+    bool wanted() const { return m_ruleCount > 0 || m_journalOn; }
 
     const QString m_console;
     int m_ruleCount = 0;
+    bool m_journalOn = false;
     bool m_active = false; // main thread: the thread runs and feed() queues
 
     // The queue from feed() and setRules() to the thread.
@@ -83,11 +94,14 @@ private:
     qsizetype m_queueBytes = 0;
     qint64 m_queueSkipped = 0;
     std::optional<AlertRules> m_newRules;
+    std::optional<bool> m_newJournal;
     bool m_stopping = false;
 
     std::atomic<qint64> m_skipped {0};
     std::atomic<qint64> m_debounced {0};
     std::atomic<qint64> m_rateLimited {0};
+    std::atomic<qint64> m_journalWritten {0};
+    std::atomic<qint64> m_journalFailed {0};
 
     std::thread m_thread; // last: started once everything above exists
 };

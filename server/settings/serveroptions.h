@@ -32,6 +32,7 @@ struct ConsoleOptions
     int maxClients = 0; // 0: the server's max-clients-per-console
     QSize size; // the console's size (see ConsoleSettings::size)
     int scrollbackLines = 0; // lines the server's screen keeps
+    bool syslog {}; // syslog = on: the console's lines to the journal
     bool screen {}; // screen = off, --no-screen
 };
 

@@ -109,6 +109,12 @@ constexpr Setting Table[] = {
         .byDefault([] { return boolText(ConsoleSettings().screen); })
         .doing("keep no screen of the consoles: no snapshots for late clients, and nobody "
                "answers the guests' terminal queries"),
+    console([](ConsoleOptions &c, const QString &v) { return parseBool(v, &c.syslog); })
+        .asSwitch("syslog", "on")
+        .inFile("syslog")
+        .byDefault([] { return boolText(ConsoleSettings().syslog); })
+        .doing("send every line of the console to the journal, with the console's name as its "
+               "identifier and an alert's severity as its priority"),
     console([](ConsoleOptions &c, const QString &v) { return parseBool(v, &c.markers); })
         .asSwitch("no-markers", "off")
         .inFile("markers")

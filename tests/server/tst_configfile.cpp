@@ -150,7 +150,7 @@ void tst_ConfigFile::mistakesAreRefusedWithTheirLine_data()
     QTest::newRow("unknown console key") << QStringLiteral("[console a]\npath = /dev/pts/1\n")
                                          << "test.conf:2: unknown key \"path\" (known here: "
                                             "history-size, log, markers, max-clients, "
-                                            "restart, screen, scrollback, size, source)";
+                                            "restart, screen, scrollback, size, source, syslog)";
     QTest::newRow("a key twice") << QStringLiteral("[console a]\nsource = /dev/pts/1\nsource = "
                                                    "/dev/pts/2\n")
                                  << "test.conf:3: \"source\" is set twice in this section";
