@@ -202,6 +202,15 @@ bool Pty::open(std::string &error)
     return true;
 }
 
+namespace {
+int g_lineLength = 0;
+}
+
+void setPatternLineLength(int length)
+{
+    g_lineLength = std::max(0, length);
+}
+
 const std::vector<char> &pattern()
 {
     static const std::vector<char> p = [] {
@@ -210,6 +219,15 @@ const std::vector<char> &pattern()
         std::vector<char> v(64 * 1024);
         for (size_t i = 0; i < v.size(); ++i)
             v[i] = char(0x20 + i % 95);
+        if (g_lineLength > 0) {
+            const size_t period = size_t(g_lineLength) + 2;
+            for (size_t i = 0; i < v.size(); ++i) {
+                if (i % period == period - 2)
+                    v[i] = '\r';
+                else if (i % period == period - 1)
+                    v[i] = '\n';
+            }
+        }
         return v;
     }();
     return p;

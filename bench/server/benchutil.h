@@ -51,6 +51,10 @@ std::string otherPtyHolders(const std::string &path, pid_t allowedGroup = -1);
 // The printable pattern (0x20..0x7e) written into the console: it never contains EchoMarker nor
 // the keys 0x80..0xff that the server echo test sends.
 const std::vector<char> &pattern();
+// Makes pattern() text lines of `length` printable bytes, each ended by CR LF, as a boot log is
+// (what the server's alert rules and journal work on); 0, the default: one endless line. Called
+// before the first pattern().
+void setPatternLineLength(int length);
 inline constexpr unsigned char EchoMarker = 0x01;
 
 // Writes `total` bytes of pattern() to a non-blocking fd, polling when it is full, in chunks of

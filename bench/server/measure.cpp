@@ -365,6 +365,8 @@ Result serverThroughput(const Options &o, int clients, uint64_t bytes)
     r.v["writer_mbps"] = mbPerSec(written, tWritten - t0);
     r.v["wall_ms"] = double(t1 - t0) / Milli;
     r.v["server_cpu_pct"] = pct(scpu, t1 - t0);
+    // The server's CPU time per MB written: what a feature costs for the same work.
+    r.v["server_cpu_ms_per_mb"] = written ? double(scpu) / Milli / (double(written) / 1e6) : 0;
     r.v["loadgen_cpu_pct"] = pct(lcpu, t1 - t0);
     r.v["gaps"] = double(gaps);
     r.v["gap_bytes"] = double(gapBytes);
