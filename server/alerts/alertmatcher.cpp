@@ -25,6 +25,30 @@ void AlertMatcher::setRules(AlertRules rules)
         next.push_back(std::move(state));
     }
     m_rules = std::move(next);
+
+    // Joined, a pattern's groups are numbered anew: one that refers to a group by number or name
+    // (a back reference, a recursion) would match something else, so then every line goes
+    // through every rule.
+    static const QRegularExpression refersToGroup(
+        QStringLiteral("\\\\(?:[1-9]|g|k)|\\(\\?(?:P[=>]|R|&|[+-]?[0-9])"));
+    QStringList alternatives;
+    bool joinable = true;
+    for (const RuleState &state : m_rules) {
+        for (const QRegularExpression *pattern : {&state.rule.pattern, &state.rule.clear}) {
+            if (pattern->pattern().isEmpty())
+                continue;
+            joinable = joinable && !refersToGroup.match(pattern->pattern()).hasMatch();
+            alternatives += QStringLiteral("(?:%1)").arg(pattern->pattern());
+        }
+    }
+    m_any = QRegularExpression();
+    if (joinable && !alternatives.isEmpty()) {
+        QRegularExpression any(alternatives.join(QLatin1Char('|')));
+        if (any.isValid()) {
+            any.optimize();
+            m_any = std::move(any);
+        }
+    }
 }
 
 std::vector<Alert> AlertMatcher::matchLine(const LineReader::Line &line, qint64 nowMs,
@@ -60,6 +84,8 @@ std::vector<Alert> AlertMatcher::match(const LineReader::Line &line, bool partia
     if (m_rules.empty() || line.text.isEmpty())
         return alerts;
     const QString text = QString::fromUtf8(line.text);
+    if (m_any.isValid() && !m_any.pattern().isEmpty() && !m_any.match(text).hasMatch())
+        return alerts; // no rule's pattern nor clear pattern matches anywhere in it
     for (RuleState &state : m_rules) {
         const AlertRule &rule = state.rule;
         if (state.raised && rule.clear.match(text).hasMatch())

@@ -74,6 +74,10 @@ private:
     bool takeToken(qint64 nowMs);
 
     std::vector<RuleState> m_rules;
+    // Every rule's pattern and clear pattern as one alternation: most lines match none, and one
+    // pass over them costs a fraction of one per rule. Invalid (not used) when the patterns
+    // cannot be joined without changing what they match (back references).
+    QRegularExpression m_any;
     double m_tokens = Burst;
     std::optional<qint64> m_lastRefillMs;
     std::optional<LineMatch> m_lastMatch;

@@ -61,7 +61,7 @@ void ConsoleAlerts::setJournal(bool on)
     m_journalOn = on;
     {
         const std::lock_guard lock(m_lock);
-        m_newJournal = on;
+        m_newJournal = JournalChange {on, m_fedEnd};
     }
     m_wake.notify_one();
     startIfWanted();
@@ -78,7 +78,10 @@ void ConsoleAlerts::startIfWanted()
 
 void ConsoleAlerts::feed(qint64 offset, QByteArrayView bytes)
 {
-    if (!m_active || !wanted() || bytes.isEmpty())
+    if (bytes.isEmpty())
+        return;
+    m_fedEnd = offset + bytes.size();
+    if (!m_active || !wanted())
         return;
     Chunk chunk {QByteArray(bytes.data(), bytes.size()), offset, steadyMs(),
                  QDateTime::currentMSecsSinceEpoch()};
@@ -103,6 +106,7 @@ void ConsoleAlerts::run()
     LineReader reader;
     AlertMatcher matcher;
     std::optional<ConsoleJournal> journal;
+    std::optional<JournalChange> journalChange; // to apply from its offset on
     LogThrottle skipLog;
     quint64 checkedRevision = reader.pendingRevision(); // the partial line last matched
     quint64 seenRevision = checkedRevision;
@@ -134,17 +138,20 @@ void ConsoleAlerts::run()
             m_queueBytes = 0;
             skipped = std::exchange(m_queueSkipped, 0);
             rules = std::exchange(m_newRules, std::nullopt);
-            if (const std::optional<bool> on = std::exchange(m_newJournal, std::nullopt)) {
-                if (*on && !journal)
-                    journal.emplace(m_console);
-                else if (!*on)
-                    journal.reset();
-            }
+            if (m_newJournal)
+                journalChange = std::exchange(m_newJournal, std::nullopt);
         }
         if (rules)
             matcher.setRules(std::move(*rules));
         // A line to the journal, at the severity of the rule it matched (matchLine() just ran).
         const auto toJournal = [&](const LineReader::Line &line) {
+            if (journalChange && line.offset >= journalChange->from) {
+                if (journalChange->on && !journal)
+                    journal.emplace(m_console);
+                else if (!journalChange->on)
+                    journal.reset();
+                journalChange.reset();
+            }
             if (!journal)
                 return;
             const auto &match = matcher.lastMatch();

@@ -49,7 +49,7 @@ public:
     // first rule (or the journal), and without either, feed() costs nothing.
     void setRules(const AlertRules &rules);
     int ruleCount() const { return m_ruleCount; }
-    // syslog = on: every line the guest ends goes to the journal as well.
+    // syslog = on: every line the guest ends from now on goes to the journal as well.
     void setJournal(bool on);
     bool journalOn() const { return m_journalOn; }
     // Lines the journal took, and those it refused (journald not running, ...).
@@ -85,6 +85,7 @@ private:
     const QString m_console;
     int m_ruleCount = 0;
     bool m_journalOn = false;
+    qint64 m_fedEnd = 0; // one past the last byte fed (console's thread)
     bool m_active = false; // main thread: the thread runs and feed() queues
 
     // The queue from feed() and setRules() to the thread.
@@ -94,7 +95,14 @@ private:
     qsizetype m_queueBytes = 0;
     qint64 m_queueSkipped = 0;
     std::optional<AlertRules> m_newRules;
-    std::optional<bool> m_newJournal;
+    // Journal on or off for the lines that start at or after an offset: the output fed after
+    // setJournal(), not what was still queued when it was called.
+    struct JournalChange
+    {
+        bool on = false;
+        qint64 from = 0;
+    };
+    std::optional<JournalChange> m_newJournal;
     bool m_stopping = false;
 
     std::atomic<qint64> m_skipped {0};

@@ -57,7 +57,7 @@ private:
 
     void endLine(qint64 next, const Sink &sink);
     void control(char c, qint64 at, const Sink &sink);
-    void text(char c, const Sink &sink);
+    void text(QByteArrayView run, const Sink &sink);
 
     State m_state = State::Ground;
     QByteArray m_text;

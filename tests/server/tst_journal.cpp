@@ -196,6 +196,8 @@ void tst_Journal::everyLineReachesTheJournalOnceAtItsSeverity()
     QCOMPARE(got[7].message, QStringLiteral("vm1 login: "));
     QCOMPARE(got[7].priority, LOG_NOTICE);
     QCOMPARE(got[7].rule, QStringLiteral("login-prompt"));
+    // The alerts reach the console's thread after their lines reached the journal.
+    QTRY_COMPARE(server.console->state(), QStringLiteral("ready"));
     QCOMPARE(server.console->alerts().journalWritten(), 8);
     QCOMPARE(server.console->alerts().journalFailed(), 0);
 }
