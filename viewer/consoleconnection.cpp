@@ -270,9 +270,9 @@ void ConsoleConnection::onTextMessage(const QString &message)
                        m_cursor.acceptScreen(screen);
                        Q_EMIT screenReceived(screen);
                    },
-                   // The viewer shows no alerts yet; the console's output has the line.
-                   [](const Protocol::AlertEvent &alert) {
+                   [this](const Protocol::AlertEvent &alert) {
                        qCDebug(lcConnection) << "alert" << alert.rule << alert.severity;
+                       Q_EMIT alertReceived(alert);
                    },
                },
                std::get<Protocol::ServerMessage>(decoded));

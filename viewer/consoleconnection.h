@@ -105,6 +105,9 @@ Q_SIGNALS:
     // its offset.
     void screenReceived(const CloudConsole::Protocol::Screen &screen);
     void serverError(const CloudConsole::Protocol::Error &error);
+    // An alert rule of the server matched a line of the console's output (a kernel panic, the
+    // login prompt). Alerts are not replayed: only those raised while connected arrive.
+    void alertReceived(const CloudConsole::Protocol::AlertEvent &alert);
     // An attempt failed. `willRetry`: a retry is scheduled (the console was reached before).
     void attemptFailed(CloudConsole::Viewer::ConsoleConnection::Failure failure,
                        const QString &message, bool willRetry);

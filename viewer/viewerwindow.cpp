@@ -1,5 +1,6 @@
 #include "viewerwindow.h"
 
+#include "alertindicator.h"
 #include "connectdialog.h"
 #include "consolesession.h"
 #include "logging.h"
@@ -29,11 +30,14 @@ ViewerWindow::ViewerWindow(QWidget *parent)
     , m_accessLabel(new QLabel(this))
     , m_sizeLabel(new QLabel(this))
     , m_incompleteLabel(new QLabel(this))
+    , m_alertIndicator(new AlertIndicator(this))
 {
     setCentralWidget(m_view);
     m_view->setFocus();
     statusBar()->addWidget(m_stateLabel);
     statusBar()->addWidget(m_consoleLabel);
+    // Permanent, so that a passing message never hides an alert.
+    statusBar()->addPermanentWidget(m_alertIndicator);
     statusBar()->addPermanentWidget(m_incompleteLabel);
     statusBar()->addPermanentWidget(m_accessLabel);
     statusBar()->addPermanentWidget(m_sizeLabel);
@@ -58,6 +62,7 @@ ViewerWindow::ViewerWindow(QWidget *parent)
     connect(connection, &ConsoleConnection::helloReceived, this, &ViewerWindow::onHello);
     connect(connection, &ConsoleConnection::attemptFailed, this, &ViewerWindow::onAttemptFailed);
     connect(connection, &ConsoleConnection::serverError, this, &ViewerWindow::onServerError);
+    connect(connection, &ConsoleConnection::alertReceived, m_alertIndicator, &AlertIndicator::add);
     connect(m_session->model(), &TerminalModel::titleChanged, this, &ViewerWindow::updateTitle);
     connect(m_session->model(), &TerminalModel::bell, this, &QApplication::beep);
     m_bytesTimer.setInterval(250);

@@ -1,7 +1,7 @@
 #pragma once
 
 // ViewerWindow is the desktop window around one console: a TerminalView, menus, a status bar
-// (connection, console size, bytes), and the dialogs that explain a failed connection.
+// (connection, alerts, console size, bytes), and the dialogs that explain a failed connection.
 //
 // It owns the ConsoleSession and the view (as children). It decides nothing about the protocol
 // or emulation; it shows what the session and connection report and forwards the user's
@@ -17,6 +17,7 @@ class QLabel;
 
 namespace CloudConsole::Viewer {
 
+class AlertIndicator;
 class ConsoleSession;
 class TerminalView;
 
@@ -29,6 +30,7 @@ public:
 
     ConsoleSession *session() const { return m_session; }
     TerminalView *view() const { return m_view; }
+    AlertIndicator *alertIndicator() const { return m_alertIndicator; }
 
     void openConsole(const QUrl &url);
     // Asks for an address; returns false if the user cancelled.
@@ -61,6 +63,7 @@ private:
     QLabel *m_accessLabel;
     QLabel *m_sizeLabel;
     QLabel *m_incompleteLabel;
+    AlertIndicator *m_alertIndicator;
     QAction *m_reconnectAction = nullptr;
     QAction *m_breakAction = nullptr;
     QTimer m_bytesTimer; // the byte count changes per frame; the label needs a few updates a second

@@ -2,8 +2,8 @@
 
 // TestConsoleServer is a small protocol v1 server on a loopback port, for testing the viewer's
 // connection without the real server: it keeps a history, honours ?offset= and ?epoch= as
-// docs/protocol.md "Resuming" says (an offset of another epoch is ignored), sends gaps, screens
-// and size events, takes resizes where it can, and records what clients send. It implements
+// docs/protocol.md "Resuming" says (an offset of another epoch is ignored), sends gaps, screens,
+// size events and alerts, takes resizes where it can, and records what clients send. It implements
 // only what the tests need; the end-to-end test runs the real server.
 
 #include "protocol.h"
@@ -81,6 +81,7 @@ public:
         broadcast(CloudConsole::Protocol::SizeEvent {size.width(), size.height()});
     }
     void sendScreen(const CloudConsole::Protocol::Screen &screen) { broadcast(screen); }
+    void sendAlert(const CloudConsole::Protocol::AlertEvent &alert) { broadcast(alert); }
 
     bool canResize = true;
     bool canBreak = false;

@@ -1,5 +1,6 @@
 // Tests of ConsoleConnection on loopback: addresses, hello, resume without duplicates, gaps,
-// chunked input, how failed attempts are classified, restarts (epochs) and close code 1008.
+// chunked input, how failed attempts are classified, restarts (epochs), close code 1008 and
+// alerts.
 
 #include "consoleconnection.h"
 #include "testconsoleserver.h"
@@ -67,6 +68,7 @@ private Q_SLOTS:
     void aServerRestartReplaysTheNewRunFromItsFirstByte();
     void anIdleTimeoutCloseIsNotRetried();
     void aServerGoingAwayIsRetried();
+    void anAlertIsPassedOnAsItCameBetweenOutput();
 };
 
 void tst_ConsoleConnection::addressesAreNormalized_data()
@@ -330,6 +332,34 @@ void tst_ConsoleConnection::aServerGoingAwayIsRetried()
     QCOMPARE(failed.at(0).at(2).toBool(), true);
     QTRY_COMPARE(server.connections, 2);
     QTRY_COMPARE(connection.state(), State::Connected);
+}
+
+void tst_ConsoleConnection::anAlertIsPassedOnAsItCameBetweenOutput()
+{
+    TestConsoleServer server;
+    QVERIFY(server.listen());
+    ConsoleConnection connection;
+    QSignalSpy alerts(&connection, &ConsoleConnection::alertReceived);
+    QSignalSpy output(&connection, &ConsoleConnection::outputReceived);
+    connection.open(server.url());
+    QTRY_COMPARE(connection.state(), State::Connected);
+
+    const QByteArray line("[   31.004503] Kernel panic - not syncing: sysrq triggered crash");
+    server.output("boot\r\n" + line + "\r\n");
+    const CloudConsole::Protocol::AlertEvent sent {
+        QStringLiteral("kernel-panic"), QStringLiteral("critical"), QString::fromLatin1(line),
+        QStringLiteral("2026-12-05T03:07:02.123Z"), 6};
+    server.sendAlert(sent);
+    server.output("after\r\n");
+    QTRY_COMPARE(output.count(), 2);
+    QCOMPARE(alerts.count(), 1);
+    const auto alert = alerts.at(0).at(0).value<CloudConsole::Protocol::AlertEvent>();
+    QCOMPARE(alert.rule, sent.rule);
+    QCOMPARE(alert.severity, sent.severity);
+    QCOMPARE(alert.line, sent.line);
+    QCOMPARE(alert.time, sent.time);
+    QCOMPARE(alert.offset, 6);
+    QCOMPARE(connection.state(), State::Connected);
 }
 
 QTEST_GUILESS_MAIN(tst_ConsoleConnection)

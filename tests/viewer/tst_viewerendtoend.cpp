@@ -5,10 +5,12 @@
 // and what the server writes to the pty is what the user typed or the server's answers to the
 // guest's terminal queries.
 
+#include "alertindicator.h"
 #include "consolesession.h"
 #include "terminaldiff.h"
 #include "terminalview.h"
 #include "uniquefd.h"
+#include "viewerwindow.h"
 #include "workloads.h"
 
 #include <QFile>
@@ -104,6 +106,7 @@ private Q_SLOTS:
     void anotherOperatorsResizeIsFollowedAndNotUndone();
     void aRestartedServerIsFollowedFromItsFirstByte();
     void anIdleTimeoutCloseIsNotFollowedByAReconnect();
+    void theGuestsPanicShowsInTheWindowsStatusBar();
 
 private:
     bool startServer(QStringList arguments);
@@ -567,6 +570,52 @@ void tst_ViewerEndToEnd::anIdleTimeoutCloseIsNotFollowedByAReconnect()
     QTest::qWait(1000); // twenty retry delays
     QCOMPARE(hellos.count(), 1);
     QCOMPARE(connection->state(), ConsoleConnection::State::Idle);
+}
+
+void tst_ViewerEndToEnd::theGuestsPanicShowsInTheWindowsStatusBar()
+{
+    ViewerWindow window;
+    AlertIndicator *alerts = window.alertIndicator();
+    QSignalSpy received(window.session()->connection(), &ConsoleConnection::alertReceived);
+    window.openConsole(m_url);
+    QTRY_COMPARE(window.session()->connection()->state(), ConsoleConnection::State::Connected);
+    QVERIFY2(alerts->isHidden(), "nothing to show before an alert");
+
+    // The server's built-in rules: a panic (critical), then the login prompt (info).
+    QVERIFY(writeAll(m_pty->master.get(),
+                     "[    1.000000] Run /sbin/init as init process\r\n"
+                     "[   31.004503] Kernel panic - not syncing: sysrq triggered crash\r\n"));
+    QTRY_COMPARE_WITH_TIMEOUT(received.count(), 1, 10'000);
+    const auto panic = received.at(0).at(0).value<Protocol::AlertEvent>();
+    QCOMPARE(panic.rule, QStringLiteral("kernel-panic"));
+    QVERIFY(!alerts->isHidden());
+    const QString expected
+        = QStringLiteral("1 new \u00b7 kernel-panic (critical) at %1: [ 31.004503] "
+                         "Kernel panic - not syncing: sysrq triggered crash")
+              .arg(AlertIndicator::timeOf(panic.time));
+    QCOMPARE(alerts->fullText(), expected);
+    QVERIFY2(QRegularExpression(QStringLiteral("^\\d\\d:\\d\\d:\\d\\d$"))
+                 .match(AlertIndicator::timeOf(panic.time))
+                 .hasMatch(),
+             qPrintable(panic.time));
+    QCOMPARE(alerts->property("severity").toString(), QStringLiteral("critical"));
+    QVERIFY2(alerts->styleSheet().contains(QLatin1String("#b3261e")), "critical stands out");
+    QVERIFY(alerts->toolTip().contains(QLatin1String("sysrq triggered crash")));
+
+    QVERIFY(writeAll(m_pty->master.get(), "\r\nvm1 login: "));
+    QTRY_COMPARE_WITH_TIMEOUT(received.count(), 2, 10'000);
+    QCOMPARE(alerts->count(), 2);
+    QCOMPARE(alerts->unseen(), 2);
+    QVERIFY2(alerts->fullText().startsWith(QStringLiteral("2 new \u00b7 login-prompt (info) at ")),
+             qPrintable(alerts->fullText()));
+    QCOMPARE(alerts->property("severity").toString(), QStringLiteral("critical"));
+
+    // Seen (the menu was opened): shown plainly, still there.
+    alerts->markSeen();
+    QCOMPARE(alerts->unseen(), 0);
+    QVERIFY(alerts->fullText().startsWith(QLatin1String("login-prompt (info) at ")));
+    QCOMPARE(alerts->property("severity").toString(), QString());
+    QVERIFY(alerts->styleSheet().isEmpty());
 }
 
 QTEST_MAIN(tst_ViewerEndToEnd)

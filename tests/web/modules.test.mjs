@@ -1,6 +1,6 @@
 // The page's modules that do not touch the DOM, in node: what the status bar and notices say,
 // the keyboard shortcuts and font size, what the page's address says, when and whether to
-// retry, and the login checks (with a fake fetch).
+// retry, the login checks (with a fake fetch), and what the page says about alerts.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -16,6 +16,7 @@ const page = await load('page.js');
 const retry = await load('retry.js');
 const { Logins, pageAnswer } = await load('login.js');
 const { findCount, findDecorations } = await load('find.js');
+const alertText = await load('alerttext.js');
 
 const hello = {
     writable: true, source: { state: 'up', reason: '/dev/pts/3' },
@@ -146,6 +147,65 @@ test('the page\'s address: console name, login and logout, timing, focus', () =>
     assert.equal(page.connectionOptions('?retryMs=-1').backoffMin, 1000);
     assert.equal(page.focusOnLoad(''), true);
     assert.equal(page.focusOnLoad('?focus=0'), false);
+});
+
+test('the page\'s address: the moment a link names in its fragment', () => {
+    assert.equal(page.offsetFromFragment('#offset=20480'), 20480);
+    assert.equal(page.offsetFromFragment('offset=0'), 0);
+    assert.equal(page.offsetFromFragment('#x=1&offset=7&y=2'), 7);
+    assert.equal(page.offsetFromFragment(''), null);
+    assert.equal(page.offsetFromFragment('#offset='), null);
+    assert.equal(page.offsetFromFragment('#offset=-1'), null);
+    assert.equal(page.offsetFromFragment('#offset=12abc'), null);
+    assert.equal(page.offsetFromFragment('#myoffset=3'), null);
+    assert.equal(page.offsetFromFragment('#offset=99999999999999999'), null, 'beyond a safe integer');
+});
+
+test('alerts: severities, which ones get a banner, the badge', () => {
+    assert.equal(alertText.severityOf({ severity: 'critical' }), 'critical');
+    assert.equal(alertText.severityOf({ severity: 'emergency' }), 'warning', 'unknown: a warning');
+    assert.equal(alertText.highestSeverity([]), null);
+    assert.equal(alertText.highestSeverity([{ severity: 'info' }, { severity: 'critical' }, { severity: 'warning' }]),
+                 'critical');
+    assert.deepEqual(['info', 'warning', 'critical'].map(alertText.wantsBanner), [false, true, true]);
+    assert.deepEqual(alertText.badgeText(1, 3), { text: '1 alert', label: '1 new alert of 3: show the list' });
+    assert.deepEqual(alertText.badgeText(2, 2), { text: '2 alerts', label: '2 new alerts of 2: show the list' });
+    assert.deepEqual(alertText.badgeText(0, 1), { text: 'Alerts', label: '1 alert, all seen: show the list' });
+    assert.equal(alertText.moreText(0), '');
+    assert.equal(alertText.moreText(3), '+3 more');
+});
+
+test('alerts: the banner\'s words, in the page\'s local time', () => {
+    const at = new Date(2026, 11, 5, 3, 12, 44, 123); // local
+    const alert = {
+        rule: 'kernel-panic', severity: 'critical', time: at.toISOString(), offset: 20480,
+        line: '[   31.004503] Kernel panic - not syncing:\tVFS: Unable to mount root fs',
+    };
+    assert.equal(alertText.alertTime(alert.time, at), '03:12:44');
+    assert.equal(alertText.alertTime(alert.time, new Date(2026, 11, 6, 1)), '2026-12-05 03:12:44',
+                 'another day: with its date');
+    assert.equal(alertText.alertTime('not a time', at), 'not a time');
+    assert.equal(alertText.alertHeading(alert, at), 'Kernel panic — kernel-panic (critical) at 03:12:44');
+    assert.equal(alertText.bannerText(alert, at),
+                 'Kernel panic — kernel-panic (critical) at 03:12:44: [ 31.004503] Kernel panic - not syncing: VFS: Unable to mount root fs');
+    assert.equal(alertText.alertHeading({ ...alert, rule: 'my-rule', severity: 'odd' }, at),
+                 'my-rule (warning) at 03:12:44', 'a rule of the configuration\'s own');
+    assert.equal(alertText.ruleTitle('login-prompt'), 'Login prompt');
+    assert.equal(alertText.ruleTitle('toString'), null);
+    assert.ok(alertText.bannerText({ ...alert, line: 'x'.repeat(4096) }, at).length < 400, 'long lines cut');
+});
+
+test('alerts: why a moment cannot be shown, and its highlight', () => {
+    assert.equal(alertText.goneNotice('before', 'offset 5', 1000),
+                 'Cannot show offset 5: it came before the output this page has (from offset 1000 on); the console\'s history no longer holds it, or the page attached later');
+    assert.equal(alertText.goneNotice('scrollback', 'the line of oom-kill (offset 9)', null),
+                 'Cannot show the line of oom-kill (offset 9): it has left this page\'s scrollback (Settings: Scrollback lines)');
+    assert.match(alertText.goneNotice('screen', 'offset 5', null), /full-screen program/);
+    assert.match(alertText.goneNotice('unknown', 'offset 5', null), /^Cannot find offset 5/);
+    for (const severity of alertText.SEVERITIES) {
+        for (const theme of ['dark', 'light'])
+            assert.match(alertText.momentColour(severity, theme), /^#[0-9a-f]{6}$/, `${severity} ${theme}`);
+    }
 });
 
 test('a bounded list keeps the last items, and hands out copies', () => {

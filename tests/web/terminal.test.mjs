@@ -1,7 +1,7 @@
 // The page's terminal plumbing, in node, on the real xterm.js the page bundles (it runs without
 // a DOM as long as it is not opened): the queries it leaves to the server (queries.js), the feed
-// that puts output, sizes and screens into it in stream order (screen.js), and when the page
-// asks for a resize (size.js).
+// that puts output, sizes and screens into it in stream order (screen.js), where an offset of
+// the output stands in its buffer (moments.js), and when the page asks for a resize (size.js).
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -16,6 +16,7 @@ const { Terminal } = require('@xterm/xterm');
 const load = (name) => import(pathToFileURL(path.join(web, 'src', name)).href);
 const { isWindowReport, onUserData, silenceQueries, splitColourRequest } = await load('queries.js');
 const { TerminalFeed } = await load('screen.js');
+const { Moments, comparable } = await load('moments.js');
 const { fitRequest } = await load('size.js');
 
 const ESC = '\x1b';
@@ -256,6 +257,111 @@ test('a size change takes effect between the output before and after it', async 
     assert.equal(term.cols, 40);
     const text = screenText(term);
     assert.ok(text.includes('b'.repeat(30)), text);
+});
+
+// --- where an offset stands: moments ----------------------------------------------------------
+
+// A terminal fed by the test, byte offsets counted from `start`, with its Moments.
+function momentsOn({ cols = 40, rows = 5, scrollback = 1000, start = 0 } = {}) {
+    const term = new Terminal({ cols, rows, scrollback, allowProposedApi: true });
+    const moments = new Moments(term);
+    const feed = new TerminalFeed(term, { moments });
+    feed.startAt(start);
+    let offset = start;
+    return {
+        term, moments, feed,
+        get offset() { return offset; },
+        // Writes `text` in one write; returns the offset it started at.
+        out(text) {
+            const at = offset;
+            const bytes = encoder.encode(text);
+            offset += bytes.length;
+            feed.output(bytes, offset);
+            return at;
+        },
+        settled: () => settled(feed, offset),
+    };
+}
+
+const find = (moments, offset, text) => new Promise((resolve) => moments.find(offset, text, resolve));
+const rowText = (term, row) => term.buffer.active.getLine(row).translateToString(true);
+
+test('moments: a line already drawn is found by its text from the write it came in', async () => {
+    const t = momentsOn();
+    t.out('boot 1\r\nlogin: \r\n');
+    const at = t.offset + 'boot 2\r\n'.length;
+    t.out('boot 2\r\nlogin: \r\nboot 3\r\n'); // the same text before, in another write
+    for (let i = 0; i < 20; i += 1)
+        t.out(`line ${i}\r\n`);
+    await t.settled();
+    const place = await find(t.moments, at, 'login: ');
+    assert.equal(place.exact, true);
+    assert.equal(place.marker.line, 3, 'the second "login:", not the first');
+    assert.equal(rowText(t.term, place.marker.line), 'login: ');
+});
+
+test('moments: an offset asked for before its bytes come is cut at, and exact without text', async () => {
+    const t = momentsOn();
+    t.out('one\r\n');
+    const promise = find(t.moments, t.offset + 'two\r\nsame\r\n'.length, null);
+    t.out('two\r\nsame\r\nsame\r\nfour\r\n'); // one write: the feed cuts it
+    const place = await promise;
+    assert.deepEqual([place.exact, place.marker.line], [true, 3]);
+    await t.settled();
+    assert.equal(t.moments.knows(t.offset - 'four\r\n'.length), false, 'within a write, no text');
+    assert.equal(t.moments.knows(t.offset), true, 'not parsed yet');
+});
+
+test('moments: a wrapped line is one line; the place follows the buffer as it scrolls', async () => {
+    const t = momentsOn({ cols: 20 });
+    t.out('before\r\n');
+    const long = `Kernel panic - not syncing: ${'x'.repeat(30)}`;
+    const at = t.out(`${long}\r\n`);
+    await t.settled();
+    const place = await find(t.moments, at, long);
+    assert.equal(place.marker.line, 1);
+    for (let i = 0; i < 50; i += 1)
+        t.out(`after ${i}\r\n`);
+    await t.settled();
+    assert.equal(place.marker.line, 1, 'scrollback keeps it where it was');
+    assert.ok(rowText(t.term, place.marker.line).startsWith('Kernel panic'));
+    assert.equal(t.term.buffer.active.getLine(place.marker.line + 1).isWrapped, true);
+});
+
+test('moments: gone from the scrollback, before the output, or replaced by a screen', async () => {
+    const t = momentsOn({ scrollback: 10, start: 500 });
+    assert.deepEqual(await find(t.moments, 100, 'x'), { gone: 'before' });
+    const at = t.out('Oops: 0000 [#1] SMP\r\n');
+    for (let i = 0; i < 40; i += 1)
+        t.out(`after ${i}\r\n`);
+    await t.settled();
+    assert.deepEqual(await find(t.moments, at, 'Oops: 0000 [#1] SMP'), { gone: 'scrollback' });
+
+    const kept = t.out('kept\r\n');
+    await t.settled();
+    const place = await find(t.moments, kept, 'kept');
+    t.feed.screen({ offset: t.offset + 10, cols: 40, rows: 5, data: `${ESC}cscreen` });
+    await settled(t.feed, t.offset + 10);
+    assert.deepEqual(await find(t.moments, kept, 'kept'), { gone: 'before' });
+    assert.equal(t.moments.floor, t.offset + 10);
+    place.marker.dispose();
+});
+
+test('moments: a place waited for arrives once its line is parsed, also split across writes', async () => {
+    const t = momentsOn();
+    t.out('start\r\n');
+    const at = t.offset;
+    t.out('[ 9.0] Kernel pa'); // the line's start only
+    await t.settled();
+    const promise = find(t.moments, at, '[ 9.0] Kernel panic - not syncing');
+    let done = false;
+    promise.then(() => { done = true; });
+    await sleep(20);
+    assert.equal(done, false, 'waits for the rest of the line');
+    t.out('nic - not syncing\r\nmore\r\n');
+    const place = await promise;
+    assert.equal(rowText(t.term, place.marker.line), '[ 9.0] Kernel panic - not syncing');
+    assert.equal(comparable(' a\t b  '), 'a b');
 });
 
 // --- when the page asks for a resize ---------------------------------------------------------

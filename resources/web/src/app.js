@@ -9,23 +9,29 @@
 //   settings.js, settingspanel.js   the settings and their panel
 //   login.js         whether the server wants a login, and whether the session is gone
 //   find.js          the find bar
+//   alerts.js        alerts: banner, status bar badge and list (alerttext.js), and the moment
+//                    each is about, found in the terminal by moments.js (also #offset=N)
 //   actions.js       Redraw, Send BREAK, Fit to window (size.js) and Download
 //   automation.js    window.cloudConsole
-// The DOM-free ones (protocol, retry, status, shortcuts, settings, page, login, size) have node
-// tests in tests/web.
+// The DOM-free ones (protocol, retry, status, shortcuts, settings, page, login, size, alerttext)
+// have node tests in tests/web, and so do the terminal's (screen, moments).
 
 import '@xterm/xterm/css/xterm.css';
 import './app.css';
 
 import { Actions } from './actions.js';
+import { Alerts } from './alerts.js';
 import { automation } from './automation.js';
 import { Connection } from './connection.js';
 import { FindBar } from './find.js';
 import { Header } from './header.js';
 import { Input } from './input.js';
 import { Logins } from './login.js';
+import { Moments } from './moments.js';
 import { Notices } from './notice.js';
-import { BoundedList, connectionOptions, consoleNameFromPath, focusOnLoad, loginPaths } from './page.js';
+import {
+    BoundedList, connectionOptions, consoleNameFromPath, focusOnLoad, loginPaths, offsetFromFragment,
+} from './page.js';
 import { SUBPROTOCOL } from './protocol.js';
 import { TerminalFeed } from './screen.js';
 import { Settings } from './settings.js';
@@ -68,6 +74,7 @@ const record = {
     screens: new BoundedList(50), // {offset, cols, rows, complete, at}
     serverErrors: new BoundedList(1000),
     transitions: new BoundedList(200), // {state, reason, at}
+    alerts: new BoundedList(1000), // the protocol's alert events, as they came
 };
 
 // Lines the page itself writes into the terminal stand out the same way in both themes: bold
@@ -75,12 +82,27 @@ const record = {
 const MARK_GAP = '\x1b[0;1;38;2;34;24;0;48;2;247;193;72m';
 const MARK_EPOCH = '\x1b[0;1;38;2;0;30;40;48;2;120;214;228m';
 
+// Where offsets of the output stand in the terminal, for alerts and #offset=N links.
+const moments = new Moments(term);
+
 // Everything that goes into the terminal, in stream order: output, the page's marker lines, the
 // console's size, screens.
 const feed = new TerminalFeed(term, {
-    onShown: infoSoon,
+    onShown(offset) {
+        infoSoon();
+        alerts.passed(offset);
+    },
     // A screen starts from nothing: the title too, unless its data sets one.
     onScreen: () => header.setTitle(''),
+    moments,
+});
+
+const alerts = new Alerts({
+    term,
+    moments,
+    notice,
+    theme: () => settings.get('theme'),
+    shownOffset: () => feed.shownOffset,
 });
 
 const connection = new Connection(location.href, {
@@ -98,12 +120,14 @@ const connection = new Connection(location.href, {
         header.setName(hello.console);
         feed.resize(hello.size.cols, hello.size.rows);
         if (epochChanged) {
+            feed.restart(hello.offset);
             feed.line(`\r\n${MARK_EPOCH} ── the server restarted: its history starts again here ── \x1b[0m\r\n`,
                       hello.offset);
         } else {
             feed.startAt(hello.offset);
         }
         header.showReadOnly(!hello.writable);
+        alerts.attached(hello.history.end);
         actions.update();
         renderInfo();
     },
@@ -137,6 +161,10 @@ const connection = new Connection(location.href, {
     onServerError(error) {
         record.serverErrors.push(error);
         notice(serverErrorNotice(error), 'error');
+    },
+    onAlert(alert) {
+        record.alerts.push(alert);
+        alerts.add(alert);
     },
     onLog: log,
 }, connectionOptions(location.search));
@@ -241,8 +269,19 @@ watchSize($('terminal'), followWindow);
 // For tests and tools driving the page; documented in docs/web.md.
 window.cloudConsole = automation({
     connection, view, feed, header, statusBar, notices, input, actions, logins, settings, record,
-    consoleSize,
+    consoleSize, alerts,
 });
+
+// A link to a moment (webhooks link to <page>#offset=N): shown once the page has attached and
+// drawn the history, and again whenever the fragment changes; when the terminal cannot tell
+// that offset's line in what it has drawn, the page loads again and draws the history anew.
+function showFragment(changed) {
+    const offset = offsetFromFragment(location.hash);
+    if (offset !== null && !alerts.showOffset(offset) && changed)
+        location.reload();
+}
+window.addEventListener('hashchange', () => showFragment(true));
+showFragment(false);
 
 document.documentElement.dataset.theme = settings.get('theme');
 header.setName(consoleNameFromPath(location.pathname) || 'console');

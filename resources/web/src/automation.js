@@ -4,11 +4,11 @@
 import { SUBPROTOCOL, VERSION } from './protocol.js';
 
 // parts: {connection, view (TerminalView), feed (TerminalFeed), header, statusBar, notices,
-// input, actions, logins, settings, record: {gaps, screens, serverErrors, transitions}
-// (BoundedLists), consoleSize()}.
+// input, actions, logins, settings, record: {gaps, screens, serverErrors, transitions, alerts}
+// (BoundedLists), consoleSize(), alerts (Alerts)}.
 export function automation(parts) {
     const { connection, view, feed, header, statusBar, notices, input, actions, logins, settings,
-            record } = parts;
+            record, alerts } = parts;
     const term = view.term;
     return Object.freeze({
         protocol: { version: VERSION, subprotocol: SUBPROTOCOL },
@@ -39,6 +39,11 @@ export function automation(parts) {
         get buffer() { return term.buffer.active.type; },
         get screens() { return record.screens.items(); },
         get resizesSent() { return actions.resizesSent.items(); },
+        get alerts() { return record.alerts.items(); },
+        get alertList() { return alerts.entries; },
+        get unseenAlerts() { return alerts.unseen; },
+        get moment() { return alerts.moment && { ...alerts.moment }; },
+        showOffset(offset) { return alerts.showOffset(offset); },
         visibleText() { return view.visibleText(); },
         bufferText() { return view.bufferText(); },
         send(text) { input.sendText(text); },

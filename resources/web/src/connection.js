@@ -301,7 +301,7 @@ export class Connection {
         case ServerType.PONG:
             break;
         case ServerType.ALERT:
-            // No banner yet (issue 13); whoever wants alerts passes onAlert.
+            // The page shows it (alerts.js); the connection only passes it on.
             this.h.onAlert?.(m);
             break;
         }

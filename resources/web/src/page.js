@@ -40,6 +40,16 @@ export function focusOnLoad(search) {
     return new URLSearchParams(search).get('focus') !== '0';
 }
 
+// The offset a link names in the page's fragment ("#offset=20480": where an alert's line starts,
+// as webhooks link to it), or null when it names none.
+export function offsetFromFragment(hash) {
+    const match = /^#?(?:.*&)?offset=(\d{1,16})(?:&|$)/.exec(hash);
+    if (!match)
+        return null;
+    const offset = Number(match[1]);
+    return Number.isSafeInteger(offset) ? offset : null;
+}
+
 // A list that keeps its last `limit` items: what the page records for window.cloudConsole
 // (gaps, screens, notices, ...) never grows without bound.
 export class BoundedList {
