@@ -5,6 +5,7 @@
 #include "secrethash.h"
 #include "settingtable.h"
 #include "values.h"
+#include "webhooksettings.h"
 
 #include <QFile>
 #include <QRegularExpression>
@@ -136,6 +137,70 @@ std::map<QString, Setter> alertKeys(PendingAlert *p)
     };
 }
 
+// A [webhook NAME] section: a webhook, checked once the whole file is in.
+struct PendingWebhook
+{
+    int line = 0;
+    WebhookSettings webhook;
+    bool hasUrl = false;
+};
+
+// A comma-separated list of names, or * for every one (an empty list).
+QString parseNames(const QString &value, QStringList *names, const char *what)
+{
+    names->clear();
+    if (value == QLatin1String("*"))
+        return QString();
+    for (const QString &item : value.split(u',', Qt::SkipEmptyParts)) {
+        if (!item.trimmed().isEmpty())
+            names->append(item.trimmed());
+    }
+    return names->isEmpty() ? QStringLiteral("name the %1, or * for every one").arg(what)
+                            : QString();
+}
+
+std::map<QString, Setter> webhookKeys(PendingWebhook *p)
+{
+    WebhookSettings *w = &p->webhook;
+    return {
+        {QStringLiteral("url"),
+         [p, w](const QString &v) {
+             const QString why = parseWebhookUrl(v, &w->url);
+             p->hasUrl = why.isEmpty();
+             return why;
+         }},
+        {QStringLiteral("secret"),
+         [w](const QString &v) {
+             if (v.isEmpty())
+                 return QStringLiteral("needs the key the signatures are made with");
+             w->secret = v;
+             return QString();
+         }},
+        {QStringLiteral("secret-file"),
+         [w](const QString &v) { return parsePath(v, &w->secretFile, "a file name"); }},
+        {QStringLiteral("rules"),
+         [w](const QString &v) { return parseNames(v, &w->rules, "rules"); }},
+        {QStringLiteral("consoles"),
+         [w](const QString &v) { return parseNames(v, &w->consoles, "consoles"); }},
+        {QStringLiteral("ca"),
+         [w](const QString &v) { return parsePath(v, &w->caFile, "a PEM file"); }},
+        {QStringLiteral("timeout"),
+         [w](const QString &v) {
+             const QString why = parseDuration(v, &w->timeout);
+             if (why.isEmpty() && (w->timeout.count() < 1 || w->timeout.count() > 300))
+                 return QStringLiteral("\"%1\" is not from 1s to 5m").arg(v);
+             return why;
+         }},
+        {QStringLiteral("retry-for"),
+         [w](const QString &v) {
+             const QString why = parseDuration(v, &w->retryFor);
+             if (why.isEmpty() && w->retryFor.count() > 86400)
+                 return QStringLiteral("\"%1\" is more than 1d").arg(v);
+             return why;
+         }},
+    };
+}
+
 // A [console NAME] section as read, checked once the whole file is in.
 struct PendingConsole
 {
@@ -189,6 +254,7 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
     std::vector<std::unique_ptr<PendingConsole>> consoles;
     std::vector<std::unique_ptr<PendingCredential>> credentials;
     std::vector<std::unique_ptr<PendingAlert>> alerts;
+    std::vector<std::unique_ptr<PendingWebhook>> webhooks;
     std::optional<Section> section;
     bool seenServer = false;
     int lineNumber = 0;
@@ -287,9 +353,30 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
                 alerts.push_back(std::move(pending));
                 continue;
             }
+            if (kind == QLatin1String("webhook")) {
+                if (!ConsoleRegistry::isValidName(name))
+                    return fail(lineNumber,
+                                QStringLiteral("[webhook NAME] needs a name of 1 to 64 of A-Z a-z "
+                                               "0-9 . _ -, not starting with a dot, got \"%1\"")
+                                    .arg(name));
+                for (const auto &other : webhooks) {
+                    if (other->webhook.name == name)
+                        return fail(lineNumber,
+                                    QStringLiteral("webhook \"%1\" is already declared on line %2")
+                                        .arg(name)
+                                        .arg(other->line));
+                }
+                auto pending = std::make_unique<PendingWebhook>();
+                pending->line = lineNumber;
+                pending->webhook.name = name;
+                section = Section {lineNumber, webhookKeys(pending.get()), {}, nullptr};
+                webhooks.push_back(std::move(pending));
+                continue;
+            }
             return fail(lineNumber,
                         QStringLiteral("unknown section \"%1\" (expected [server], [console "
-                                       "NAME], [user NAME], [token NAME] or [alert NAME])")
+                                       "NAME], [user NAME], [token NAME], [alert NAME] or "
+                                       "[webhook NAME])")
                             .arg(line.left(64)));
         }
         const auto match = assignment.match(line);
@@ -389,6 +476,39 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
                                 .arg(name, console));
         }
         options->alerts.rules.push_back(pending->rule);
+    }
+    options->webhooks.clear();
+    const AlertRules rules = options->alerts.effective();
+    for (const auto &pending : webhooks) {
+        const WebhookSettings &webhook = pending->webhook;
+        const auto refuse = [&](const QString &why) {
+            return fail(pending->line, QStringLiteral("webhook \"%1\" %2").arg(webhook.name, why));
+        };
+        if (!pending->hasUrl)
+            return refuse(QStringLiteral("has no url"));
+        if (webhook.secret.isEmpty() == webhook.secretFile.isEmpty())
+            return refuse(webhook.secret.isEmpty()
+                              ? QStringLiteral("has no secret (secret or secret-file)")
+                              : QStringLiteral("has both secret and secret-file: keep one"));
+        if (!webhook.caFile.isEmpty() && webhook.url.scheme() != QLatin1String("https"))
+            return refuse(QStringLiteral("has a ca, which needs an https:// url"));
+        for (const QString &console : webhook.consoles) {
+            const bool known = std::any_of(consoles.begin(), consoles.end(), [&](const auto &c) {
+                return c->options.name == console;
+            });
+            if (!known)
+                return refuse(
+                    QStringLiteral("names console \"%1\", which is not declared").arg(console));
+        }
+        for (const QString &rule : webhook.rules) {
+            const bool known = std::any_of(rules.begin(), rules.end(),
+                                           [&](const AlertRule &r) { return r.name == rule; });
+            if (!known)
+                return refuse(QStringLiteral("names rule \"%1\", which is neither an [alert NAME] "
+                                             "nor a built-in rule in effect")
+                                  .arg(rule));
+        }
+        options->webhooks.push_back(webhook);
     }
     return true;
 }

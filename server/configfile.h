@@ -18,7 +18,9 @@
 // Every mistake is an error naming the file and line: unknown sections and keys, repeated keys
 // and console names, bad values. The [server] and [console NAME] keys are the setting table's
 // (settingtable.h); [user NAME] and [token NAME] declare credentials, [alert NAME] an alert rule
-// (alertrule.h). Parsing is pure; readConfigText() reads the file, and readConfigFile() does both.
+// (alertrule.h), [webhook NAME] where alerts are sent (webhooksettings.h: the files a webhook
+// names are read by Server, not here). Parsing is pure; readConfigText() reads the file, and
+// readConfigFile() does both.
 
 #include "options.h"
 

@@ -58,6 +58,8 @@ public:
     // Clients whose credential was removed or changed (secret, consoles, role) are closed with
     // 1008; the others stay.
     void setAccess(AccessSettings access, TlsSettings tls);
+    // The webhooks whose figures /metrics shows too; the caller's, outliving this object.
+    void setWebhooks(const WebhookDispatcher *webhooks) { m_routes.setWebhooks(webhooks); }
     const Authenticator &authenticator() const { return m_auth; }
     quint16 port() const { return m_intake.port(); }
     int openConnections() const { return m_intake.openConnections(); }

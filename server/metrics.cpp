@@ -1,6 +1,7 @@
 #include "metrics.h"
 
 #include "consoleregistry.h"
+#include "webhookdispatcher.h"
 
 #include <QDateTime>
 
@@ -58,6 +59,35 @@ private:
     QByteArray m_text;
 };
 
+void renderWebhooks(Exposition &out, const WebhookDispatcher &webhooks)
+{
+    const auto &endpoints = webhooks.endpoints();
+    out.family("webhook_deliveries_total", "counter",
+               "Alerts a webhook was to be sent, by how that ended: delivered (answered 2xx), "
+               "failed (answered 3xx or 4xx other than 429, or retried until retry-for ran "
+               "out) or dropped (never sent: its queue was full).");
+    for (const auto &[name, endpoint] : endpoints) {
+        const WebhookEndpoint::Counters &counters = endpoint->counters();
+        out.sample({{"webhook", name}, {"result", QStringLiteral("delivered")}},
+                   counters.delivered);
+        out.sample({{"webhook", name}, {"result", QStringLiteral("failed")}}, counters.failed);
+        out.sample({{"webhook", name}, {"result", QStringLiteral("dropped")}}, counters.dropped);
+    }
+    out.family("webhook_retries_total", "counter",
+               "Attempts to send an alert to a webhook after the first (after a connection error, "
+               "a timeout, 5xx or 429).");
+    for (const auto &[name, endpoint] : endpoints)
+        out.sample({{"webhook", name}}, endpoint->counters().retries);
+    out.family("webhook_queue_length", "gauge",
+               "Alerts waiting to be sent to a webhook, not yet attempted.");
+    for (const auto &[name, endpoint] : endpoints)
+        out.sample({{"webhook", name}}, endpoint->queued());
+    out.family("webhook_in_flight", "gauge",
+               "Alerts being sent to a webhook: an attempt in flight or waiting for its retry.");
+    for (const auto &[name, endpoint] : endpoints)
+        out.sample({{"webhook", name}}, endpoint->active());
+}
+
 } // namespace
 
 QByteArray escapeLabelValue(QStringView value)
@@ -78,7 +108,7 @@ QByteArray escapeLabelValue(QStringView value)
     return out;
 }
 
-QByteArray render(const ConsoleRegistry &registry)
+QByteArray render(const ConsoleRegistry &registry, const WebhookDispatcher *webhooks)
 {
     const std::vector<Console *> consoles = registry.consoles();
     Exposition out;
@@ -201,6 +231,9 @@ QByteArray render(const ConsoleRegistry &registry)
         if (const LogWriter *log = console->log())
             out.sample({{"console", console->name()}}, log->bytesLost());
     }
+
+    if (webhooks)
+        renderWebhooks(out, *webhooks);
     return out.text();
 }
 

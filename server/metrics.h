@@ -12,13 +12,14 @@
 namespace CloudConsole {
 
 class ConsoleRegistry;
+class WebhookDispatcher;
 
 namespace Metrics {
 
 inline constexpr char ContentType[] = "text/plain; version=0.0.4; charset=utf-8";
 
-// The whole exposition, one family after another.
-QByteArray render(const ConsoleRegistry &consoles);
+// The whole exposition, one family after another; the webhooks' figures too when given.
+QByteArray render(const ConsoleRegistry &consoles, const WebhookDispatcher *webhooks = nullptr);
 
 // A label value as the format wants it between double quotes: backslash, double quote and line
 // feed escaped, UTF-8.

@@ -1,8 +1,10 @@
 #include "server.h"
 
 #include "httpfrontend.h"
+#include "metrics.h"
 #include "options.h"
 #include "sourcespec.h"
+#include "webhookdispatcher.h"
 
 #include <QLoggingCategory>
 #include <QTimer>
@@ -71,6 +73,16 @@ QString urlHost(const QHostAddress &address)
     return address.toString();
 }
 
+// Reads the files the webhooks name (secret-file, ca).
+bool loadWebhooks(ServerOptions &options, QString *error)
+{
+    for (WebhookSettings &webhook : options.webhooks) {
+        if (!webhook.load(error))
+            return false;
+    }
+    return true;
+}
+
 FrontendSettings frontendSettings(const ServerOptions &options)
 {
     FrontendSettings settings;
@@ -84,13 +96,30 @@ FrontendSettings frontendSettings(const ServerOptions &options)
 } // namespace
 
 Server::Server(ServerOptions options, QStringList arguments, QObject *parent)
-    : QObject(parent), m_options(std::move(options)), m_arguments(std::move(arguments))
+    : QObject(parent)
+    , m_options(std::move(options))
+    , m_arguments(std::move(arguments))
+    , m_webhooks(std::make_unique<WebhookDispatcher>())
 { }
 
 Server::~Server()
 {
     // Flushes the logs and ends spawned programs while the frontend still stands.
     m_consoles.clear();
+}
+
+void Server::addConsole(std::unique_ptr<Console> console)
+{
+    connect(console.get(), &Console::alertRaised, m_webhooks.get(),
+            [webhooks = m_webhooks.get(), name = console->name()](const Alert &alert) {
+                webhooks->post(name, alert);
+            });
+    m_consoles.add(std::move(console));
+}
+
+QUrl Server::linkBase(const ServerOptions &options) const
+{
+    return options.publicUrl.isEmpty() ? QUrl(baseUrl()) : options.publicUrl;
 }
 
 std::unique_ptr<Console> Server::makeConsole(const ServerOptions &options,
@@ -104,7 +133,8 @@ std::unique_ptr<Console> Server::makeConsole(const ServerOptions &options,
 
 bool Server::start(QString *error)
 {
-    if (!checkAccess(m_options, error) || !m_options.tls.load(error))
+    if (!checkAccess(m_options, error) || !m_options.tls.load(error)
+        || !loadWebhooks(m_options, error))
         return false;
     for (const ConsoleOptions &declared : m_options.consoles) {
         std::unique_ptr<Console> console = makeConsole(m_options, declared, error);
@@ -113,9 +143,10 @@ bool Server::start(QString *error)
                 *error = QStringLiteral("console \"%1\": %2").arg(declared.name, *error);
             return false;
         }
-        m_consoles.add(std::move(console));
+        addConsole(std::move(console));
     }
     m_frontend = std::make_unique<HttpFrontend>(m_consoles, frontendSettings(m_options));
+    m_frontend->setWebhooks(m_webhooks.get());
     QString why;
     if (!m_frontend->listen(m_options.address, m_options.port, &why)) {
         *error = QStringLiteral("cannot listen on %1:%2: %3")
@@ -124,6 +155,9 @@ bool Server::start(QString *error)
                      .arg(why);
         return false;
     }
+    // The port is known now, for links under the server's own URL.
+    m_webhooks->setBaseUrl(linkBase(m_options));
+    m_webhooks->setWebhooks(m_options.webhooks);
     for (Console *console : m_consoles.consoles()) {
         if (!console->start(error))
             return false;
@@ -165,7 +199,7 @@ bool Server::apply(ServerOptions next, QString *error)
     const bool listenChanged = next.address != m_options.address || next.port != m_options.port;
     next.address = m_options.address;
     next.port = m_options.port;
-    if (!checkAccess(next, error) || !next.tls.load(error))
+    if (!checkAccess(next, error) || !next.tls.load(error) || !loadWebhooks(next, error))
         return false;
     if (listenChanged)
         qCWarning(lcServer) << "a new listen address applies at the next start";
@@ -206,13 +240,16 @@ bool Server::apply(ServerOptions next, QString *error)
             continue;
         }
         qCInfo(lcServer).noquote() << "added console" << declared.name;
-        m_consoles.add(std::move(console));
+        addConsole(std::move(console));
     }
     if (!next.consoles.empty() && m_consoles.find(next.consoles.front().name))
         m_consoles.setDefault(next.consoles.front().name);
     if (m_frontend)
         m_frontend->setAccess(next.access, next.tls);
     m_options = std::move(next);
+    // Webhooks kept by name go on with what they hold; see WebhookDispatcher.
+    m_webhooks->setBaseUrl(linkBase(m_options));
+    m_webhooks->setWebhooks(m_options.webhooks);
     qCInfo(lcServer) << "configuration reloaded:" << m_consoles.consoles().size() << "consoles";
     return true;
 }

@@ -6,8 +6,11 @@
 // for a server started with --config, reads the configuration again with the same command line
 // and applies what changed, keeping the running configuration when the new one has a mistake.
 //
-// It owns the consoles and the frontend. It knows nothing of signals, standard output or exit
-// codes: main() connects SIGHUP to reload() and prints what start() says.
+// Every console's alerts also go to the webhooks of the configuration (WebhookDispatcher), whose
+// files (secret-file, ca) are read at start-up and on every reload; a reload replaces the set.
+//
+// It owns the consoles, the frontend and the webhooks. It knows nothing of signals, standard
+// output or exit codes: main() connects SIGHUP to reload() and prints what start() says.
 
 #include "consoleregistry.h"
 #include "serveroptions.h"
@@ -20,6 +23,7 @@
 namespace CloudConsole {
 
 class HttpFrontend;
+class WebhookDispatcher;
 
 class Server : public QObject
 {
@@ -46,14 +50,21 @@ public:
     quint16 port() const; // the port listened on (0 in the settings picks one)
     // "http://127.0.0.1:8080/", the root every console's URL is under.
     QString baseUrl() const;
+    // Where the alerts go beyond the consoles.
+    const WebhookDispatcher &webhooks() const { return *m_webhooks; }
 
 private:
     std::unique_ptr<Console> makeConsole(const ServerOptions &options,
                                          const ConsoleOptions &console, QString *error) const;
+    // Adds a made console, its alerts going to the webhooks.
+    void addConsole(std::unique_ptr<Console> console);
+    // The links webhooks send: public-url, or the server's own URL.
+    QUrl linkBase(const ServerOptions &options) const;
 
     ServerOptions m_options;
     QStringList m_arguments;
     ConsoleRegistry m_consoles;
+    std::unique_ptr<WebhookDispatcher> m_webhooks;
     std::unique_ptr<HttpFrontend> m_frontend;
 };
 

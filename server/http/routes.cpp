@@ -114,7 +114,7 @@ void Routes::installStatusRoutes(QHttpServer &http)
     http.route("/metrics", [this](const QHttpServerRequest &request) {
         if (!allowed(identify(request)))
             return unauthorized();
-        QHttpServerResponse response(Metrics::ContentType, Metrics::render(m_consoles));
+        QHttpServerResponse response(Metrics::ContentType, Metrics::render(m_consoles, m_webhooks));
         response.addHeader("Cache-Control", "no-store");
         return response;
     });

@@ -25,6 +25,7 @@ namespace CloudConsole {
 
 class ConsoleRegistry;
 class LoginService;
+class WebhookDispatcher;
 
 class Routes
 {
@@ -34,6 +35,8 @@ public:
 
     // Adds every route to http; this object must outlive it.
     void install(QHttpServer &http);
+    // The webhooks /metrics reports on; none by default.
+    void setWebhooks(const WebhookDispatcher *webhooks) { m_webhooks = webhooks; }
 
 private:
     // /metrics and /consoles.json, together so that an access check can wrap them.
@@ -62,6 +65,7 @@ private:
     Authenticator &m_auth;
     LoginService &m_login;
     const FrontendSettings &m_settings;
+    const WebhookDispatcher *m_webhooks = nullptr;
 };
 
 } // namespace CloudConsole

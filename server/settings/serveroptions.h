@@ -10,10 +10,12 @@
 #include "alertrule.h"
 #include "limitsettings.h"
 #include "sourcespec.h"
+#include "webhooksettings.h"
 
 #include <QHostAddress>
 #include <QSize>
 #include <QString>
+#include <QUrl>
 
 #include <vector>
 
@@ -50,6 +52,11 @@ struct ServerOptions
     LimitSettings limits;
     // builtin-alerts, and the [alert NAME] sections (configfile.cpp reads them).
     AlertSettings alerts;
+    // The [webhook NAME] sections (configfile.cpp reads them; Server loads their files).
+    WebhookList webhooks;
+    // public-url: where users reach the server, for the links webhooks send; empty: the server's
+    // own URL (Server::baseUrl()).
+    QUrl publicUrl;
     QString configPath; // --config
     // What to serve: the command line's one console, or the configuration's consoles.
     std::vector<ConsoleOptions> consoles;

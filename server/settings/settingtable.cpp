@@ -187,8 +187,13 @@ constexpr Setting Table[] = {
         return parseOrigins(v, &o.access.allowedOrigins);
     }).inFile("allowed-origins"),
     server([](ServerOptions &o, const QString &v) { return parseBool(v, &o.alerts.builtin); })
+        .asSwitch("no-builtin-alerts", "off")
         .inFile("builtin-alerts")
-        .byDefault([] { return boolText(AlertSettings().builtin); }),
+        .byDefault([] { return boolText(AlertSettings().builtin); })
+        .doing("drop the built-in alert rules (panics, lockups, OOM kills, emergency mode, the "
+               "login prompt, cloud-init); [alert NAME] rules still apply"),
+    server([](ServerOptions &o, const QString &v) { return parsePublicUrl(v, &o.publicUrl); })
+        .inFile("public-url"),
     server([](ServerOptions &o, const QString &v) {
         const QString why = parseDuration(v, &o.access.sessionLifetime);
         if (why.isEmpty() && o.access.sessionLifetime.count() < 1)

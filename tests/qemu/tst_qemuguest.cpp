@@ -1,6 +1,8 @@
 // A real Linux guest under QEMU, its serial console served by the real cloud-console binary: the
-// kernel's boot log reaches a WebSocket client through the server, a command the client types is
-// answered by the guest's shell, and a client that comes later gets the boot log from history.
+// kernel's boot log reaches a WebSocket client through the server, the guest's prompt makes the
+// console ready, a command the client types is answered by the guest's shell, a client that comes
+// later gets the boot log from history, and the guest's panic raises the critical alert, which a
+// webhook on a real HTTPS endpoint of the test receives, signed.
 //
 // One guest boots once for the first test functions, which run in order. The last one boots two
 // guests of its own, one after the other on one QMP socket, as a VM whose QEMU restarted, and
@@ -9,10 +11,14 @@
 
 #include "qemuguest.h"
 #include "testclient.h"
+#include "testhttpsendpoint.h"
 #include "testprocess.h"
 
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTcpSocket>
@@ -35,6 +41,7 @@ using namespace CloudConsole::Test;
 namespace {
 
 const QString binary = QStringLiteral(CLOUD_CONSOLE_BIN);
+constexpr char WebhookSecret[] = "qemu-test-webhook-secret";
 // Boot takes about 5 s on an idle machine under TCG, several times that on a busy one.
 constexpr int BootTimeoutMs = 120000;
 
@@ -96,6 +103,25 @@ QByteArray readFile(const QString &path)
     return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
 }
 
+// A plain GET to the server, the answer's body.
+QByteArray httpGet(int port, const QByteArray &path)
+{
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, quint16(port));
+    if (!socket.waitForConnected(10000))
+        return {};
+    socket.write("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    QByteArray answer;
+    QElapsedTimer timer;
+    timer.start();
+    while (socket.state() != QAbstractSocket::UnconnectedState && timer.elapsed() < 10000) {
+        socket.waitForReadyRead(100);
+        answer += socket.readAll();
+    }
+    answer += socket.readAll();
+    return answer.mid(answer.indexOf("\r\n\r\n") + 4);
+}
+
 // Holds a file open, for as long as it lives.
 class HeldFile
 {
@@ -143,11 +169,12 @@ class tst_QemuGuest : public QObject
 private Q_SLOTS:
     void initTestCase();
     void theKernelBootLogArrivesThroughTheServer();
+    void theGuestsPromptMakesTheConsoleReady();
     void aCommandTypedByAClientIsAnsweredByTheGuest();
     void aClientThatConnectsAfterBootGetsTheBootLogFromHistory();
     void aConsoleNamedByQmpFollowsQemuAcrossARestart();
     // Last: the shared guest panics, and QEMU (-no-reboot) ends.
-    void aPanicOfTheGuestRaisesTheCriticalAlert();
+    void aPanicOfTheGuestRaisesTheCriticalAlertAndItsWebhook();
     void cleanupTestCase();
 
 private:
@@ -156,6 +183,9 @@ private:
 
     std::unique_ptr<QTemporaryDir> m_dir;
     std::unique_ptr<QemuGuest> m_guest;
+    // Where the shared server's webhook sends the panic: a CA of the test's own trusts it.
+    std::unique_ptr<TestCertificates> m_certificates;
+    std::unique_ptr<TestHttpsEndpoint> m_endpoint;
     std::unique_ptr<Server> m_server;
     std::unique_ptr<TestClient> m_client; // connected before the guest's CPU starts
     QElapsedTimer m_sinceResume;
@@ -201,11 +231,29 @@ void tst_QemuGuest::initTestCase()
     qInfo("QEMU started paused in %lld ms with its console on %s", timer.elapsed(),
           qPrintable(m_guest->ptyPath()));
 
+    m_certificates = std::make_unique<TestCertificates>(m_dir->path());
+    QVERIFY2(m_certificates->make(), qPrintable(m_certificates->error()));
+    m_endpoint = std::make_unique<TestHttpsEndpoint>(*m_certificates);
+    QVERIFY(m_endpoint->isListening());
+
+    // The guest has no getty: its shell's prompt is what says it is ready, declared as a rule as
+    // for any image whose prompt the built-in rules do not know. The panic goes to a webhook.
+    const QString config = m_dir->filePath(QStringLiteral("cloud-console.conf"));
+    QFile file(config);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(QStringLiteral("[server]\nlisten = 127.0.0.1:0\n"
+                              "[console default]\nsource = pty:%1\nlog = %2\n"
+                              "[alert guest-prompt]\npattern = ^guest# $\nseverity = info\n"
+                              "state = ready\n"
+                              "[webhook panic]\nurl = %3\nsecret = %4\nca = %5\n"
+                              "rules = kernel-panic\n")
+                   .arg(m_guest->ptyPath(), m_dir->filePath(QStringLiteral("console.log")),
+                        m_endpoint->url(), QLatin1String(WebhookSecret), m_certificates->caPath())
+                   .toUtf8());
+    file.close();
     // Paused: QEMU drops serial output while nobody has the pty open, so the server attaches
     // first (before it prints its URL), then the CPU starts.
-    m_server = std::make_unique<Server>(
-        QStringList {m_guest->ptyPath(), QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
-                     QStringLiteral("--log"), m_dir->filePath(QStringLiteral("console.log"))});
+    m_server = std::make_unique<Server>(QStringList {QStringLiteral("--config"), config});
     QTRY_VERIFY2_WITH_TIMEOUT(m_server->port() > 0
                                   || m_server->process.state() == QProcess::NotRunning,
                               qPrintable(describe()), 30000);
@@ -249,6 +297,31 @@ void tst_QemuGuest::theKernelBootLogArrivesThroughTheServer()
     QTRY_VERIFY2_WITH_TIMEOUT(
         readFile(log).startsWith(bootLog),
         qPrintable(QStringLiteral("log \"%1\"; %2").arg(tail(readFile(log)), describe())), 10000);
+}
+
+void tst_QemuGuest::theGuestsPromptMakesTheConsoleReady()
+{
+    QVERIFY2(m_bootLogEnd > 0, "the guest did not boot");
+    const auto state = [this] {
+        const QJsonArray consoles
+            = QJsonDocument::fromJson(httpGet(m_server->port(), "/consoles.json"))
+                  .object()
+                  .value(QLatin1String("consoles"))
+                  .toArray();
+        return consoles.first().toObject().value(QLatin1String("state")).toString();
+    };
+    // The shell prints its prompt and waits: a line without an end, matched once it is idle.
+    QTRY_COMPARE_WITH_TIMEOUT(state(), QStringLiteral("ready"), 30000);
+    const auto promptAlert = [this] {
+        for (const CloudConsole::Protocol::ServerMessage &message : m_client->messages) {
+            const auto *alert = std::get_if<CloudConsole::Protocol::AlertEvent>(&message);
+            if (alert && alert->rule == QLatin1String("guest-prompt"))
+                return true;
+        }
+        return false;
+    };
+    // The client is told on its WebSocket, which this process may read after the answer above.
+    QTRY_VERIFY2_WITH_TIMEOUT(promptAlert(), qPrintable(describe()), 10000);
 }
 
 void tst_QemuGuest::aCommandTypedByAClientIsAnsweredByTheGuest()
@@ -504,7 +577,7 @@ void tst_QemuGuest::aConsoleNamedByQmpFollowsQemuAcrossARestart()
                  qPrintable(QStringLiteral("pid %1 is still there").arg(pid)));
 }
 
-void tst_QemuGuest::aPanicOfTheGuestRaisesTheCriticalAlert()
+void tst_QemuGuest::aPanicOfTheGuestRaisesTheCriticalAlertAndItsWebhook()
 {
     QVERIFY2(m_bootLogEnd > 0, "the guest did not boot");
     // SysRq c crashes the kernel at once; the built-in kernel-panic rule finds the line that
@@ -543,6 +616,32 @@ void tst_QemuGuest::aPanicOfTheGuestRaisesTheCriticalAlert()
                         "severity=\"critical\"} 1\n"),
         answer.constData());
     QVERIFY(answer.contains("\ncloud_console_state{console=\"default\",state=\"failed\"} 1\n"));
+
+    // The webhook got it over HTTPS, signed with its secret, with the same alert.
+    QTRY_VERIFY2_WITH_TIMEOUT(!m_endpoint->requests.empty(), qPrintable(describe()), 30000);
+    QCOMPARE(m_endpoint->requests.size(), size_t(1));
+    const TestHttpsEndpoint::Request &request = m_endpoint->requests.front();
+    QCOMPARE(request.method, QByteArray("POST"));
+    QCOMPARE(request.header("content-type"), QByteArray("application/json"));
+    QCOMPARE(request.header("x-cloud-console-signature"),
+             hmacSignature(request.body, WebhookSecret));
+    const QJsonObject body = QJsonDocument::fromJson(request.body).object();
+    QCOMPARE(body.value(QLatin1String("console")).toString(), QStringLiteral("default"));
+    QCOMPARE(body.value(QLatin1String("rule")).toString(), QStringLiteral("kernel-panic"));
+    QCOMPARE(body.value(QLatin1String("severity")).toString(), QStringLiteral("critical"));
+    QCOMPARE(body.value(QLatin1String("state")).toString(), QStringLiteral("failed"));
+    QCOMPARE(body.value(QLatin1String("line")).toString(), alert.line);
+    QCOMPARE(body.value(QLatin1String("offset")).toInteger(), alert.offset);
+    QCOMPARE(body.value(QLatin1String("time")).toString(), alert.time);
+    QCOMPARE(body.value(QLatin1String("link")).toString(),
+             QStringLiteral("http://127.0.0.1:%1/c/default/#offset=%2")
+                 .arg(m_server->port())
+                 .arg(alert.offset));
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        httpGet(m_server->port(), "/metrics")
+            .contains("\ncloud_console_webhook_deliveries_total{webhook=\"panic\",result="
+                      "\"delivered\"} 1\n"),
+        qPrintable(describe()), 10000);
 }
 
 void tst_QemuGuest::cleanupTestCase()
@@ -550,6 +649,7 @@ void tst_QemuGuest::cleanupTestCase()
     m_client.reset();
     if (m_server)
         m_server->stop();
+    m_endpoint.reset();
     if (!m_guest)
         return;
     const qint64 pid = m_guest->processId();

@@ -19,6 +19,7 @@ private Q_SLOTS:
     void mistakesAreRefusedWithTheirLine_data();
     void mistakesAreRefusedWithTheirLine();
     void alertSectionsAreReadIntoRules();
+    void webhookSectionsAreReadWithTheirDefaults();
     void theCommandLineAdjustsTheServerButNotTheConsoles();
     void anUnreadableOrBinaryFileIsRefused();
 };
@@ -121,8 +122,8 @@ void tst_ConfigFile::mistakesAreRefusedWithTheirLine_data()
         << "test.conf:1: \"listen\" comes before any [server] or [console NAME] section";
     QTest::newRow("unknown section") << QStringLiteral("[consoles vm1]\n")
                                      << "test.conf:1: unknown section \"[consoles vm1]\" (expected "
-                                        "[server], [console NAME], [user NAME], [token NAME] or "
-                                        "[alert NAME])";
+                                        "[server], [console NAME], [user NAME], [token NAME], "
+                                        "[alert NAME] or [webhook NAME])";
     QTest::newRow("console without a name")
         << QStringLiteral("[console]\n")
         << "test.conf:1: [console NAME] needs a name of 1 to 64 of A-Z a-z 0-9 . _ -, not "
@@ -145,7 +146,7 @@ void tst_ConfigFile::mistakesAreRefusedWithTheirLine_data()
         << "test.conf:2: unknown key \"port\" (known here: allowed-origins, builtin-alerts, "
            "idle-timeout, "
            "input-rate, insecure, listen, markers, max-clients, max-clients-per-console, "
-           "ping-interval, "
+           "ping-interval, public-url, "
            "session-lifetime, tls-cert, tls-key, web-root)";
     QTest::newRow("unknown console key") << QStringLiteral("[console a]\npath = /dev/pts/1\n")
                                          << "test.conf:2: unknown key \"path\" (known here: "
@@ -235,6 +236,75 @@ void tst_ConfigFile::mistakesAreRefusedWithTheirLine_data()
         << console + QStringLiteral("[alert ../x]\npattern = a\n")
         << "test.conf:3: [alert NAME] needs a name of 1 to 64 of A-Z a-z 0-9 . _ -, not starting "
            "with a dot, got \"../x\"";
+    // [webhook NAME]
+    const QString hook = console + QStringLiteral("[webhook w]\n");
+    const QString url = QStringLiteral("url = https://hooks.example.com/cc\n");
+    QTest::newRow("webhook without a url")
+        << hook + QStringLiteral("secret = s\n") << "test.conf:3: webhook \"w\" has no url";
+    QTest::newRow("webhook without a secret")
+        << hook + url << "test.conf:3: webhook \"w\" has no secret (secret or secret-file)";
+    QTest::newRow("webhook with both secrets")
+        << hook + url + QStringLiteral("secret = s\nsecret-file = /etc/cc/w.secret\n")
+        << "test.conf:3: webhook \"w\" has both secret and secret-file: keep one";
+    QTest::newRow("webhook with an empty secret")
+        << hook + url + QStringLiteral("secret =\n")
+        << "test.conf:5: secret: needs the key the signatures are made with";
+    QTest::newRow("webhook with an ftp url")
+        << hook + QStringLiteral("url = ftp://hooks.example.com/\n")
+        << "test.conf:4: url: \"ftp://hooks.example.com/\" is not a webhook URL: an http:// or "
+           "https:// URL with a host";
+    QTest::newRow("webhook with a relative url")
+        << hook + QStringLiteral("url = /hooks\n")
+        << "test.conf:4: url: \"/hooks\" is not a webhook URL: an http:// or https:// URL with a "
+           "host";
+    QTest::newRow("webhook with a url without a host")
+        << hook + QStringLiteral("url = https:///hooks\n")
+        << "test.conf:4: url: \"https:///hooks\" is not a webhook URL: an http:// or https:// URL "
+           "with a host";
+    QTest::newRow("webhook with a password in its url")
+        << hook + QStringLiteral("url = https://me:pw@hooks.example.com/\n")
+        << "test.conf:4: url: \"https://hooks.example.com/\": a user name or password in the URL "
+           "is refused";
+    QTest::newRow("webhook naming an undeclared console")
+        << hook + url + QStringLiteral("secret = s\nconsoles = a, b\n")
+        << "test.conf:3: webhook \"w\" names console \"b\", which is not declared";
+    QTest::newRow("webhook naming an unknown rule")
+        << hook + url + QStringLiteral("secret = s\nrules = kernel-panic, kernel-panik\n")
+        << "test.conf:3: webhook \"w\" names rule \"kernel-panik\", which is neither an [alert "
+           "NAME] nor a built-in rule in effect";
+    QTest::newRow("webhook naming a built-in rule that is off")
+        << QStringLiteral("[server]\nbuiltin-alerts = off\n") + hook + url
+            + QStringLiteral("secret = s\nrules = kernel-panic\n")
+        << "test.conf:5: webhook \"w\" names rule \"kernel-panic\", which is neither an [alert "
+           "NAME] nor a built-in rule in effect";
+    QTest::newRow("webhook with an empty rule list")
+        << hook + url + QStringLiteral("secret = s\nrules = ,\n")
+        << "test.conf:6: rules: name the rules, or * for every one";
+    QTest::newRow("webhook declared twice")
+        << hook + url + QStringLiteral("secret = s\n[webhook w]\n")
+        << "test.conf:6: webhook \"w\" is already declared on line 3";
+    QTest::newRow("webhook with an unknown key")
+        << hook + QStringLiteral("uri = https://x/\n")
+        << "test.conf:4: unknown key \"uri\" (known here: ca, consoles, retry-for, rules, secret, "
+           "secret-file, timeout, url)";
+    QTest::newRow("webhook key set twice")
+        << hook + url + url << "test.conf:5: \"url\" is set twice in this section";
+    QTest::newRow("webhook with a bad name")
+        << console + QStringLiteral("[webhook a/b]\n")
+        << "test.conf:3: [webhook NAME] needs a name of 1 to 64 of A-Z a-z 0-9 . _ -, not "
+           "starting with a dot, got \"a/b\"";
+    QTest::newRow("webhook with a ca for http")
+        << hook + QStringLiteral("url = http://hooks.example.com/\nsecret = s\nca = /etc/ca.pem\n")
+        << "test.conf:3: webhook \"w\" has a ca, which needs an https:// url";
+    QTest::newRow("webhook with a zero timeout") << hook
+            + QStringLiteral("timeout = 0\n") << "test.conf:4: timeout: \"0\" is not from 1s to 5m";
+    QTest::newRow("webhook with a bad retry-for")
+        << hook + QStringLiteral("retry-for = 2d\n")
+        << "test.conf:4: retry-for: \"2d\" is more than 1d";
+    QTest::newRow("bad public-url")
+        << QStringLiteral("[server]\npublic-url = console.example.com\n") + console
+        << "test.conf:2: public-url: \"console.example.com\" is not the server's public URL: an "
+           "http:// or https:// URL with a host";
     QTest::newRow("bad builtin-alerts") << QStringLiteral("[server]\nbuiltin-alerts = some\n")
             + console << "test.conf:2: builtin-alerts: " + [] {
         bool unused = false;
@@ -274,6 +344,50 @@ void tst_ConfigFile::alertSectionsAreReadIntoRules()
     QCOMPARE(options.alerts.effective().size(), size_t(2));
     options.alerts.builtin = true;
     QCOMPARE(options.alerts.effective().size(), builtinAlertRules().size() + 1);
+}
+
+void tst_ConfigFile::webhookSectionsAreReadWithTheirDefaults()
+{
+    ServerOptions options;
+    QString error;
+    QVERIFY2(parse(QStringLiteral("[console a]\nsource = /dev/pts/1\n"
+                                  "[console b]\nsource = /dev/pts/2\n"
+                                  "[alert link]\npattern = link down\n"
+                                  "[webhook ops]\nurl = https://hooks.example.com:8443/cc?x=1\n"
+                                  "secret-file = /etc/cloud-console/ops.secret\n"
+                                  "rules = link, kernel-panic\nconsoles = b\n"
+                                  "ca = /etc/cloud-console/internal-ca.pem\ntimeout = 30s\n"
+                                  "retry-for = 1h\n"
+                                  "[webhook all]\nurl = http://127.0.0.1:9000/\nsecret = s3cret\n"
+                                  "[server]\npublic-url = https://console.example.com/h/host1\n"),
+                   &options, &error),
+             qPrintable(error));
+    QCOMPARE(options.publicUrl, QUrl(QStringLiteral("https://console.example.com/h/host1/")));
+    QCOMPARE(options.webhooks.size(), size_t(2));
+    const WebhookSettings &ops = options.webhooks[0];
+    QCOMPARE(ops.name, QStringLiteral("ops"));
+    QCOMPARE(ops.url, QUrl(QStringLiteral("https://hooks.example.com:8443/cc?x=1")));
+    QCOMPARE(ops.secretFile, QStringLiteral("/etc/cloud-console/ops.secret"));
+    QVERIFY(ops.secret.isEmpty());
+    QCOMPARE(ops.rules, (QStringList {QStringLiteral("link"), QStringLiteral("kernel-panic")}));
+    QCOMPARE(ops.consoles, QStringList {QStringLiteral("b")});
+    QCOMPARE(ops.caFile, QStringLiteral("/etc/cloud-console/internal-ca.pem"));
+    QCOMPARE(ops.timeout, std::chrono::seconds(30));
+    QCOMPARE(ops.retryFor, std::chrono::seconds(3600));
+    QVERIFY(ops.appliesTo(QStringLiteral("b"), QStringLiteral("link")));
+    QVERIFY(!ops.appliesTo(QStringLiteral("a"), QStringLiteral("link")));
+    QVERIFY(!ops.appliesTo(QStringLiteral("b"), QStringLiteral("login-prompt")));
+    // Defaults: every rule and console, 10 s per attempt, retried for 5 minutes.
+    WebhookSettings &all = options.webhooks[1];
+    QCOMPARE(all.secret, QStringLiteral("s3cret"));
+    QVERIFY(all.rules.isEmpty() && all.consoles.isEmpty() && all.caFile.isEmpty());
+    QCOMPARE(all.timeout, std::chrono::seconds(10));
+    QCOMPARE(all.retryFor, std::chrono::seconds(300));
+    QVERIFY(all.appliesTo(QStringLiteral("a"), QStringLiteral("anything")));
+    // The files are read when the server starts or reloads, not by the parser.
+    QVERIFY(all.key.isEmpty());
+    QVERIFY(all.load(&error));
+    QCOMPARE(all.key, QByteArray("s3cret"));
 }
 
 void tst_ConfigFile::mistakesAreRefusedWithTheirLine()
