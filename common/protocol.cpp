@@ -1,5 +1,6 @@
 #include "protocol.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QJsonParseError>
@@ -103,6 +104,53 @@ std::optional<QString> optionalString(const QJsonObject &object, const char *key
     return value.toString();
 }
 
+// An id that may be null (or missing): nobody. Otherwise a whole number in [0, MaxOffset]; a
+// present value of any other kind is wrong (outer nullopt).
+std::optional<std::optional<qint64>> nullableId(const QJsonObject &object, const char *key)
+{
+    const QJsonValue value = object.value(QLatin1String(key));
+    if (value.isNull() || value.isUndefined())
+        return std::optional<qint64>();
+    const auto id = integerField(object, key, 0, MaxOffset);
+    if (!id)
+        return std::nullopt;
+    return std::optional<qint64>(*id);
+}
+
+QJsonValue idOrNull(const std::optional<qint64> &id)
+{
+    return id ? QJsonValue(double(*id)) : QJsonValue(QJsonValue::Null);
+}
+
+bool allStrings(const QJsonObject &o, std::initializer_list<const char *> keys)
+{
+    return std::all_of(keys.begin(), keys.end(),
+                       [&o](const char *key) { return o.value(QLatin1String(key)).isString(); });
+}
+
+QString stringOf(const QJsonObject &o, const char *key)
+{
+    return o.value(QLatin1String(key)).toString();
+}
+
+std::optional<ClientInfo> clientInfoFrom(const QJsonValue &value)
+{
+    if (!value.isObject())
+        return std::nullopt;
+    const QJsonObject o = value.toObject();
+    const auto id = integerField(o, "id", 0, MaxOffset);
+    const auto typed = optionalString(o, "typed");
+    if (!id || !typed || !allStrings(o, {"name", "role", "kind", "address", "joined"}))
+        return std::nullopt;
+    return ClientInfo {*id,
+                       stringOf(o, "name"),
+                       stringOf(o, "role"),
+                       stringOf(o, "kind"),
+                       stringOf(o, "address"),
+                       stringOf(o, "joined"),
+                       *typed};
+}
+
 std::optional<bool> boolField(const QJsonObject &object, const char *key)
 {
     const QJsonValue value = object.value(QLatin1String(key));
@@ -188,6 +236,19 @@ Decoded<ServerMessage> decodeHello(const QJsonObject &o)
 
 } // namespace
 
+QString toString(Control::Action action)
+{
+    switch (action) {
+    case Control::Action::Take:
+        return QStringLiteral("take");
+    case Control::Action::Release:
+        return QStringLiteral("release");
+    case Control::Action::Give:
+        break;
+    }
+    return QStringLiteral("give");
+}
+
 QString toString(SourceState state)
 {
     return state == SourceState::Up ? QStringLiteral("up") : QStringLiteral("down");
@@ -240,6 +301,42 @@ QByteArray encode(const ServerMessage &message)
                                              {QStringLiteral("time"), m.time},
                                              {QStringLiteral("offset"), double(m.offset)}});
                           },
+                          [](const ClientsEvent &m) {
+                              QJsonArray clients;
+                              for (const ClientInfo &c : m.clients) {
+                                  QJsonObject o {{QStringLiteral("id"), double(c.id)},
+                                                 {QStringLiteral("name"), c.name},
+                                                 {QStringLiteral("role"), c.role},
+                                                 {QStringLiteral("kind"), c.kind},
+                                                 {QStringLiteral("address"), c.address},
+                                                 {QStringLiteral("joined"), c.joined}};
+                                  if (!c.typed.isEmpty())
+                                      o.insert(QStringLiteral("typed"), c.typed);
+                                  clients.append(o);
+                              }
+                              return toJson({{QStringLiteral("type"), QStringLiteral("clients")},
+                                             {QStringLiteral("you"), double(m.you)},
+                                             {QStringLiteral("input"), m.input},
+                                             {QStringLiteral("holder"), idOrNull(m.holder)},
+                                             {QStringLiteral("clients"), clients}});
+                          },
+                          [](const ControlEvent &m) {
+                              return toJson({{QStringLiteral("type"), QStringLiteral("control")},
+                                             {QStringLiteral("holder"), idOrNull(m.holder)},
+                                             {QStringLiteral("by"), idOrNull(m.by)},
+                                             {QStringLiteral("reason"), m.reason}});
+                          },
+                          [](const PasteEvent &m) {
+                              QJsonObject o {{QStringLiteral("type"), QStringLiteral("paste")},
+                                             {QStringLiteral("id"), double(m.id)},
+                                             {QStringLiteral("by"), double(m.by)},
+                                             {QStringLiteral("state"), m.state},
+                                             {QStringLiteral("sent"), double(m.sent)},
+                                             {QStringLiteral("total"), double(m.total)}};
+                              if (!m.message.isEmpty())
+                                  o.insert(QStringLiteral("message"), m.message);
+                              return toJson(o);
+                          },
                           [](const SourceEvent &m) {
                               return toJson({{QStringLiteral("type"), QStringLiteral("source")},
                                              {QStringLiteral("state"), toString(m.state)},
@@ -267,26 +364,43 @@ QByteArray encode(const ServerMessage &message)
 
 QByteArray encode(const ClientMessage &message)
 {
-    return std::visit(Overloaded {
-                          [](const Resize &m) {
-                              return toJson({{QStringLiteral("type"), QStringLiteral("resize")},
-                                             {QStringLiteral("cols"), m.cols},
-                                             {QStringLiteral("rows"), m.rows}});
-                          },
-                          [](const Ping &m) {
-                              QJsonObject o {{QStringLiteral("type"), QStringLiteral("ping")}};
-                              if (!m.data.isUndefined())
-                                  o.insert(QStringLiteral("data"), m.data);
-                              return toJson(o);
-                          },
-                          [](const Break &) {
-                              return toJson({{QStringLiteral("type"), QStringLiteral("break")}});
-                          },
-                          [](const ScreenRequest &) {
-                              return toJson({{QStringLiteral("type"), QStringLiteral("screen")}});
-                          },
-                      },
-                      message);
+    return std::visit(
+        Overloaded {
+            [](const Resize &m) {
+                return toJson({{QStringLiteral("type"), QStringLiteral("resize")},
+                               {QStringLiteral("cols"), m.cols},
+                               {QStringLiteral("rows"), m.rows}});
+            },
+            [](const Ping &m) {
+                QJsonObject o {{QStringLiteral("type"), QStringLiteral("ping")}};
+                if (!m.data.isUndefined())
+                    o.insert(QStringLiteral("data"), m.data);
+                return toJson(o);
+            },
+            [](const Break &) {
+                return toJson({{QStringLiteral("type"), QStringLiteral("break")}});
+            },
+            [](const ScreenRequest &) {
+                return toJson({{QStringLiteral("type"), QStringLiteral("screen")}});
+            },
+            [](const Paste &m) {
+                return toJson({{QStringLiteral("type"), QStringLiteral("paste")},
+                               {QStringLiteral("id"), double(m.id)},
+                               {QStringLiteral("total"), double(m.total)},
+                               {QStringLiteral("data"), QString::fromUtf8(m.data)}});
+            },
+            [](const PasteCancel &) {
+                return toJson({{QStringLiteral("type"), QStringLiteral("paste-cancel")}});
+            },
+            [](const Control &m) {
+                QJsonObject o {{QStringLiteral("type"), QStringLiteral("control")},
+                               {QStringLiteral("action"), toString(m.action)}};
+                if (m.action == Control::Action::Give)
+                    o.insert(QStringLiteral("to"), double(m.to));
+                return toJson(o);
+            },
+        },
+        message);
 }
 
 Decoded<ServerMessage> decodeServerMessage(const QByteArray &json)
@@ -362,6 +476,48 @@ Decoded<ServerMessage> decodeServerMessage(const QByteArray &json)
                            o.value(QLatin1String("line")).toString(),
                            o.value(QLatin1String("time")).toString(), *offset};
     }
+    if (type == QLatin1String("clients")) {
+        const auto you = integerField(o, "you", 0, MaxOffset);
+        const auto holder = nullableId(o, "holder");
+        const QJsonValue list = o.value(QLatin1String("clients"));
+        const QString what = QStringLiteral(
+            "needs an integer \"you\", a string \"input\", a \"holder\" id or null, and "
+            "\"clients\": objects with an integer \"id\" and strings \"name\", \"role\", "
+            "\"kind\", \"address\", \"joined\" (and \"typed\" if any)");
+        if (!you || !holder || !allStrings(o, {"input"}) || !list.isArray())
+            return badMessage(type, what);
+        ClientsEvent event {*you, stringOf(o, "input"), *holder, {}};
+        for (const QJsonValue &value : list.toArray()) {
+            const std::optional<ClientInfo> client = clientInfoFrom(value);
+            if (!client)
+                return badMessage(type, what);
+            event.clients.push_back(*client);
+        }
+        return event;
+    }
+    if (type == QLatin1String("control")) {
+        const auto holder = nullableId(o, "holder");
+        const auto by = nullableId(o, "by");
+        if (!holder || !by || !allStrings(o, {"reason"}))
+            return badMessage(type,
+                              QStringLiteral("needs \"holder\" and \"by\", each an id or null, "
+                                             "and a string \"reason\""));
+        return ControlEvent {*holder, *by, stringOf(o, "reason")};
+    }
+    if (type == QLatin1String("paste")) {
+        const auto id = integerField(o, "id", 0, MaxOffset);
+        const auto by = integerField(o, "by", 0, MaxOffset);
+        const auto sent = integerField(o, "sent", 0, MaxOffset);
+        const auto total = integerField(o, "total", 0, MaxOffset);
+        const auto message = optionalString(o, "message");
+        if (!id || !by || !sent || !total || *sent > *total || !allStrings(o, {"state"})
+            || !message)
+            return badMessage(type,
+                              QStringLiteral("needs integers \"id\", \"by\", \"sent\" <= "
+                                             "\"total\", a string \"state\", and a string "
+                                             "\"message\" if any"));
+        return PasteEvent {*id, *by, stringOf(o, "state"), *sent, *total, *message};
+    }
     return DecodeError {QString::fromLatin1(ErrorCode::UnknownType),
                         QStringLiteral("unknown message type \"%1\"").arg(type.left(64))};
 }
@@ -386,6 +542,33 @@ Decoded<ClientMessage> decodeClientMessage(const QByteArray &json)
         return Break {};
     if (type == QLatin1String("screen"))
         return ScreenRequest {};
+    if (type == QLatin1String("paste")) {
+        const auto id = integerField(o, "id", 0, MaxOffset);
+        const auto total = integerField(o, "total", 1, MaxOffset);
+        const QJsonValue data = o.value(QLatin1String("data"));
+        const QByteArray bytes = data.toString().toUtf8();
+        if (!id || !total || !data.isString() || bytes.isEmpty() || bytes.size() > *total)
+            return badMessage(type,
+                              QStringLiteral("needs an integer \"id\", an integer \"total\" of "
+                                             "1 or more, and a string \"data\" of 1 to \"total\" "
+                                             "bytes"));
+        return Paste {*id, *total, bytes};
+    }
+    if (type == QLatin1String("paste-cancel"))
+        return PasteCancel {};
+    if (type == QLatin1String("control")) {
+        const QJsonValue action = o.value(QLatin1String("action"));
+        if (action == QLatin1String("take"))
+            return Control {Control::Action::Take, 0};
+        if (action == QLatin1String("release"))
+            return Control {Control::Action::Release, 0};
+        const auto to = integerField(o, "to", 0, MaxOffset);
+        if (action == QLatin1String("give") && to)
+            return Control {Control::Action::Give, *to};
+        return badMessage(type,
+                          QStringLiteral("needs an \"action\" \"take\", \"release\" or "
+                                         "\"give\", and with \"give\" an integer \"to\""));
+    }
     return DecodeError {QString::fromLatin1(ErrorCode::UnknownType),
                         QStringLiteral("unknown message type \"%1\"").arg(type.left(64))};
 }

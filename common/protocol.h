@@ -16,6 +16,7 @@
 
 #include <optional>
 #include <variant>
+#include <vector>
 
 namespace CloudConsole::Protocol {
 
@@ -114,8 +115,50 @@ struct AlertEvent
     qint64 offset = 0; // where the line starts in the console's output
 };
 
-using ServerMessage
-    = std::variant<Hello, SourceEvent, Gap, Error, Pong, SizeEvent, Screen, AlertEvent>;
+// One client attached to the console, as every client is told (presence).
+struct ClientInfo
+{
+    qint64 id = 0; // the connection's number: unique on this console while the server runs
+    QString name; // the user or token name; "anonymous" without access control
+    QString role; // "operator" or "viewer"
+    QString kind; // "page", "viewer", "script", or what the client called itself
+    QString address; // where it connects from, "10.0.0.7:51472"
+    QString joined; // ISO 8601 in UTC, with milliseconds
+    QString typed; // when its input last reached the console, as joined; empty: never
+};
+
+// Who is attached, sent to every client whenever that changes (a client joins, leaves, types for
+// the first time in a while, or the keyboard changes hands).
+struct ClientsEvent
+{
+    qint64 you = 0; // the id of the client this is sent to
+    QString input; // "shared" (every operator types) or "exclusive" (the holder types)
+    std::optional<qint64> holder; // exclusive: who has the keyboard, if anyone
+    std::vector<ClientInfo> clients; // in the order they joined
+};
+
+// The keyboard of an exclusive console changed hands: every client is told.
+struct ControlEvent
+{
+    std::optional<qint64> holder; // who has it now; nobody: none
+    std::optional<qint64> by; // who made the change; none: the server (idle, left)
+    QString reason; // "taken", "given", "released", "idle" or "left"
+};
+
+// A paste the server feeds to the console at the console's pace: its sender and every other
+// client are told when it starts, as it goes (about once a second), and when it ends.
+struct PasteEvent
+{
+    qint64 id = 0; // the sender's number for it
+    qint64 by = 0; // the sender's client id
+    QString state; // "running", "done", "cancelled" or "failed"
+    qint64 sent = 0; // bytes written to the console so far
+    qint64 total = 0; // bytes in the paste
+    QString message; // why it was cancelled or failed; empty otherwise
+};
+
+using ServerMessage = std::variant<Hello, SourceEvent, Gap, Error, Pong, SizeEvent, Screen,
+                                   AlertEvent, ClientsEvent, ControlEvent, PasteEvent>;
 
 // --- client to server --------------------------------------------------------------------------
 
@@ -137,7 +180,30 @@ struct Break
 struct ScreenRequest
 { };
 
-using ClientMessage = std::variant<Resize, Ping, Break, ScreenRequest>;
+// Text to paste, fed to the console at its pace rather than as fast as it comes. A paste larger
+// than one message comes in pieces of the same id and total, in order; it is complete when
+// `total` bytes (UTF-8) arrived. Bracketed paste markers, when the guest asked for them, are the
+// client's to include.
+struct Paste
+{
+    qint64 id = 0; // the client's number for this paste
+    qint64 total = 0; // bytes of the whole paste
+    QByteArray data; // this piece, UTF-8
+};
+
+// Stops the sender's running paste; what was written stays written.
+struct PasteCancel
+{ };
+
+// The keyboard of an exclusive console: take it, release it, or give it to another operator.
+struct Control
+{
+    enum class Action { Take, Release, Give };
+    Action action = Action::Take;
+    qint64 to = 0; // give: the client id of the new holder
+};
+
+using ClientMessage = std::variant<Resize, Ping, Break, ScreenRequest, Paste, PasteCancel, Control>;
 
 // --- errors ------------------------------------------------------------------------------------
 
@@ -153,6 +219,10 @@ inline constexpr char Unsupported[] = "unsupported"; // the source cannot do thi
 inline constexpr char SourceDown[] = "source-down"; // input refused while the source is down
 inline constexpr char InputRate[] = "input-rate"; // input refused: this client sent faster than
                                                   // its input rate allows
+inline constexpr char PasteRefused[] = "paste-refused"; // a paste too large, a piece that does not
+                                                        // follow, or another paste still running
+inline constexpr char NotAllowed[] = "not-allowed"; // a control request this client may not make
+                                                    // (a viewer, a give to someone absent)
 } // namespace ErrorCode
 
 struct DecodeError
@@ -170,5 +240,6 @@ Decoded<ServerMessage> decodeServerMessage(const QByteArray &json);
 Decoded<ClientMessage> decodeClientMessage(const QByteArray &json);
 
 QString toString(SourceState state);
+QString toString(Control::Action action);
 
 } // namespace CloudConsole::Protocol

@@ -214,68 +214,72 @@ void ConsoleConnection::onTextMessage(const QString &message)
         qCWarning(lcConnection) << "ignoring a control message:" << error->code << error->message;
         return;
     }
-    std::visit(Overloaded {
-                   [this](const Protocol::Hello &hello) {
-                       m_handshakeTimer.stop();
-                       m_helloSeen = true;
-                       const bool resumed = !m_firstSession;
-                       const StreamCursor::HelloResult result = m_cursor.acceptHello(hello);
-                       if (m_firstSession)
-                           m_replayEnd = hello.historyEnd;
-                       m_firstSession = false;
-                       m_hello = hello;
-                       m_reachedOnce = true;
-                       m_retryDelay = m_firstRetryDelay;
-                       m_lastFailure = Failure::None;
-                       m_lastError.clear();
-                       setState(State::Connected);
-                       if (result.restarted) {
-                           m_replayEnd = 0;
-                           Q_EMIT consoleRestarted();
-                       }
-                       if (result.skipped > 0) {
-                           m_bytesSkipped += result.skipped;
-                           Q_EMIT outputSkipped(result.skipped);
-                       }
-                       Q_EMIT helloReceived(hello, resumed && !result.restarted);
-                   },
-                   [this](const Protocol::Gap &gap) {
-                       const qint64 skipped = m_cursor.acceptGap(gap);
-                       if (skipped > 0) {
-                           m_bytesSkipped += skipped;
-                           Q_EMIT outputSkipped(skipped);
-                       }
-                   },
-                   [this](const Protocol::SourceEvent &event) {
-                       if (m_hello) {
-                           m_hello->source = event.state;
-                           m_hello->sourceReason = event.reason;
-                       }
-                       Q_EMIT sourceChanged(event);
-                   },
-                   [this](const Protocol::Error &error) {
-                       qCWarning(lcConnection)
-                           << "server refused a message:" << error.code << error.message;
-                       Q_EMIT serverError(error);
-                   },
-                   [](const Protocol::Pong &) {},
-                   [this](const Protocol::SizeEvent &size) {
-                       if (m_hello) {
-                           m_hello->cols = size.cols;
-                           m_hello->rows = size.rows;
-                       }
-                       Q_EMIT sizeChanged(QSize(size.cols, size.rows));
-                   },
-                   [this](const Protocol::Screen &screen) {
-                       m_cursor.acceptScreen(screen);
-                       Q_EMIT screenReceived(screen);
-                   },
-                   [this](const Protocol::AlertEvent &alert) {
-                       qCDebug(lcConnection) << "alert" << alert.rule << alert.severity;
-                       Q_EMIT alertReceived(alert);
-                   },
-               },
-               std::get<Protocol::ServerMessage>(decoded));
+    std::visit(
+        Overloaded {
+            [this](const Protocol::Hello &hello) {
+                m_handshakeTimer.stop();
+                m_helloSeen = true;
+                const bool resumed = !m_firstSession;
+                const StreamCursor::HelloResult result = m_cursor.acceptHello(hello);
+                if (m_firstSession)
+                    m_replayEnd = hello.historyEnd;
+                m_firstSession = false;
+                m_hello = hello;
+                m_reachedOnce = true;
+                m_retryDelay = m_firstRetryDelay;
+                m_lastFailure = Failure::None;
+                m_lastError.clear();
+                setState(State::Connected);
+                if (result.restarted) {
+                    m_replayEnd = 0;
+                    Q_EMIT consoleRestarted();
+                }
+                if (result.skipped > 0) {
+                    m_bytesSkipped += result.skipped;
+                    Q_EMIT outputSkipped(result.skipped);
+                }
+                Q_EMIT helloReceived(hello, resumed && !result.restarted);
+            },
+            [this](const Protocol::Gap &gap) {
+                const qint64 skipped = m_cursor.acceptGap(gap);
+                if (skipped > 0) {
+                    m_bytesSkipped += skipped;
+                    Q_EMIT outputSkipped(skipped);
+                }
+            },
+            [this](const Protocol::SourceEvent &event) {
+                if (m_hello) {
+                    m_hello->source = event.state;
+                    m_hello->sourceReason = event.reason;
+                }
+                Q_EMIT sourceChanged(event);
+            },
+            [this](const Protocol::Error &error) {
+                qCWarning(lcConnection)
+                    << "server refused a message:" << error.code << error.message;
+                Q_EMIT serverError(error);
+            },
+            [](const Protocol::Pong &) {},
+            [this](const Protocol::SizeEvent &size) {
+                if (m_hello) {
+                    m_hello->cols = size.cols;
+                    m_hello->rows = size.rows;
+                }
+                Q_EMIT sizeChanged(QSize(size.cols, size.rows));
+            },
+            [this](const Protocol::Screen &screen) {
+                m_cursor.acceptScreen(screen);
+                Q_EMIT screenReceived(screen);
+            },
+            [this](const Protocol::AlertEvent &alert) {
+                qCDebug(lcConnection) << "alert" << alert.rule << alert.severity;
+                Q_EMIT alertReceived(alert);
+            },
+            [this](const Protocol::ClientsEvent &clients) { Q_EMIT clientsReceived(clients); },
+            [this](const Protocol::ControlEvent &control) { Q_EMIT controlReceived(control); },
+            [this](const Protocol::PasteEvent &paste) { Q_EMIT pasteReceived(paste); },
+        },
+        std::get<Protocol::ServerMessage>(decoded));
 }
 
 void ConsoleConnection::onBinaryMessage(const QByteArray &message)

@@ -108,6 +108,11 @@ Q_SIGNALS:
     // An alert rule of the server matched a line of the console's output (a kernel panic, the
     // login prompt). Alerts are not replayed: only those raised while connected arrive.
     void alertReceived(const CloudConsole::Protocol::AlertEvent &alert);
+    // Who is attached (sent on every change), the keyboard of an exclusive console changing
+    // hands, and the progress of a paste the server feeds to the console.
+    void clientsReceived(const CloudConsole::Protocol::ClientsEvent &clients);
+    void controlReceived(const CloudConsole::Protocol::ControlEvent &control);
+    void pasteReceived(const CloudConsole::Protocol::PasteEvent &paste);
     // An attempt failed. `willRetry`: a retry is scheduled (the console was reached before).
     void attemptFailed(CloudConsole::Viewer::ConsoleConnection::Failure failure,
                        const QString &message, bool willRetry);

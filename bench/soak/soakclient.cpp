@@ -253,6 +253,9 @@ void SoakClient::onText(const QString &text)
             [](const Protocol::Pong &) {},
             [](const Protocol::SizeEvent &) {},
             [](const Protocol::AlertEvent &) {},
+            [](const Protocol::ClientsEvent &) {},
+            [](const Protocol::ControlEvent &) {},
+            [](const Protocol::PasteEvent &) {},
         },
         std::get<Protocol::ServerMessage>(decoded));
 }

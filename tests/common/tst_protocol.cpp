@@ -136,6 +136,34 @@ QJsonObject exampleForm(const ServerMessage &message)
     if (const auto *m = std::get_if<AlertEvent>(&message))
         return {{"type", "alert"}, {"rule", m->rule}, {"severity", m->severity},
                 {"line", m->line}, {"time", m->time}, {"offset", double(m->offset)}};
+    const auto idOrNull = [](const std::optional<qint64> &id) {
+        return id ? QJsonValue(double(*id)) : QJsonValue(QJsonValue::Null);
+    };
+    if (const auto *m = std::get_if<ClientsEvent>(&message)) {
+        QJsonArray clients;
+        for (const ClientInfo &c : m->clients)
+            clients.append(QJsonObject {{"id", double(c.id)},
+                                        {"name", c.name},
+                                        {"role", c.role},
+                                        {"kind", c.kind},
+                                        {"address", c.address},
+                                        {"joined", c.joined},
+                                        {"typed", c.typed}});
+        return {{"type", "clients"},
+                {"you", double(m->you)},
+                {"input", m->input},
+                {"holder", idOrNull(m->holder)},
+                {"clients", clients}};
+    }
+    if (const auto *m = std::get_if<ControlEvent>(&message))
+        return {{"type", "control"},
+                {"holder", idOrNull(m->holder)},
+                {"by", idOrNull(m->by)},
+                {"reason", m->reason}};
+    if (const auto *m = std::get_if<PasteEvent>(&message))
+        return {{"type", "paste"},      {"id", double(m->id)},     {"by", double(m->by)},
+                {"state", m->state},    {"sent", double(m->sent)}, {"total", double(m->total)},
+                {"message", m->message}};
     const auto &m = std::get<Screen>(message);
     return {{"type", "screen"}, {"offset", double(m.offset)}, {"cols", m.cols},
             {"rows", m.rows},   {"complete", m.complete},     {"data", QString::fromUtf8(m.data)}};
@@ -149,6 +177,19 @@ QJsonObject exampleForm(const ClientMessage &message)
         return {{"type", "ping"}, {"data", dataOrNull(m->data)}};
     if (std::holds_alternative<Break>(message))
         return {{"type", "break"}};
+    if (const auto *m = std::get_if<Paste>(&message))
+        return {{"type", "paste"},
+                {"id", double(m->id)},
+                {"total", double(m->total)},
+                {"data", QString::fromUtf8(m->data)}};
+    if (std::holds_alternative<PasteCancel>(message))
+        return {{"type", "paste-cancel"}};
+    if (const auto *m = std::get_if<Control>(&message)) {
+        QJsonObject o {{"type", "control"}, {"action", toString(m->action)}};
+        if (m->action == Control::Action::Give)
+            o.insert("to", double(m->to));
+        return o;
+    }
     return {{"type", "screen"}};
 }
 

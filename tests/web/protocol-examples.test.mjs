@@ -57,7 +57,27 @@ const pageEncoders = {
     ping: (m) => protocol.encodePing(m.data),
     break: () => protocol.encodeBreak(),
     screen: () => protocol.encodeScreenRequest(),
+    paste: (m) => protocol.encodePastePiece(m.id, m.total, m.data),
+    'paste-cancel': () => protocol.encodePasteCancel(),
+    control: (m) => protocol.encodeControl(m.action, m.to),
 };
+
+test('a paste is cut into pieces under the message limit, between characters', () => {
+    const text = `${'a'.repeat(10)}é😀${'b'.repeat(5)}\r`;
+    const pieces = protocol.encodePaste(3, text, 12).map((json) => JSON.parse(json));
+    const total = protocol.utf8Length(text);
+    assert.equal(total, 10 + 2 + 4 + 5 + 1);
+    assert.ok(pieces.length > 1);
+    for (const piece of pieces) {
+        assert.equal(piece.id, 3);
+        assert.equal(piece.total, total);
+        assert.ok(protocol.utf8Length(piece.data) <= 12, piece.data);
+        assert.ok(!/[\ud800-\udbff]$/.test(piece.data), 'never half a surrogate pair');
+    }
+    assert.equal(pieces.map((p) => p.data).join(''), text);
+    assert.deepEqual(protocol.encodePaste(1, 'x').map((j) => JSON.parse(j)),
+                     [{ type: 'paste', id: 1, total: 1, data: 'x' }]);
+});
 
 test('the page has an encoder for every client message type', () => {
     assert.deepEqual(Object.keys(pageEncoders).sort(), Object.values(protocol.ClientType).sort());

@@ -32,6 +32,9 @@ export const ServerType = Object.freeze({
     SIZE: 'size',
     SCREEN: 'screen',
     ALERT: 'alert',
+    CLIENTS: 'clients',
+    CONTROL: 'control',
+    PASTE: 'paste',
 });
 
 // Client to server.
@@ -40,7 +43,13 @@ export const ClientType = Object.freeze({
     PING: 'ping',
     BREAK: 'break',
     SCREEN: 'screen',
+    PASTE: 'paste',
+    PASTE_CANCEL: 'paste-cancel',
+    CONTROL: 'control',
 });
+
+// What a control message asks of an exclusive console's keyboard.
+export const ControlAction = Object.freeze({ TAKE: 'take', RELEASE: 'release', GIVE: 'give' });
 
 // Stable error codes carried by {"type":"error"}.
 export const ErrorCode = Object.freeze({
@@ -52,6 +61,8 @@ export const ErrorCode = Object.freeze({
     UNSUPPORTED: 'unsupported',
     SOURCE_DOWN: 'source-down',
     INPUT_RATE: 'input-rate',
+    PASTE_REFUSED: 'paste-refused',
+    NOT_ALLOWED: 'not-allowed',
 });
 
 // --- field checks ------------------------------------------------------------------------------
@@ -87,6 +98,27 @@ function bool(object, name) {
 }
 function nested(object, name) {
     return field(object, name, isObject, 'an object');
+}
+// An id, or null (missing: null too): nobody.
+function nullableId(object, name) {
+    const value = object[name];
+    if (value === undefined || value === null)
+        return null;
+    return offset(object, name);
+}
+// One client of a clients event.
+function clientInfo(value) {
+    if (!isObject(value))
+        throw new FieldError('"clients" must hold objects');
+    return {
+        id: offset(value, 'id'),
+        name: string(value, 'name'),
+        role: string(value, 'role'),
+        kind: string(value, 'kind'),
+        address: string(value, 'address'),
+        joined: string(value, 'joined'),
+        typed: value.typed === undefined ? '' : string(value, 'typed'),
+    };
 }
 // "cols" and "rows" of a size, within the protocol's bounds.
 function size(object) {
@@ -182,6 +214,37 @@ const serverDecoders = {
             offset: offset(m, 'offset'),
         };
     },
+    [ServerType.CLIENTS](m) {
+        return {
+            type: ServerType.CLIENTS,
+            you: offset(m, 'you'),
+            input: string(m, 'input'),
+            holder: nullableId(m, 'holder'),
+            clients: field(m, 'clients', Array.isArray, 'an array').map(clientInfo),
+        };
+    },
+    [ServerType.CONTROL](m) {
+        return {
+            type: ServerType.CONTROL,
+            holder: nullableId(m, 'holder'),
+            by: nullableId(m, 'by'),
+            reason: string(m, 'reason'),
+        };
+    },
+    [ServerType.PASTE](m) {
+        const paste = {
+            type: ServerType.PASTE,
+            id: offset(m, 'id'),
+            by: offset(m, 'by'),
+            state: string(m, 'state'),
+            sent: offset(m, 'sent'),
+            total: offset(m, 'total'),
+            message: m.message === undefined ? '' : string(m, 'message'),
+        };
+        if (paste.sent > paste.total)
+            throw new FieldError('"sent" is more than "total"');
+        return paste;
+    },
 };
 
 // Decodes one text frame from the server. Returns one of:
@@ -253,6 +316,49 @@ export function encodeBreak() {
 
 export function encodeScreenRequest() {
     return canonicalJson({ type: ClientType.SCREEN });
+}
+
+// Bytes of text as UTF-8, what a paste's "total" counts.
+export function utf8Length(text) {
+    return new TextEncoder().encode(text).length;
+}
+
+// One piece of a paste of `total` bytes.
+export function encodePastePiece(id, total, data) {
+    return canonicalJson({ type: ClientType.PASTE, id, total, data });
+}
+
+// A paste in messages that each stay under the server's message limit: every piece names the
+// paste's id and its total bytes. Pieces end between characters (never inside a surrogate pair),
+// and each holds at most maxPieceBytes of UTF-8.
+export function encodePaste(id, text, maxPieceBytes = 16 * 1024) {
+    const total = utf8Length(text);
+    const messages = [];
+    let piece = '';
+    let pieceBytes = 0;
+    for (const character of text) {
+        const bytes = utf8Length(character);
+        if (pieceBytes + bytes > maxPieceBytes && piece) {
+            messages.push(encodePastePiece(id, total, piece));
+            piece = '';
+            pieceBytes = 0;
+        }
+        piece += character;
+        pieceBytes += bytes;
+    }
+    if (piece)
+        messages.push(encodePastePiece(id, total, piece));
+    return messages;
+}
+
+export function encodePasteCancel() {
+    return canonicalJson({ type: ClientType.PASTE_CANCEL });
+}
+
+export function encodeControl(action, to) {
+    return canonicalJson(action === ControlAction.GIVE
+        ? { type: ClientType.CONTROL, action, to }
+        : { type: ClientType.CONTROL, action });
 }
 
 // The WebSocket URL of the console this page belongs to: "ws" next to the page, so the page
