@@ -17,7 +17,7 @@ for flag in "$@"; do
         packages+=(chromium nginx-light xvfb xauth xdotool imagemagick
                    fonts-dejavu-core fonts-noto-color-emoji
                    qemu-system-x86 linux-image-amd64 busybox-static cpio groff-base file openssl
-                   systemd util-linux)
+                   systemd util-linux asciinema)
         ;;
     --fuzz)
         # The fuzz preset (scripts/fuzz.sh): Debian 12's clang is 14; libFuzzer and the ASan

@@ -2,6 +2,7 @@
 
 #include "console.h"
 
+#include <QDateTime>
 #include <QLoggingCategory>
 
 #include <algorithm>
@@ -30,6 +31,7 @@ ClientSession::ClientSession(Console &console, QWebSocket *socket, QTcpSocket *t
     , m_writable(writable)
     , m_peer(QStringLiteral("%1:%2").arg(socket->peerAddress().toString()).arg(socket->peerPort()))
     , m_peerAddress(socket->peerAddress())
+    , m_joinedMs(QDateTime::currentMSecsSinceEpoch())
 {
     socket->setParent(this);
     // Larger messages close the connection with 1009 (too big): a documented limit.
@@ -146,6 +148,7 @@ void ClientSession::finishStart(Attach attach, std::optional<ConsoleScreen::Snap
             sendEvent(*attach.gap);
         if (screen)
             sendScreen(std::move(*screen));
+        sendEvent(m_console.presence(*this));
     }
     pump();
 }
@@ -382,8 +385,29 @@ void ClientSession::onTextMessage(const QString &message)
             });
         return;
     }
+    if (const auto *control = std::get_if<Control>(&request)) {
+        const QString refusal = m_writable ? m_console.control(*this, *control)
+                                           : QStringLiteral("a viewer never has the keyboard");
+        if (!refusal.isEmpty())
+            sendError(ErrorCode::NotAllowed, refusal);
+        return;
+    }
+    if (std::holds_alternative<PasteCancel>(request)) {
+        m_console.cancelPaste(*this);
+        return;
+    }
     if (!m_writable) {
         sendError(ErrorCode::ReadOnly, QStringLiteral("this client may not change the console"));
+        return;
+    }
+    // On an exclusive console, only the keyboard's holder types, pastes, resizes or sends BREAK.
+    if (const QString refusal = m_console.mayType(*this); !refusal.isEmpty()) {
+        sendError(ErrorCode::ReadOnly, refusal);
+        return;
+    }
+    if (const auto *paste = std::get_if<Paste>(&request)) {
+        if (const QString refusal = m_console.paste(*this, *paste); !refusal.isEmpty())
+            sendError(ErrorCode::PasteRefused, refusal);
         return;
     }
     if (const auto *resize = std::get_if<Resize>(&request)) {
@@ -400,6 +424,11 @@ void ClientSession::queueInput(QByteArrayView data)
         sendError(ErrorCode::ReadOnly,
                   QStringLiteral("%1 bytes of input refused: this client may not write")
                       .arg(data.size()));
+        return;
+    }
+    if (const QString refusal = m_console.mayType(*this); !refusal.isEmpty()) {
+        sendError(ErrorCode::ReadOnly,
+                  QStringLiteral("%1 bytes of input refused: %2").arg(data.size()).arg(refusal));
         return;
     }
     if (!m_console.source().isUp()) {
@@ -434,6 +463,11 @@ void ClientSession::queueInput(QByteArrayView data)
     m_console.drainInput();
     if (m_gate && m_input.size() > InputPauseAt)
         m_gate->pause();
+}
+
+void ClientSession::markTyped()
+{
+    m_typedMs = QDateTime::currentMSecsSinceEpoch();
 }
 
 void ClientSession::consumeInput(qsizetype bytes)

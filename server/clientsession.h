@@ -88,7 +88,20 @@ public:
     QHostAddress peerAddress() const { return m_peerAddress; }
     // Who the credential says the client is (a user or token name); empty without access control.
     QString user() const { return m_user; }
-    void setUser(QString user) { m_user = std::move(user); }
+    // The console's number for this client, what it called itself (or what its User-Agent says),
+    // and when it joined, for the others to see (presence). Set by the console before start().
+    void setIdentity(qint64 id, QString user, QString kind)
+    {
+        m_id = id;
+        m_user = std::move(user);
+        m_kind = std::move(kind);
+    }
+    qint64 id() const { return m_id; }
+    QString kind() const { return m_kind; }
+    qint64 joinedMs() const { return m_joinedMs; } // ms since the epoch
+    // When its input last reached the console (ms since the epoch); 0: never.
+    qint64 typedMs() const { return m_typedMs; }
+    void markTyped();
     // The credential the client came with (Authorization and Cookie headers of its handshake),
     // for the front end to check again when the configuration is reloaded.
     struct Credential
@@ -170,6 +183,10 @@ private:
     Credential m_credential;
     QString m_peer;
     QString m_user;
+    QString m_kind;
+    qint64 m_id = 0;
+    qint64 m_joinedMs = 0;
+    qint64 m_typedMs = 0;
     QHostAddress m_peerAddress;
     qint64 m_offset = 0;
     QByteArray m_input;

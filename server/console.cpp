@@ -1,5 +1,7 @@
 #include "console.h"
 
+#include "presence.h"
+
 #include <QDateTime>
 #include <QJsonObject>
 #include <QLoggingCategory>
@@ -17,6 +19,8 @@ constexpr qsizetype InputTurn = 4096;
 // Answers to queries waiting while the guest does not read its input; a guest that floods
 // queries without reading the answers loses the newest ones, counted in the log.
 constexpr qsizetype MaxReplies = 4096;
+// Typing is told to the others at most this often (presence).
+constexpr int PresenceDelayMs = 1000;
 
 QString clientsText(size_t count)
 {
@@ -47,6 +51,7 @@ Console::Console(ConsoleSettings settings, std::unique_ptr<ConsoleSource> source
     , m_screen(std::make_unique<ConsoleScreen>(m_settings.size, m_settings.scrollbackLines,
                                                m_settings.screen))
 {
+    m_recorder = std::make_unique<ConsoleRecorder>(m_settings.name, m_settings.size);
     connect(m_screen.get(), &ConsoleScreen::replies, this, &Console::queueReplies);
     m_alerts = std::make_unique<ConsoleAlerts>(m_settings.name);
     m_alerts->setRules(m_settings.alertRules);
@@ -57,6 +62,12 @@ Console::Console(ConsoleSettings settings, std::unique_ptr<ConsoleSource> source
     connect(m_source.get(), &ConsoleSource::up, this, &Console::onSourceUp);
     connect(m_source.get(), &ConsoleSource::down, this, &Console::onSourceDown);
     connect(m_source.get(), &ConsoleSource::writable, this, &Console::drainInput);
+    setSharing(m_settings.sharing);
+    m_presenceTimer.setSingleShot(true);
+    connect(&m_presenceTimer, &QTimer::timeout, this, &Console::broadcastPresence);
+    connect(&m_keyboard, &Keyboard::changed, this, &Console::onKeyboardChanged);
+    connect(&m_paste, &PasteFeeder::progress, this, &Console::onPasteProgress);
+    connect(&m_paste, &PasteFeeder::wantsDrain, this, &Console::drainInput);
 }
 
 Console::~Console()
@@ -74,12 +85,15 @@ bool Console::start(QString *error)
 {
     if (!m_settings.logPath.isEmpty()) {
         m_log = std::make_unique<LogWriter>(m_settings.logPath, m_history);
+        m_log->setIndex(m_recorder->indexFor(m_settings.logPath, m_epoch));
         QString why;
         if (!m_log->open(&why)) {
             *error = QStringLiteral("cannot open log file %1: %2").arg(m_settings.logPath, why);
             return false;
         }
     }
+    if (!m_recorder->setRecording(m_settings.recording, m_settings.logPath, error))
+        return false;
     if (m_source->canResize())
         m_source->resize(m_settings.size.width(), m_settings.size.height());
     m_source->start();
@@ -88,7 +102,7 @@ bool Console::start(QString *error)
 
 ClientSession *Console::addClient(QWebSocket *socket, ClientSession::Mode mode,
                                   std::optional<qint64> resumeFrom, bool writable,
-                                  QTcpSocket *transport, const QString &user)
+                                  QTcpSocket *transport, const QString &user, const QString &kind)
 {
     if (socket->state() != QAbstractSocket::ConnectedState) {
         // It went away between the handshake and now; there is nobody to serve.
@@ -98,15 +112,16 @@ ClientSession *Console::addClient(QWebSocket *socket, ClientSession::Mode mode,
     auto *session = new ClientSession(*this, socket, transport, mode, writable, this);
     // Queued: a session may finish in the middle of a broadcast over m_clients.
     connect(session, &ClientSession::finished, this, &Console::removeClient, Qt::QueuedConnection);
-    session->setUser(user);
+    session->setIdentity(m_nextClientId++, user, kind);
     m_clients.push_back(session);
-    m_events.record(QStringLiteral("client-join"), m_history.endOffset(), clientDetail(*session));
+    recordEvent(QStringLiteral("client-join"), m_history.endOffset(), clientDetail(*session));
     qCInfo(lcConsole).noquote() << m_settings.name << "client" << session->peer()
                                 << QStringLiteral("joined as %1 (%2)")
                                        .arg(writable ? QStringLiteral("an operator")
                                                      : QStringLiteral("a viewer"),
                                             clientsText(m_clients.size()));
     session->start(resumeFrom);
+    broadcastPresence();
     return session;
 }
 
@@ -116,9 +131,13 @@ void Console::removeClient(ClientSession *session)
     if (it == m_clients.end())
         return;
     m_clients.erase(it);
-    m_events.record(QStringLiteral("client-leave"), m_history.endOffset(), clientDetail(*session));
+    recordEvent(QStringLiteral("client-leave"), m_history.endOffset(), clientDetail(*session));
     qCInfo(lcConsole).noquote() << m_settings.name << "client" << session->peer()
                                 << QStringLiteral("left (%1)").arg(clientsText(m_clients.size()));
+    if (m_paste.sender() == session->id())
+        m_paste.cancel(QStringLiteral("its sender left"));
+    m_keyboard.left(session->id());
+    broadcastPresence();
     session->deleteLater();
 }
 
@@ -182,8 +201,10 @@ void Console::onData(QByteArrayView data)
         m_frame.clear();
         m_frameOffset = -1;
     }
+    m_recorder->output(m_history.endOffset() - data.size(), data);
     if (m_log)
         m_log->write(data);
+    m_paste.output(data);
     for (ClientSession *session : m_clients)
         session->pump();
 }
@@ -230,6 +251,9 @@ void Console::drainInputOnce()
             return;
         m_replies.remove(0, taken);
     }
+    // Then a paste, at its pace; keystrokes typed meanwhile wait behind it.
+    if (!drainPaste())
+        return;
     if (m_clients.empty() || !m_source->isUp())
         return;
     // Take turns, InputTurn bytes at a time, until everything is written or the source is full;
@@ -250,7 +274,11 @@ void Console::drainInputOnce()
                 m_nextInputClient = index;
                 return;
             }
+            m_recorder->input(pending.first(taken), clientDetail(*session));
             session->consumeInput(taken);
+            session->markTyped();
+            m_keyboard.typed(session->id());
+            schedulePresence();
             m_counters.inputBytesWritten += taken;
             progress = true;
         }
@@ -273,15 +301,15 @@ void Console::resize(int cols, int rows, const ClientSession *by)
     QJsonObject detail = by ? clientDetail(*by) : QJsonObject();
     detail.insert(QLatin1String("cols"), cols);
     detail.insert(QLatin1String("rows"), rows);
-    m_events.record(QStringLiteral("resize"), m_history.endOffset(), std::move(detail));
+    recordEvent(QStringLiteral("resize"), m_history.endOffset(), std::move(detail));
 }
 
 bool Console::sendBreak(const ClientSession *by)
 {
     if (!m_source->canBreak() || !m_source->sendBreak())
         return false;
-    m_events.record(QStringLiteral("break"), m_history.endOffset(),
-                    by ? clientDetail(*by) : QJsonObject());
+    recordEvent(QStringLiteral("break"), m_history.endOffset(),
+                by ? clientDetail(*by) : QJsonObject());
     return true;
 }
 
@@ -301,8 +329,8 @@ void Console::onSourceUp(const QString &what)
 {
     qCInfo(lcConsole).noquote() << m_settings.name << "source up:" << what;
     ++m_counters.sourceUps;
-    m_events.record(QStringLiteral("source-up"), m_history.endOffset(),
-                    QJsonObject {{QLatin1String("detail"), what}});
+    recordEvent(QStringLiteral("source-up"), m_history.endOffset(),
+                QJsonObject {{QLatin1String("detail"), what}});
     appendMarker(QStringLiteral("up"), what);
     broadcast(Protocol::SourceEvent {Protocol::SourceState::Up, what});
     drainInput();
@@ -312,10 +340,11 @@ void Console::onSourceDown(const QString &reason)
 {
     m_replies.clear();
     qCInfo(lcConsole).noquote() << m_settings.name << "source down:" << reason;
-    m_events.record(QStringLiteral("source-down"), m_history.endOffset(),
-                    QJsonObject {{QLatin1String("detail"), reason}});
+    recordEvent(QStringLiteral("source-down"), m_history.endOffset(),
+                QJsonObject {{QLatin1String("detail"), reason}});
     appendMarker(QStringLiteral("down"), reason);
     broadcast(Protocol::SourceEvent {Protocol::SourceState::Down, reason});
+    m_paste.fail(QStringLiteral("the console went down (%1)").arg(reason));
     for (ClientSession *session : m_clients)
         session->dropInput(reason);
 }
@@ -383,8 +412,167 @@ void Console::onAlert(const Alert &alert)
                         {QLatin1String("line"), alert.line}};
     if (!alert.state.isEmpty())
         detail.insert(QLatin1String("state"), alert.state);
-    m_events.record(QStringLiteral("alert"), alert.offset, alert.timeMs, std::move(detail));
+    recordEvent(QStringLiteral("alert"), alert.offset, alert.timeMs, std::move(detail));
     Q_EMIT alertRaised(alert);
+}
+
+void Console::setRecording(const RecordingSettings &recording)
+{
+    QString why;
+    if (!m_recorder->setRecording(recording, m_settings.logPath, &why)) {
+        qCWarning(lcConsole).noquote()
+            << m_settings.name << "keeps its recording as it was:" << why;
+        return;
+    }
+    m_settings.recording = recording;
+}
+
+void Console::recordEvent(const QString &type, qint64 offset, QJsonObject detail)
+{
+    recordEvent(type, offset, QDateTime::currentMSecsSinceEpoch(), std::move(detail));
+}
+
+void Console::recordEvent(const QString &type, qint64 offset, qint64 timeMs, QJsonObject detail)
+{
+    m_recorder->event(type, offset, detail);
+    m_events.record(type, offset, timeMs, std::move(detail));
+}
+
+bool Console::drainPaste()
+{
+    if (!m_paste.isRunning())
+        return true;
+    ClientSession *sender = clientById(*m_paste.sender());
+    while (m_source->isUp()) {
+        const QByteArrayView bytes = m_paste.ready(InputTurn);
+        if (bytes.isEmpty())
+            break;
+        const qsizetype taken = m_source->write(bytes);
+        if (taken == 0)
+            break;
+        m_counters.inputBytesWritten += taken;
+        if (sender) {
+            sender->markTyped();
+            m_keyboard.typed(sender->id());
+        }
+        m_paste.consumed(taken); // may end the paste
+    }
+    if (sender)
+        schedulePresence();
+    return !m_paste.isRunning();
+}
+
+Protocol::ClientsEvent Console::presence(const ClientSession &you) const
+{
+    return CloudConsole::presence(m_clients, you, m_keyboard.isExclusive(), m_keyboard.holder());
+}
+
+void Console::broadcastPresence()
+{
+    m_presenceTimer.stop();
+    for (ClientSession *session : m_clients)
+        session->sendEvent(presence(*session));
+}
+
+void Console::schedulePresence()
+{
+    if (!m_presenceTimer.isActive())
+        m_presenceTimer.start(PresenceDelayMs);
+}
+
+ClientSession *Console::clientById(qint64 id) const
+{
+    const auto it = std::find_if(m_clients.begin(), m_clients.end(),
+                                 [id](const ClientSession *c) { return c->id() == id; });
+    return it == m_clients.end() ? nullptr : *it;
+}
+
+QString Console::describe(const ClientSession &client) const
+{
+    return QStringLiteral("%1 (%2)").arg(
+        client.user().isEmpty() ? QStringLiteral("client %1").arg(client.id()) : client.user(),
+        client.peer());
+}
+
+QString Console::mayType(ClientSession &client)
+{
+    if (m_keyboard.mayType(client.id()))
+        return {};
+    const ClientSession *holder = clientById(m_keyboard.holder().value_or(-1));
+    return QStringLiteral("%1 has the keyboard of this console (input = exclusive); take it to "
+                          "type")
+        .arg(holder ? describe(*holder) : QStringLiteral("another operator"));
+}
+
+QString Console::control(ClientSession &client, const Protocol::Control &request)
+{
+    switch (request.action) {
+    case Protocol::Control::Action::Take:
+        return m_keyboard.take(client.id());
+    case Protocol::Control::Action::Release:
+        return m_keyboard.release(client.id());
+    case Protocol::Control::Action::Give:
+        break;
+    }
+    const ClientSession *to = clientById(request.to);
+    if (!to || !to->isWritable())
+        return QStringLiteral("client %1 is not an operator attached to this console")
+            .arg(request.to);
+    return m_keyboard.give(client.id(), request.to);
+}
+
+QString Console::paste(ClientSession &client, const Protocol::Paste &piece)
+{
+    if (!m_source->isUp())
+        return QStringLiteral("the console is down (%1)").arg(m_source->stateReason());
+    return m_paste.add(client.id(), piece);
+}
+
+void Console::cancelPaste(ClientSession &client)
+{
+    if (m_paste.sender() == client.id())
+        m_paste.cancel(QStringLiteral("cancelled by %1").arg(describe(client)));
+}
+
+void Console::setSharing(const SharingSettings &sharing)
+{
+    m_settings.sharing = sharing;
+    m_keyboard.setSettings(sharing.input, sharing.controlIdle);
+    // A rate left to choose (a console made without the configuration): a guest's console.
+    m_paste.setRules({sharing.effectivePasteRate(false), sharing.pasteLineDelay, sharing.pasteMode,
+                      sharing.pasteMax});
+}
+
+void Console::onKeyboardChanged(const Protocol::ControlEvent &event)
+{
+    const ClientSession *holder = event.holder ? clientById(*event.holder) : nullptr;
+    const ClientSession *by = event.by ? clientById(*event.by) : nullptr;
+    qCInfo(lcConsole).noquote() << m_settings.name << "keyboard" << event.reason
+                                << (holder ? QStringLiteral("to %1").arg(describe(*holder))
+                                           : QStringLiteral("(nobody has it)"))
+                                << (by ? QStringLiteral("by %1").arg(describe(*by)) : QString());
+    QJsonObject detail {{QLatin1String("reason"), event.reason}};
+    if (holder)
+        detail.insert(QLatin1String("holder"), clientDetail(*holder));
+    if (by)
+        detail.insert(QLatin1String("by"), clientDetail(*by));
+    recordEvent(QStringLiteral("control"), m_history.endOffset(), std::move(detail));
+    broadcast(event);
+    broadcastPresence();
+}
+
+void Console::onPasteProgress(const Protocol::PasteEvent &event)
+{
+    if (event.state != QLatin1String("running") || event.sent == 0) {
+        const ClientSession *by = clientById(event.by);
+        qCInfo(lcConsole).noquote()
+            << m_settings.name << "paste" << event.id << "of" << event.total << "bytes by"
+            << (by ? describe(*by) : QStringLiteral("client %1").arg(event.by)) << event.state
+            << QStringLiteral("(%1 written)").arg(event.sent) << event.message;
+    }
+    broadcast(event);
+    if (event.state != QLatin1String("running"))
+        drainInput(); // input held behind the paste goes now
 }
 
 void Console::broadcast(const Protocol::ServerMessage &message)

@@ -8,7 +8,9 @@
 // in order and none can starve the others. The console keeps its history and clients while the
 // source is down and tells the clients when it goes and comes back. An alert that its rules raise
 // (ConsoleAlerts, beside the screen) goes to every client, sets the console's state, is counted
-// and logged. What happens to the console (alerts, the source, clients, resizes, BREAKs) is kept
+// and logged. Operators share the keyboard or, on an exclusive console, take turns (Keyboard);
+// pastes are fed at the console's pace (PasteFeeder); every client is told who is here. What
+// happens to the console (alerts, the source, clients, resizes, BREAKs) is kept
 // in a bounded list of events. It owns the source, the ring, the log writer, the screen (a terminal
 // model that answers the guest's queries), the alert matcher and the sessions; it knows nothing
 // about HTTP or where sockets come from.
@@ -17,14 +19,19 @@
 #include "clientsession.h"
 #include "consolealerts.h"
 #include "consoleevents.h"
+#include "consolerecorder.h"
 #include "consolescreen.h"
 #include "consolesource.h"
 #include "historyring.h"
+#include "keyboard.h"
 #include "limitsettings.h"
 #include "logwriter.h"
+#include "pastefeeder.h"
+#include "sharingsettings.h"
 
 #include <QElapsedTimer>
 #include <QObject>
+#include <QTimer>
 
 #include <algorithm>
 #include <map>
@@ -55,6 +62,10 @@ struct ConsoleSettings
     // The server's alert rules; those whose consoles name this one apply (none by default: the
     // server passes the configuration's, built-in ones included).
     AlertRules alertRules;
+    // Who may type (shared or exclusive input) and how pastes are fed (server/sharing/).
+    SharingSettings sharing;
+    // record = on and the rest: asciicast recordings (server/recording/).
+    RecordingSettings recording;
 };
 
 // Running totals for /metrics: plain integers, since everything runs on one thread. Sessions come
@@ -136,10 +147,12 @@ public:
 
     // Takes ownership of a connected WebSocket and makes it a client of this console. transport
     // is the socket under it, when the caller knows it (see ClientSession).
-    // user: who the credential names, for the log and the events (empty without access control).
+    // user: who the credential names, for the log and the events (empty without access control);
+    // kind: what the client is ("page", "viewer", "script"), for the others to see.
     ClientSession *addClient(QWebSocket *socket, ClientSession::Mode mode,
                              std::optional<qint64> resumeFrom, bool writable = true,
-                             QTcpSocket *transport = nullptr, const QString &user = {});
+                             QTcpSocket *transport = nullptr, const QString &user = {},
+                             const QString &kind = {});
     void closeAllClients(QWebSocketProtocol::CloseCode code, const QString &reason);
 
     Protocol::Hello hello(qint64 offset, bool writable) const;
@@ -153,6 +166,25 @@ public:
     // console change it; every client is told the new size. by: the client that asked, if any.
     void resize(int cols, int rows, const ClientSession *by = nullptr);
     bool sendBreak(const ClientSession *by = nullptr);
+
+    // Recording (record = on, ...) as a reloaded configuration says; the time index stays.
+    void setRecording(const RecordingSettings &recording);
+    const ConsoleRecorder &recorder() const { return *m_recorder; }
+
+    // Working together (server/sharing/). Presence: the clients event for one of them.
+    Protocol::ClientsEvent presence(const ClientSession &you) const;
+    // Why an operator may not type now (an exclusive console's keyboard is someone else's), or
+    // an empty string when it may. On an exclusive console nobody holds, it takes the keyboard.
+    QString mayType(ClientSession &client);
+    // A control message of an operator, or a piece of its paste; an empty string when done,
+    // else why not.
+    QString control(ClientSession &client, const Protocol::Control &request);
+    QString paste(ClientSession &client, const Protocol::Paste &piece);
+    void cancelPaste(ClientSession &client);
+    // A reloaded configuration's sharing settings, at once.
+    void setSharing(const SharingSettings &sharing);
+    const Keyboard &keyboard() const { return m_keyboard; }
+    const PasteFeeder &pasteFeeder() const { return m_paste; }
 
     // What happened to the console lately (GET /c/NAME/events).
     const ConsoleEvents &events() const { return m_events; }
@@ -179,6 +211,18 @@ private:
     // Answers from the screen to the guest's queries: written ahead of the clients' input.
     void queueReplies(const QByteArray &bytes);
     void onAlert(const Alert &alert);
+    ClientSession *clientById(qint64 id) const;
+    QString describe(const ClientSession &client) const; // "alice (10.0.0.7:51472)"
+    // Every client's presence now, or within PresenceDelay (typing is told at most that often).
+    void broadcastPresence();
+    void schedulePresence();
+    void onKeyboardChanged(const Protocol::ControlEvent &event);
+    void onPasteProgress(const Protocol::PasteEvent &event);
+    // Writes what the paste may write now; false while it runs (everyone else's input waits).
+    bool drainPaste();
+    // An event, in the events and the recording (and a time in the log's index).
+    void recordEvent(const QString &type, qint64 offset, QJsonObject detail = {});
+    void recordEvent(const QString &type, qint64 offset, qint64 timeMs, QJsonObject detail);
 
     ConsoleSettings m_settings;
     QString m_epoch;
@@ -201,6 +245,11 @@ private:
     QString m_state = QStringLiteral("booting");
     std::map<std::pair<QString, QString>, AlertTally> m_alertTallies;
     ConsoleEvents m_events;
+    qint64 m_nextClientId = 1;
+    Keyboard m_keyboard;
+    PasteFeeder m_paste;
+    QTimer m_presenceTimer;
+    std::unique_ptr<ConsoleRecorder> m_recorder; // the time index's times and the recording
 };
 
 } // namespace CloudConsole

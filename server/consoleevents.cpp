@@ -26,7 +26,7 @@ const QStringList &ConsoleEvents::knownTypes()
     static const QStringList types {QStringLiteral("alert"),        QStringLiteral("source-up"),
                                     QStringLiteral("source-down"),  QStringLiteral("client-join"),
                                     QStringLiteral("client-leave"), QStringLiteral("resize"),
-                                    QStringLiteral("break")};
+                                    QStringLiteral("break"),        QStringLiteral("control")};
     return types;
 }
 

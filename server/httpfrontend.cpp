@@ -139,7 +139,7 @@ bool HttpFrontend::makeClient(QWebSocket *socket, QTcpSocket *transport,
     const bool v1 = socket->subprotocol() == QLatin1String(Protocol::Subprotocol);
     ClientSession *session
         = console->addClient(socket, v1 ? ClientSession::Mode::V1 : ClientSession::Mode::Raw,
-                             decision.resumeFrom, writable, transport, user);
+                             decision.resumeFrom, writable, transport, user, decision.clientKind);
     if (session)
         session->setCredential({decision.authorization, decision.cookie});
     return true;

@@ -1,5 +1,7 @@
 #include "logfile.h"
 
+#include "timeindex.h"
+
 #include <QFile>
 
 #include <fcntl.h>
@@ -39,6 +41,8 @@ constexpr qsizetype CoalesceBelow = 64 * 1024;
 bool LogFile::openAtStart(QString *error)
 {
     fd = openForAppend(path, error);
+    if (fd && index)
+        index->opened(fd.get(), cursor);
     return fd.isValid();
 }
 
@@ -110,6 +114,8 @@ void LogFile::reopenFile()
     }
     // The new file is open before the old one closes: a FIFO's reader never sees an end.
     fd = std::move(next);
+    if (index)
+        index->opened(fd.get(), cursor);
     bool quiet = false;
     {
         const std::lock_guard guard(lock);
@@ -131,6 +137,8 @@ bool LogFile::ensureOpen()
         fail(QStringLiteral("cannot open: %1").arg(error));
         return false;
     }
+    if (index)
+        index->opened(fd.get(), cursor);
     if (!isStopping())
         qCInfo(lcLog).noquote() << "reopened" << path;
     return true;
@@ -161,11 +169,19 @@ bool LogFile::writeOutput(const Piece &piece)
                   .toUtf8();
         if (!writeAll(marker, [](qsizetype) {}))
             return false;
-        const std::lock_guard guard(lock);
-        lost += piece.missing;
-        cursor = piece.offset;
+        {
+            const std::lock_guard guard(lock);
+            lost += piece.missing;
+            cursor = piece.offset;
+        }
+        if (index)
+            index->skipped(fd.get(), piece.offset);
     }
-    return writeAll(piece.bytes, [this](qsizetype n) {
+    qint64 at = piece.offset;
+    return writeAll(piece.bytes, [this, &at](qsizetype n) {
+        if (index)
+            index->wrote(at, n);
+        at += n;
         {
             const std::lock_guard guard(lock);
             cursor += n;

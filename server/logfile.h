@@ -25,11 +25,14 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 
 Q_DECLARE_LOGGING_CATEGORY(lcLog)
 
 namespace CloudConsole {
+
+class LogIndex;
 
 class LogFile
 {
@@ -66,6 +69,9 @@ public:
 
     const QString path;
     UniqueFd fd; // the writer thread's; the console's thread sets it only before it starts
+    // The time index beside the log (recording/timeindex.h): told on this thread where each
+    // piece of output went in the file. Set before the writer thread starts; may be null.
+    std::shared_ptr<LogIndex> index;
 
     std::mutex lock;
     std::condition_variable changed; // anything below changed

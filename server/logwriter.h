@@ -53,6 +53,8 @@ public:
     // Opens the file at start-up, before anything else, on the caller's thread; an error here is
     // the caller's to report and exit with. Then starts the writer thread.
     bool open(QString *error);
+    // The time index the writer thread keeps beside the log (recording/timeindex.h); before open().
+    void setIndex(std::shared_ptr<LogIndex> index) { m_file->index = std::move(index); }
     // Hands the writer everything the ring has that the log does not, and waits until it is
     // written or the file fails; false, said on stderr, when FlushTimeout passed first. It blocks
     // the caller: for shutdown and tests.

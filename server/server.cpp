@@ -37,6 +37,10 @@ ConsoleSettings consoleSettings(const ServerOptions &options, const ConsoleOptio
     settings.scrollbackLines = console.scrollbackLines;
     settings.screen = console.screen;
     settings.syslog = console.syslog;
+    settings.sharing = console.sharing;
+    settings.sharing.pasteRate
+        = console.sharing.effectivePasteRate(console.source.kind == SourceSpec::Kind::Exec);
+    settings.recording = console.recording;
     // The command line's one console may have every client the server takes (--max-clients).
     settings.maxClients = console.maxClients > 0 ? console.maxClients
         : options.configPath.isEmpty()           ? options.maxClients
@@ -215,6 +219,8 @@ bool Server::apply(ServerOptions next, QString *error)
                 // Rules apply at once; the console keeps its state and alert counts.
                 running->setAlertRules(settings.alertRules);
                 running->setSyslog(settings.syslog);
+                running->setSharing(settings.sharing);
+                running->setRecording(settings.recording); // a new file, or none
                 continue;
             }
         }

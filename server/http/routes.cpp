@@ -4,6 +4,7 @@
 #include "consoleregistry.h"
 #include "loginservice.h"
 #include "metrics.h"
+#include "recordinghttp.h"
 #include "responses.h"
 #include "screenrenderer.h"
 
@@ -90,6 +91,29 @@ void Routes::install(QHttpServer &http)
     http.route("/c/<arg>/events", [this](const QString &name, const QHttpServerRequest &request) {
         return eventsPage(name, request);
     });
+    // Search and recordings (server/recording/): the console's access rules, the work on a worker
+    // thread; recorded input is an operator's to see.
+    const auto timeTravel = [this](const QString &name, const QHttpServerRequest &request,
+                                   RecordingHttp::What what, const QString &file) {
+        if (std::optional<QHttpServerResponse> refusal = refuseConsole(name, request))
+            return QtFuture::makeReadyFuture(std::move(*refusal));
+        const Authenticator::Result caller = identify(request);
+        const RecordingHttp::Caller who {
+            caller.principal.name, !m_auth.enabled() || caller.principal.role == Role::Operator,
+            request.remoteAddress().toString()};
+        return RecordingHttp::answer(*m_consoles.find(name), what, request.url(), file, who);
+    };
+    http.route("/c/<arg>/search", [timeTravel](const QString &name, const QHttpServerRequest &r) {
+        return timeTravel(name, r, RecordingHttp::What::Search, {});
+    });
+    http.route("/c/<arg>/recordings",
+               [timeTravel](const QString &name, const QHttpServerRequest &r) {
+                   return timeTravel(name, r, RecordingHttp::What::List, {});
+               });
+    http.route("/c/<arg>/recordings/<arg>",
+               [timeTravel](const QString &name, const QString &file, const QHttpServerRequest &r) {
+                   return timeTravel(name, r, RecordingHttp::What::File, file);
+               });
     http.route("/c/<arg>/<arg>",
                [this](const QString &name, const QString &file, const QHttpServerRequest &request) {
                    if (!allowed(identify(request)))

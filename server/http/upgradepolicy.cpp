@@ -44,6 +44,13 @@ UpgradeDecision resolveTarget(const QByteArray &target, const UpgradeContext &co
     decision.console = console->console;
     decision.consoleName = console->name;
     const QUrlQuery query(url);
+    if (query.hasQueryItem(QStringLiteral("client"))) {
+        static const QRegularExpression word(QStringLiteral("^[A-Za-z0-9._-]{1,32}$"));
+        const QString kind = query.queryItemValue(QStringLiteral("client"));
+        if (!word.match(kind).hasMatch())
+            return refused(400, QStringLiteral("client must be 1 to 32 of A-Z a-z 0-9 . _ -"));
+        decision.clientKind = kind;
+    }
     if (query.hasQueryItem(QStringLiteral("offset"))) {
         static const QRegularExpression digits(QStringLiteral("^[0-9]{1,16}$"));
         const QString text = query.queryItemValue(QStringLiteral("offset"));
@@ -118,6 +125,10 @@ UpgradeDecision decideUpgrade(const RequestHead &head, const UpgradeContext &con
                            .arg(console.name)
                            .arg(console.maxClients));
     decision.writable = !accessControl || principal.role == Role::Operator;
+    if (decision.clientKind.isEmpty())
+        decision.clientKind = head.value("User-Agent").startsWith("Mozilla/")
+            ? QStringLiteral("browser")
+            : QStringLiteral("script");
     decision.authorization = head.value("Authorization");
     decision.cookie = head.value("Cookie");
     return decision;

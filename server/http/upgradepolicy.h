@@ -63,6 +63,9 @@ struct UpgradeDecision
     QString consoleName;
     std::optional<qint64> resumeFrom;
     bool writable = false; // the credential's role lets it type
+    // What the client is, for the others to see: ?client= ("page", "viewer", or its own word),
+    // else "browser" for a User-Agent that is one, else "script".
+    QString clientKind;
     // The credential it came with, to be checked again when the handshake completes.
     QByteArray authorization;
     QByteArray cookie;

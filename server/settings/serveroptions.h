@@ -9,6 +9,8 @@
 #include "accesssettings.h"
 #include "alertrule.h"
 #include "limitsettings.h"
+#include "recordingsettings.h"
+#include "sharingsettings.h"
 #include "sourcespec.h"
 #include "webhooksettings.h"
 
@@ -35,7 +37,9 @@ struct ConsoleOptions
     QSize size; // the console's size (see ConsoleSettings::size)
     int scrollbackLines = 0; // lines the server's screen keeps
     bool syslog {}; // syslog = on: the console's lines to the journal
+    SharingSettings sharing; // input, control-idle, paste-*
     bool screen {}; // screen = off, --no-screen
+    RecordingSettings recording; // record = on, record-dir, ... (server/recording/)
 };
 
 struct ServerOptions

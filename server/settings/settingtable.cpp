@@ -14,6 +14,16 @@ namespace {
 
 using Scope = Setting::Scope;
 
+// A recording's size limit: 0 (none), or at least 4K.
+QString parseRecordingSize(const QString &text, qint64 *bytes)
+{
+    const qint64 value = parseSize(text);
+    if (value < 0 || (value > 0 && value < 4096))
+        return QStringLiteral("must be 0 (no limit) or a size of at least 4K, such as 64M");
+    *bytes = value;
+    return {};
+}
+
 constexpr Setting declared(Scope scope, Setting::ServerApply server = nullptr,
                            Setting::ConsoleApply console = nullptr)
 {
@@ -109,6 +119,46 @@ constexpr Setting Table[] = {
         .byDefault([] { return boolText(ConsoleSettings().screen); })
         .doing("keep no screen of the consoles: no snapshots for late clients, and nobody "
                "answers the guests' terminal queries"),
+    console([](ConsoleOptions &c, const QString &v) { return parseInputMode(v, &c.sharing.input); })
+        .inFile("input")
+        .byDefault([] { return inputModeText(SharingSettings().input); })
+        .accepting("shared or exclusive")
+        .doing("shared: every operator types; exclusive: one operator holds the keyboard and "
+               "the others take it to type"),
+    console([](ConsoleOptions &c, const QString &v) {
+        return parseDuration(v, &c.sharing.controlIdle);
+    })
+        .inFile("control-idle")
+        .byDefault([] { return durationText(SharingSettings().controlIdle); })
+        .doing("an exclusive console's holder who types nothing for this long loses the "
+               "keyboard; 0: never"),
+    console(
+        [](ConsoleOptions &c, const QString &v) { return parsePasteRate(v, &c.sharing.pasteRate); })
+        .inFile("paste-rate")
+        .byDefault([] { return pasteRateText(SharingSettings().pasteRate); })
+        .accepting("characters per second, unlimited or auto")
+        .doing("how fast a paste is fed to the console; auto: unlimited for exec:, 1000 for a "
+               "guest's console"),
+    console([](ConsoleOptions &c, const QString &v) {
+        return parseMilliseconds(v, &c.sharing.pasteLineDelay);
+    })
+        .inFile("paste-line-delay")
+        .byDefault([] { return QStringLiteral("0"); })
+        .accepting("0 to 60s, like 250ms")
+        .doing("a pause after each line of a paste"),
+    console(
+        [](ConsoleOptions &c, const QString &v) { return parsePasteMode(v, &c.sharing.pasteMode); })
+        .inFile("paste-mode")
+        .byDefault([] { return pasteModeText(SharingSettings().pasteMode); })
+        .accepting("paced or echo")
+        .doing("echo: after each line of a paste, wait for the console to echo a line end (at "
+               "most 2 s) before the next"),
+    console(
+        [](ConsoleOptions &c, const QString &v) { return parsePasteMax(v, &c.sharing.pasteMax); })
+        .inFile("paste-max")
+        .byDefault([] { return sizeText(SharingSettings().pasteMax); })
+        .accepting("1 byte to 64M")
+        .doing("the largest paste; larger ones are refused"),
     console([](ConsoleOptions &c, const QString &v) { return parseBool(v, &c.syslog); })
         .asSwitch("syslog", "on")
         .inFile("syslog")
@@ -122,6 +172,18 @@ constexpr Setting Table[] = {
                    [](const ServerOptions &o, ConsoleOptions &c) { c.markers = o.markers; })
         .doing("do not write \"-- console up/down TIME: WHY --\" lines into the stream and the "
                "log when the source comes and goes"),
+    console([](ConsoleOptions &c, const QString &v) { return parseBool(v, &c.recording.enabled); })
+        .asSwitch("record", "on")
+        .inFile("record")
+        .byDefault([] { return boolText(RecordingSettings().enabled); })
+        .doing("record every console as asciicast v2 files (docs/recording.md), in --record-dir "
+               "or the log file's folder"),
+    console([](ConsoleOptions &c, const QString &v) {
+        return parsePath(v, &c.recording.dir, "a directory");
+    })
+        .onCommandLine("record-dir", "DIR")
+        .inFile("record-dir")
+        .doing("where recordings go (default: the folder of the log file)"),
     server([](ServerOptions &o, const QString &v) { return parseMaxClients(v, &o.maxClients); })
         .onCommandLine("max-clients", "N")
         .inFile("max-clients")
@@ -192,8 +254,9 @@ constexpr Setting Table[] = {
         .byDefault([] { return boolText(AlertSettings().builtin); })
         .doing("drop the built-in alert rules (panics, lockups, OOM kills, emergency mode, the "
                "login prompt, cloud-init); [alert NAME] rules still apply"),
-    server([](ServerOptions &o, const QString &v) { return parsePublicUrl(v, &o.publicUrl); })
-        .inFile("public-url"),
+    server([](ServerOptions &o, const QString &v) {
+        return parsePublicUrl(v, &o.publicUrl);
+    }).inFile("public-url"),
     server([](ServerOptions &o, const QString &v) {
         const QString why = parseDuration(v, &o.access.sessionLifetime);
         if (why.isEmpty() && o.access.sessionLifetime.count() < 1)
@@ -210,6 +273,28 @@ constexpr Setting Table[] = {
     })
         .inFile("source")
         .mandatory(),
+    console([](ConsoleOptions &c, const QString &v) { return parseBool(v, &c.recording.input); })
+        .inFile("record-input")
+        .byDefault([] { return boolText(RecordingSettings().input); }),
+    console([](ConsoleOptions &c, const QString &v) {
+        return parseRecordingSize(v, &c.recording.rotateSize);
+    })
+        .inFile("record-rotate-size")
+        .byDefault([] { return sizeText(RecordingSettings().rotateSize); }),
+    console([](ConsoleOptions &c, const QString &v) {
+        return parseDuration(v, &c.recording.rotateAge);
+    })
+        .inFile("record-rotate-age")
+        .byDefault([] { return durationText(RecordingSettings().rotateAge); }),
+    console([](ConsoleOptions &c, const QString &v) {
+        return parseRecordingSize(v, &c.recording.keepSize);
+    })
+        .inFile("record-keep-size")
+        .byDefault([] { return sizeText(RecordingSettings().keepSize); }),
+    console(
+        [](ConsoleOptions &c, const QString &v) { return parseDuration(v, &c.recording.keepAge); })
+        .inFile("record-keep-age")
+        .byDefault([] { return durationText(RecordingSettings().keepAge); }),
     // 0 stands for the server's value until the console is made (Server).
     console([](ConsoleOptions &c, const QString &v) { return parseMaxClients(v, &c.maxClients); })
         .inFile("max-clients")

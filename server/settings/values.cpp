@@ -54,6 +54,84 @@ qint64 parseSize(const QString &text)
     return value * multiplier;
 }
 
+QString parseInputMode(const QString &text, SharingSettings::Input *input)
+{
+    if (text == QLatin1String("shared"))
+        *input = SharingSettings::Input::Shared;
+    else if (text == QLatin1String("exclusive"))
+        *input = SharingSettings::Input::Exclusive;
+    else
+        return QStringLiteral("\"%1\" is not shared or exclusive").arg(text);
+    return {};
+}
+
+QString parsePasteRate(const QString &text, int *rate)
+{
+    static const QRegularExpression digits(QStringLiteral("^[0-9]{1,7}$"));
+    if (text == QLatin1String("auto"))
+        *rate = SharingSettings::AutoPasteRate;
+    else if (text == QLatin1String("unlimited"))
+        *rate = 0;
+    else if (digits.match(text).hasMatch() && text.toInt() <= 1000000)
+        *rate = text.toInt();
+    else
+        return QStringLiteral("\"%1\" is not a number of characters per second (0 to 1000000), "
+                              "unlimited or auto")
+            .arg(text);
+    return {};
+}
+
+QString parseMilliseconds(const QString &text, std::chrono::milliseconds *duration)
+{
+    static const QRegularExpression pattern(QStringLiteral("^([0-9]{1,6})\\s*(ms|s|)$"));
+    const auto match = pattern.match(text.trimmed());
+    const qint64 value = match.captured(1).toLongLong();
+    const qint64 ms = match.captured(2) == QLatin1String("s") ? value * 1000 : value;
+    if (!match.hasMatch() || (match.captured(2).isEmpty() && value != 0) || ms > 60000)
+        return QStringLiteral("\"%1\" is not a duration of 0 to 60s (like 250ms or 1s)").arg(text);
+    *duration = std::chrono::milliseconds(ms);
+    return {};
+}
+
+QString parsePasteMode(const QString &text, SharingSettings::PasteMode *mode)
+{
+    if (text == QLatin1String("paced"))
+        *mode = SharingSettings::PasteMode::Paced;
+    else if (text == QLatin1String("echo"))
+        *mode = SharingSettings::PasteMode::Echo;
+    else
+        return QStringLiteral("\"%1\" is not paced or echo").arg(text);
+    return {};
+}
+
+QString parsePasteMax(const QString &text, qint64 *bytes)
+{
+    const qint64 size = parseSize(text);
+    if (size < 1 || size > SharingSettings::MaxPasteMax)
+        return QStringLiteral("\"%1\" is not a size from 1 byte to 64M").arg(text);
+    *bytes = size;
+    return {};
+}
+
+QString inputModeText(SharingSettings::Input input)
+{
+    return input == SharingSettings::Input::Exclusive ? QStringLiteral("exclusive")
+                                                      : QStringLiteral("shared");
+}
+
+QString pasteRateText(int rate)
+{
+    if (rate == SharingSettings::AutoPasteRate)
+        return QStringLiteral("auto");
+    return rate == 0 ? QStringLiteral("unlimited") : QString::number(rate);
+}
+
+QString pasteModeText(SharingSettings::PasteMode mode)
+{
+    return mode == SharingSettings::PasteMode::Echo ? QStringLiteral("echo")
+                                                    : QStringLiteral("paced");
+}
+
 bool parseAddress(const QString &text, QHostAddress *address)
 {
     if (text == QLatin1String("localhost")) {

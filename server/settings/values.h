@@ -6,6 +6,7 @@
 // at the end write a value the way the parsers read it, for the defaults that --help and the
 // docs show.
 
+#include "sharingsettings.h"
 #include "sourcespec.h"
 
 #include <QHostAddress>
@@ -19,6 +20,16 @@ namespace CloudConsole {
 
 // "1M", "64KiB", "80000": a byte count, or -1.
 qint64 parseSize(const QString &text);
+// Sharing (server/sharing/): input = shared|exclusive; paste-rate = CHARS per second, 0 or
+// unlimited, or auto; paste-line-delay = 250ms, 1s, 0; paste-mode = paced|echo; paste-max.
+QString parseInputMode(const QString &text, SharingSettings::Input *input);
+QString parsePasteRate(const QString &text, int *rate);
+QString parseMilliseconds(const QString &text, std::chrono::milliseconds *duration);
+QString parsePasteMode(const QString &text, SharingSettings::PasteMode *mode);
+QString parsePasteMax(const QString &text, qint64 *bytes);
+QString inputModeText(SharingSettings::Input input);
+QString pasteRateText(int rate);
+QString pasteModeText(SharingSettings::PasteMode mode);
 // "127.0.0.1", "::1" or "localhost".
 bool parseAddress(const QString &text, QHostAddress *address);
 // 0 to 65535, digits only.

@@ -150,8 +150,12 @@ void tst_ConfigFile::mistakesAreRefusedWithTheirLine_data()
            "session-lifetime, tls-cert, tls-key, web-root)";
     QTest::newRow("unknown console key") << QStringLiteral("[console a]\npath = /dev/pts/1\n")
                                          << "test.conf:2: unknown key \"path\" (known here: "
-                                            "history-size, log, markers, max-clients, "
-                                            "restart, screen, scrollback, size, source, syslog)";
+                                            "control-idle, history-size, input, log, markers, "
+                                            "max-clients, paste-line-delay, paste-max, "
+                                            "paste-mode, paste-rate, record, record-dir, "
+                                            "record-input, record-keep-age, record-keep-size, "
+                                            "record-rotate-age, record-rotate-size, restart, "
+                                            "screen, scrollback, size, source, syslog)";
     QTest::newRow("a key twice") << QStringLiteral("[console a]\nsource = /dev/pts/1\nsource = "
                                                    "/dev/pts/2\n")
                                  << "test.conf:3: \"source\" is set twice in this section";

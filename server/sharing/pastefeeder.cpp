@@ -1,0 +1,200 @@
+#include "pastefeeder.h"
+
+#include <algorithm>
+
+namespace CloudConsole {
+
+namespace {
+
+// A character starts at every byte that is not a UTF-8 continuation byte.
+bool startsCharacter(char c)
+{
+    return (uchar(c) & 0xC0) != 0x80;
+}
+
+bool isLineEnd(char c)
+{
+    return c == '\r' || c == '\n';
+}
+
+} // namespace
+
+PasteFeeder::PasteFeeder(QObject *parent) : QObject(parent)
+{
+    m_wake.setSingleShot(true);
+    connect(&m_wake, &QTimer::timeout, this, &PasteFeeder::wantsDrain);
+    m_progress.setInterval(ProgressInterval);
+    connect(&m_progress, &QTimer::timeout, this, [this] { report(QStringLiteral("running")); });
+}
+
+std::optional<qint64> PasteFeeder::sender() const
+{
+    return m_paste ? std::optional(m_paste->by) : std::nullopt;
+}
+
+QString PasteFeeder::add(qint64 by, const Protocol::Paste &piece)
+{
+    if (m_paste) {
+        if (m_paste->by != by || m_paste->id != piece.id)
+            return QStringLiteral("another paste is running on this console (%1 of %2 bytes "
+                                  "written); wait for it, or cancel yours")
+                .arg(m_paste->sent)
+                .arg(m_paste->total);
+        if (piece.total != m_paste->total
+            || m_paste->bytes.size() + piece.data.size() > m_paste->total)
+            return QStringLiteral("a piece of paste %1 that does not fit its total of %2 bytes")
+                .arg(piece.id)
+                .arg(m_paste->total);
+        m_paste->bytes += piece.data;
+        Q_EMIT wantsDrain();
+        return {};
+    }
+    if (piece.total > m_rules.max)
+        return QStringLiteral("a paste of %1 bytes is over this console's paste-max of %2 bytes")
+            .arg(piece.total)
+            .arg(m_rules.max);
+    m_paste = Paste {by, piece.id, piece.total, piece.data, 0};
+    // A paste starts with one batch, then keeps the pace.
+    m_tokens = m_rules.rate > 0 ? batch() : 0;
+    m_clock.start();
+    m_paused = false;
+    m_awaitingEcho = false;
+    m_progress.start();
+    report(QStringLiteral("running"));
+    Q_EMIT wantsDrain();
+    return {};
+}
+
+void PasteFeeder::cancel(const QString &why)
+{
+    end(QStringLiteral("cancelled"), why);
+}
+
+void PasteFeeder::fail(const QString &why)
+{
+    end(QStringLiteral("failed"), why);
+}
+
+void PasteFeeder::refill()
+{
+    if (m_rules.rate <= 0)
+        return;
+    m_tokens = std::min(batch(), m_tokens + double(m_clock.nsecsElapsed()) * m_rules.rate / 1e9);
+    m_clock.start();
+}
+
+QByteArrayView PasteFeeder::ready(qsizetype max)
+{
+    if (!m_paste)
+        return {};
+    if (m_awaitingEcho) {
+        if (m_pauseClock.elapsed() < SharingSettings::EchoTimeout.count())
+            return {}; // output() or the timer wakes the console
+        m_awaitingEcho = false; // no echo in time: the next line goes anyway
+    }
+    if (m_paused) {
+        const qint64 left = m_rules.lineDelay.count() - m_pauseClock.elapsed();
+        if (left > 0) {
+            scheduleWake(std::chrono::milliseconds(left));
+            return {};
+        }
+        m_paused = false;
+    }
+    const QByteArrayView waiting = QByteArrayView(m_paste->bytes).sliced(m_paste->sent);
+    const qsizetype limit = std::min(max, waiting.size());
+    // Up to the pace's characters, and to the end of a line when a pause follows it.
+    const bool pauseAfterLine
+        = m_rules.lineDelay.count() > 0 || m_rules.mode == SharingSettings::PasteMode::Echo;
+    refill();
+    qint64 characters = m_rules.rate > 0 ? qint64(m_tokens) : limit;
+    qsizetype end = 0;
+    while (end < limit) {
+        if (startsCharacter(waiting[end])) {
+            if (characters == 0)
+                break;
+            --characters;
+        }
+        ++end;
+        if (pauseAfterLine && isLineEnd(waiting[end - 1]))
+            break;
+    }
+    // The rest of a character whose first byte is taken goes with it.
+    while (end < limit && !startsCharacter(waiting[end]))
+        ++end;
+    // Nothing may go yet: wake when a batch may.
+    if (end == 0 && m_rules.rate > 0 && limit > 0)
+        scheduleWake(std::chrono::milliseconds(
+            std::max<qint64>(1, qint64((batch() - m_tokens) * 1000.0 / m_rules.rate) + 1)));
+    return waiting.first(end);
+}
+
+double PasteFeeder::batch() const
+{
+    return std::max(1.0, m_rules.rate * double(Batch.count()) / 1000.0);
+}
+
+void PasteFeeder::consumed(qsizetype bytes)
+{
+    if (!m_paste || bytes <= 0)
+        return;
+    const QByteArrayView written = QByteArrayView(m_paste->bytes).sliced(m_paste->sent, bytes);
+    if (m_rules.rate > 0)
+        m_tokens -= double(std::count_if(written.begin(), written.end(), startsCharacter));
+    m_paste->sent += bytes;
+    if (m_paste->sent == m_paste->total) {
+        end(QStringLiteral("done"), {});
+        return;
+    }
+    if (isLineEnd(written.back())) {
+        if (m_rules.mode == SharingSettings::PasteMode::Echo) {
+            m_awaitingEcho = true;
+            m_pauseClock.start();
+            scheduleWake(SharingSettings::EchoTimeout);
+        } else if (m_rules.lineDelay.count() > 0) {
+            m_paused = true;
+            m_pauseClock.start();
+            scheduleWake(m_rules.lineDelay);
+        }
+    }
+}
+
+void PasteFeeder::output(QByteArrayView bytes)
+{
+    if (m_awaitingEcho && (bytes.contains('\n') || bytes.contains('\r'))) {
+        m_awaitingEcho = false;
+        if (m_rules.lineDelay.count() > 0) {
+            m_paused = true;
+            m_pauseClock.start();
+            scheduleWake(m_rules.lineDelay);
+        } else {
+            Q_EMIT wantsDrain();
+        }
+    }
+}
+
+void PasteFeeder::scheduleWake(std::chrono::milliseconds after)
+{
+    if (!m_wake.isActive() || m_wake.remainingTime() > after.count())
+        m_wake.start(after);
+}
+
+void PasteFeeder::end(const QString &state, const QString &message)
+{
+    if (!m_paste)
+        return;
+    report(state, message);
+    m_paste.reset();
+    m_progress.stop();
+    m_wake.stop();
+    m_awaitingEcho = false;
+    m_paused = false;
+}
+
+void PasteFeeder::report(const QString &state, const QString &message)
+{
+    if (m_paste)
+        Q_EMIT progress(Protocol::PasteEvent {m_paste->id, m_paste->by, state, m_paste->sent,
+                                              m_paste->total, message});
+}
+
+} // namespace CloudConsole
