@@ -213,6 +213,18 @@ QByteArray render(const ConsoleRegistry &registry, const WebhookDispatcher *webh
     perConsole("alert_skipped_bytes_total",
                "Output the alert rules never saw because matching fell behind the console.",
                [](const Console &c) { return c.alerts().skippedBytes(); });
+    out.family("journal_lines_total", "counter",
+               "Lines of a console with syslog = on, by whether the journal took them (sent) or "
+               "not (failed: journald not running, or it refused them).");
+    for (const Console *console : consoles) {
+        if (!console->alerts().journalOn() && console->alerts().journalWritten() == 0
+            && console->alerts().journalFailed() == 0)
+            continue;
+        out.sample({{"console", console->name()}, {"result", QStringLiteral("sent")}},
+                   console->alerts().journalWritten());
+        out.sample({{"console", console->name()}, {"result", QStringLiteral("failed")}},
+                   console->alerts().journalFailed());
+    }
 
     out.family("history_bytes", "gauge", "Bytes kept in the console's history.");
     for (const Console *console : consoles)

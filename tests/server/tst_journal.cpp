@@ -200,6 +200,12 @@ void tst_Journal::everyLineReachesTheJournalOnceAtItsSeverity()
     QTRY_COMPARE(server.console->state(), QStringLiteral("ready"));
     QCOMPARE(server.console->alerts().journalWritten(), 8);
     QCOMPARE(server.console->alerts().journalFailed(), 0);
+    const QByteArray metrics = exchange(server.port(),
+                                        "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                        "Connection: close\r\n\r\n");
+    QVERIFY2(metrics.contains(
+                 "\ncloud_console_journal_lines_total{console=\"vm1\",result=\"sent\"} 8\n"),
+             metrics.constData());
 }
 
 void tst_Journal::syslogOffSendsNothingAndTurnsOnWhileRunning()
