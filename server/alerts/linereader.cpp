@@ -148,7 +148,7 @@ void LineReader::text(QByteArrayView run, const Sink &sink)
     // Cut at MaxLine; the rest of the line costs nothing.
     m_text.append(run.first(room));
     sink(Line {m_text, m_lineStart, true});
-    m_text.clear();
+    m_text.resize(0); // keeps the buffer for the next line
     m_dropping = true;
 }
 
@@ -156,7 +156,7 @@ void LineReader::endLine(qint64 next, const Sink &sink)
 {
     if (!m_text.isEmpty() && !m_dropping)
         sink(Line {m_text, m_lineStart, false});
-    m_text.clear();
+    m_text.resize(0); // keeps the buffer for the next line
     m_dropping = false;
     m_lineStart = next;
     ++m_revision;
