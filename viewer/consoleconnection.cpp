@@ -140,6 +140,11 @@ QUrl ConsoleConnection::attemptUrl() const
             query.addQueryItem(QStringLiteral("epoch"), m_cursor.epoch());
         url.setQuery(query);
     }
+    QUrlQuery query(url);
+    if (!query.hasQueryItem(QStringLiteral("client"))) {
+        query.addQueryItem(QStringLiteral("client"), QLatin1String(ClientKind));
+        url.setQuery(query);
+    }
     return url;
 }
 
@@ -407,6 +412,51 @@ bool ConsoleConnection::sendBreak()
 bool ConsoleConnection::sendPing(const QJsonValue &data)
 {
     return sendText(Protocol::encode(Protocol::ClientMessage(Protocol::Ping {data})));
+}
+
+QList<qsizetype> ConsoleConnection::pastePieceEnds(const QByteArray &utf8, qsizetype piece)
+{
+    QList<qsizetype> ends;
+    qsizetype start = 0;
+    while (start < utf8.size()) {
+        qsizetype end = std::min(utf8.size(), start + std::max<qsizetype>(piece, 4));
+        // Back off continuation bytes (10xxxxxx): a piece ends before a character starts.
+        while (end < utf8.size() && end > start && (quint8(utf8.at(end)) & 0xc0) == 0x80)
+            --end;
+        ends << end;
+        start = end;
+    }
+    return ends;
+}
+
+bool ConsoleConnection::sendPaste(qint64 id, const QByteArray &utf8)
+{
+    if (m_state != State::Connected || !m_socket || utf8.isEmpty())
+        return false;
+    qsizetype start = 0;
+    for (const qsizetype end : pastePieceEnds(utf8)) {
+        Protocol::Paste paste;
+        paste.id = id;
+        paste.total = utf8.size();
+        paste.data = utf8.mid(start, end - start);
+        m_socket->sendTextMessage(
+            QString::fromUtf8(Protocol::encode(Protocol::ClientMessage(paste))));
+        start = end;
+    }
+    return true;
+}
+
+bool ConsoleConnection::sendPasteCancel()
+{
+    return sendText(Protocol::encode(Protocol::ClientMessage(Protocol::PasteCancel {})));
+}
+
+bool ConsoleConnection::sendControl(Protocol::Control::Action action, qint64 to)
+{
+    Protocol::Control control;
+    control.action = action;
+    control.to = to;
+    return sendText(Protocol::encode(Protocol::ClientMessage(control)));
 }
 
 QString ConsoleConnection::describe(Failure failure)

@@ -45,6 +45,12 @@ public:
     Q_ENUM(Failure)
 
     static constexpr int HandshakeTimeout = 10'000; // ms
+    // UTF-8 bytes of a paste per message. JSON writes a control character as \u00XX, six bytes
+    // for one, so a piece of pure escapes stays under the server's 64 KiB message limit too.
+    static constexpr qsizetype PastePiece = 8 * 1024;
+    // What the viewer calls itself in the WebSocket URL (?client=): the server shows it in its
+    // list of clients.
+    static constexpr char ClientKind[] = "viewer";
 
     explicit ConsoleConnection(QObject *parent = nullptr);
     ~ConsoleConnection() override;
@@ -71,6 +77,13 @@ public:
     bool sendResize(QSize gridSize);
     bool sendBreak();
     bool sendPing(const QJsonValue &data);
+    // A paste (`utf8`, bracketed-paste markers included) as `paste` messages of PastePiece bytes
+    // at most, each ending between characters; the server feeds it to the console at its pace.
+    bool sendPaste(qint64 id, const QByteArray &utf8);
+    bool sendPasteCancel();
+    bool sendControl(Protocol::Control::Action action, qint64 to = 0);
+    // Where each piece of a paste ends: offsets into `utf8`, never inside a character.
+    static QList<qsizetype> pastePieceEnds(const QByteArray &utf8, qsizetype piece = PastePiece);
 
     State state() const { return m_state; }
     QUrl url() const { return m_url; }

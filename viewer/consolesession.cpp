@@ -1,6 +1,7 @@
 #include "consolesession.h"
 
 #include "logging.h"
+#include "presence.h"
 
 namespace CloudConsole::Viewer {
 
@@ -8,6 +9,8 @@ ConsoleSession::ConsoleSession(QObject *parent)
     : QObject(parent)
     , m_model(new TerminalModel(QSize(80, 24), this))
     , m_connection(new ConsoleConnection(this))
+    , m_presence(new Presence(this))
+    , m_pastes(new PasteSender(m_connection, m_presence, this))
 {
     // The server answers the guest's queries (device attributes, cursor position, size, mode
     // reports) once, for every client; an answer from here would reach the guest a second time,
@@ -21,6 +24,13 @@ ConsoleSession::ConsoleSession(QObject *parent)
     connect(m_connection, &ConsoleConnection::sizeChanged, m_model, &TerminalModel::resize);
     connect(m_connection, &ConsoleConnection::screenReceived, this, &ConsoleSession::onScreen);
     connect(m_model, &TerminalModel::inputReady, this, &ConsoleSession::onModelInput);
+    connect(m_connection, &ConsoleConnection::clientsReceived, m_presence, &Presence::update);
+    connect(m_connection, &ConsoleConnection::controlReceived, m_presence, &Presence::applyControl);
+    connect(m_connection, &ConsoleConnection::stateChanged, m_presence,
+            [presence = m_presence](ConsoleConnection::State state) {
+                if (state != ConsoleConnection::State::Connected)
+                    presence->clear();
+            });
 }
 
 void ConsoleSession::open(const QUrl &url)
@@ -121,8 +131,36 @@ bool ConsoleSession::sendBreak()
     return m_connection->canBreak() && m_connection->sendBreak();
 }
 
+PasteSender::Result ConsoleSession::paste(const QString &text)
+{
+    return m_pastes->send(text, m_model->modes().bracketedPaste);
+}
+
+bool ConsoleSession::takeKeyboard()
+{
+    return m_connection->sendControl(Protocol::Control::Action::Take);
+}
+
+bool ConsoleSession::releaseKeyboard()
+{
+    return m_connection->sendControl(Protocol::Control::Action::Release);
+}
+
+bool ConsoleSession::giveKeyboard(qint64 to)
+{
+    return m_connection->sendControl(Protocol::Control::Action::Give, to);
+}
+
 void ConsoleSession::onModelInput(const QByteArray &bytes)
 {
+    // Another operator has the keyboard: the server would refuse these keys.
+    if (const std::optional<QString> holder = m_presence->otherHolder()) {
+        m_inputDropped += bytes.size();
+        Q_EMIT inputDroppedChanged();
+        Q_EMIT inputRefused(
+            tr("%1 has the keyboard: Console > Take Keyboard to type.").arg(*holder));
+        return;
+    }
     // A read-only client's input would only come back as "read-only" errors.
     if (!m_connection->isWritable() || !m_connection->sendInput(bytes)) {
         m_inputDropped += bytes.size();

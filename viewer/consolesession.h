@@ -1,8 +1,9 @@
 #pragma once
 
 // ConsoleSession joins a TerminalModel to a ConsoleConnection: console output into the model,
-// keys and pastes from the model to the console, a marked line where output was lost, the
-// server's screen in place of the model's when one comes, and the console's size.
+// keys from the model to the console, pastes as paste messages (PasteSender), a marked line
+// where output was lost, the server's screen in place of the model's when one comes, the
+// console's size, and who is attached and has the keyboard (Presence).
 //
 // The model is always the console's size (from the hello and size events), never the window's:
 // the console has one size, whatever the clients' windows. The window only asks for a size
@@ -10,16 +11,22 @@
 // Terminal queries in the console's output are never answered here: the server answers each
 // one once (docs/protocol.md, "Terminal queries"); only keys and pastes reach the console.
 //
-// It owns both (as QObject children). It is the "host" of the terminal; it knows nothing about
-// widgets, so the end-to-end tests drive it without a window.
+// Keys typed while another operator has the keyboard of an exclusive console are not sent
+// (inputRefused() says so), as the server would refuse them.
+//
+// It owns all four (as QObject children). It is the "host" of the terminal; it knows nothing
+// about widgets, so the end-to-end tests drive it without a window.
 
 #include "consoleconnection.h"
+#include "pastesender.h"
 #include "terminal.h"
 
 #include <QObject>
 #include <QSize>
 
 namespace CloudConsole::Viewer {
+
+class Presence;
 
 class ConsoleSession : public QObject
 {
@@ -30,6 +37,8 @@ public:
 
     TerminalModel *model() const { return m_model; }
     ConsoleConnection *connection() const { return m_connection; }
+    Presence *presence() const { return m_presence; }
+    PasteSender *pastes() const { return m_pastes; }
 
     // Connects to a console; the size last requested is asked of it once connected.
     void open(const QUrl &url);
@@ -40,6 +49,12 @@ public:
     // changes, so two windows cannot resize each other back and forth.
     void requestSize(QSize gridSize);
     bool sendBreak();
+    // Sends a paste (bracketed when the guest asked for it) as paste messages.
+    PasteSender::Result paste(const QString &text);
+    // The keyboard of an exclusive console.
+    bool takeKeyboard();
+    bool releaseKeyboard();
+    bool giveKeyboard(qint64 to);
 
     // The console's size, as the server last said (80x24 before the first hello).
     QSize consoleSize() const { return m_model->gridSize(); }
@@ -54,6 +69,8 @@ public:
 
 Q_SIGNALS:
     void inputDroppedChanged();
+    // Keys were not sent: `why` says so ("alice has the keyboard").
+    void inputRefused(const QString &why);
     // The model was replaced by the server's screen: what was shown, and any selection in it,
     // is gone.
     void screenReplaced();
@@ -72,6 +89,8 @@ private:
 
     TerminalModel *m_model;
     ConsoleConnection *m_connection;
+    Presence *m_presence;
+    PasteSender *m_pastes;
     QSize m_requestedSize; // invalid: the window never asked
     bool m_requestPending = false;
     qint64 m_inputDropped = 0;

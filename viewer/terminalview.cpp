@@ -775,9 +775,20 @@ void TerminalView::copy()
         QGuiApplication::clipboard()->setText(selectedText());
 }
 
+void TerminalView::setPasteHandler(std::function<void(const QString &)> handler)
+{
+    m_pasteHandler = std::move(handler);
+}
+
 void TerminalView::paste()
 {
-    m_model->paste(QGuiApplication::clipboard()->text());
+    const QString text = QGuiApplication::clipboard()->text();
+    if (text.isEmpty())
+        return;
+    if (m_pasteHandler)
+        m_pasteHandler(text);
+    else
+        m_model->paste(text);
     scrollToBottom();
 }
 
@@ -786,8 +797,12 @@ void TerminalView::mousePressEvent(QMouseEvent *event)
     const QPoint cell = cellAt(event->position());
     if (event->button() == Qt::MiddleButton) {
         QClipboard *clipboard = QGuiApplication::clipboard();
-        if (clipboard->supportsSelection())
-            m_model->paste(clipboard->text(QClipboard::Selection));
+        const QString text
+            = clipboard->supportsSelection() ? clipboard->text(QClipboard::Selection) : QString();
+        if (!text.isEmpty() && m_pasteHandler)
+            m_pasteHandler(text);
+        else if (!text.isEmpty())
+            m_model->paste(text);
         return;
     }
     if (event->button() != Qt::LeftButton) {

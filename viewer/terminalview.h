@@ -25,6 +25,7 @@
 #include <QTimer>
 
 #include <array>
+#include <functional>
 #include <optional>
 
 class QAction;
@@ -67,7 +68,11 @@ public:
     void selectLineAt(int line);
 
     void copy();
+    // Pastes the clipboard (the middle button: the primary selection) through the paste
+    // handler: by default the model's paste, which sends it as keys; the window sends it as a
+    // paste message instead (ConsoleSession::paste()).
     void paste();
+    void setPasteHandler(std::function<void(const QString &)> handler);
 
     int topLine() const;
     // The first column shown, when the console is wider than the window.
@@ -181,6 +186,8 @@ private:
     QPoint m_pressCell; // column, absolute line
 
     Line m_lineBuffer; // reused by paintLine, to avoid an allocation per line per frame
+
+    std::function<void(const QString &)> m_pasteHandler;
 
     QAction *m_copyAction = nullptr;
     QAction *m_pasteAction = nullptr;

@@ -4,6 +4,9 @@
 #include "connectdialog.h"
 #include "consolesession.h"
 #include "logging.h"
+#include "pasteprogress.h"
+#include "presence.h"
+#include "presenceindicator.h"
 #include "terminalview.h"
 
 #include <QAction>
@@ -31,12 +34,16 @@ ViewerWindow::ViewerWindow(QWidget *parent)
     , m_sizeLabel(new QLabel(this))
     , m_incompleteLabel(new QLabel(this))
     , m_alertIndicator(new AlertIndicator(this))
+    , m_presenceIndicator(new PresenceIndicator(m_session->presence(), this))
+    , m_pasteProgress(new PasteProgress(m_session->pastes(), this))
 {
     setCentralWidget(m_view);
     m_view->setFocus();
     statusBar()->addWidget(m_stateLabel);
     statusBar()->addWidget(m_consoleLabel);
-    // Permanent, so that a passing message never hides an alert.
+    // Permanent, so that a passing message never hides a paste, the keyboard or an alert.
+    statusBar()->addPermanentWidget(m_pasteProgress);
+    statusBar()->addPermanentWidget(m_presenceIndicator);
     statusBar()->addPermanentWidget(m_alertIndicator);
     statusBar()->addPermanentWidget(m_incompleteLabel);
     statusBar()->addPermanentWidget(m_accessLabel);
@@ -63,6 +70,37 @@ ViewerWindow::ViewerWindow(QWidget *parent)
     connect(connection, &ConsoleConnection::attemptFailed, this, &ViewerWindow::onAttemptFailed);
     connect(connection, &ConsoleConnection::serverError, this, &ViewerWindow::onServerError);
     connect(connection, &ConsoleConnection::alertReceived, m_alertIndicator, &AlertIndicator::add);
+
+    // Pastes go as paste messages, at the console's pace; keys of someone without the keyboard
+    // are not sent.
+    m_view->setPasteHandler([this](const QString &text) { paste(text); });
+    PasteSender *pastes = m_session->pastes();
+    connect(pastes, &PasteSender::finished, this,
+            [this](const QString &notice) { statusBar()->showMessage(notice, 6000); });
+    connect(pastes, &PasteSender::progressChanged, this, &ViewerWindow::updatePasteActions);
+    connect(m_session, &ConsoleSession::inputRefused, this,
+            [this](const QString &why) { statusBar()->showMessage(why, 4000); });
+    // What this viewer did itself shows in the indicator; what others did is said.
+    connect(m_session->presence(), &Presence::controlChanged, this,
+            [this](const QString &notice, bool, bool mine) {
+                if (!mine)
+                    statusBar()->showMessage(notice, 6000);
+            });
+    connect(m_presenceIndicator, &PresenceIndicator::takeRequested, this,
+            &ViewerWindow::takeKeyboard);
+    connect(m_presenceIndicator, &PresenceIndicator::releaseRequested, m_session,
+            &ConsoleSession::releaseKeyboard);
+    connect(m_presenceIndicator, &PresenceIndicator::giveRequested, m_session,
+            &ConsoleSession::giveKeyboard);
+    m_confirmTake = [this](const QString &holder) {
+        return QMessageBox::question(
+                   this, tr("Take the Keyboard"),
+                   tr("%1 has the keyboard. Take it?\n\nThey cannot type until they take it back "
+                      "or you give it to them.")
+                       .arg(holder),
+                   QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
+            == QMessageBox::Yes;
+    };
     connect(m_session->model(), &TerminalModel::titleChanged, this, &ViewerWindow::updateTitle);
     connect(m_session->model(), &TerminalModel::bell, this, &QApplication::beep);
     m_bytesTimer.setInterval(250);
@@ -90,6 +128,11 @@ void ViewerWindow::createActions()
         = consoleMenu->addAction(tr("&Save Output..."), this, &ViewerWindow::onSaveOutput);
     saveAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
     consoleMenu->addSeparator();
+    // The keyboard of an exclusive console; shown only on one.
+    consoleMenu->addAction(m_presenceIndicator->takeAction());
+    consoleMenu->addAction(m_presenceIndicator->releaseAction());
+    consoleMenu->addMenu(m_presenceIndicator->giveMenu());
+    consoleMenu->addSeparator();
     QAction *quitAction = consoleMenu->addAction(tr("&Quit"), this, &QWidget::close);
     // Ctrl+Q is XON for the guest; the terminal convention is Ctrl+Shift+Q.
     quitAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Q));
@@ -98,6 +141,9 @@ void ViewerWindow::createActions()
     QMenu *editMenu = menuBar()->addMenu(tr("&Edit"));
     editMenu->addAction(m_view->copyAction());
     editMenu->addAction(m_view->pasteAction());
+    m_cancelPasteAction
+        = editMenu->addAction(tr("Cancel Pa&ste"), m_session->pastes(), &PasteSender::cancel);
+    m_cancelPasteAction->setEnabled(false);
     QAction *copyAllAction = editMenu->addAction(tr("Copy &All"), this, &ViewerWindow::onCopyAll);
     copyAllAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
 
@@ -278,6 +324,50 @@ void ViewerWindow::onAttemptFailed(ConsoleConnection::Failure failure, const QSt
 void ViewerWindow::onServerError(const Protocol::Error &error)
 {
     statusBar()->showMessage(tr("Server: %1").arg(error.message), 5000);
+}
+
+void ViewerWindow::setTakeConfirmation(std::function<bool(const QString &)> confirm)
+{
+    m_confirmTake = std::move(confirm);
+}
+
+void ViewerWindow::takeKeyboard()
+{
+    const std::optional<QString> holder = m_session->presence()->otherHolder();
+    if (holder && !m_confirmTake(*holder))
+        return;
+    if (!m_session->takeKeyboard())
+        statusBar()->showMessage(tr("Not connected to the console."), 5000);
+    m_view->setFocus();
+}
+
+void ViewerWindow::paste(const QString &text)
+{
+    QString why;
+    switch (m_session->paste(text)) {
+    case PasteSender::Result::Sent:
+    case PasteSender::Result::Empty:
+        return;
+    case PasteSender::Result::NotConnected:
+        why = tr("Not pasted: not connected to the console.");
+        break;
+    case PasteSender::Result::ReadOnly:
+        why = tr("Not pasted: this viewer is read-only.");
+        break;
+    case PasteSender::Result::KeyboardHeld:
+        why = tr("Not pasted: %1 has the keyboard (Console > Take Keyboard).")
+                  .arg(m_session->presence()->otherHolder().value_or(QString()));
+        break;
+    case PasteSender::Result::Busy:
+        why = tr("Not pasted: your last paste is still running (Edit > Cancel Paste, or wait).");
+        break;
+    }
+    statusBar()->showMessage(why, 5000);
+}
+
+void ViewerWindow::updatePasteActions()
+{
+    m_cancelPasteAction->setEnabled(m_session->pastes()->isRunning());
 }
 
 void ViewerWindow::onSendBreak()

@@ -3,7 +3,8 @@
 // TestConsoleServer is a small protocol v1 server on a loopback port, for testing the viewer's
 // connection without the real server: it keeps a history, honours ?offset= and ?epoch= as
 // docs/protocol.md "Resuming" says (an offset of another epoch is ignored), sends gaps, screens,
-// size events and alerts, takes resizes where it can, and records what clients send. It implements
+// size events, alerts and the presence and paste events it is told to, takes resizes where it can,
+// and records what clients send (and the kind each named in ?client=). It implements
 // only what the tests need; the end-to-end test runs the real server.
 
 #include "protocol.h"
@@ -82,6 +83,19 @@ public:
     }
     void sendScreen(const CloudConsole::Protocol::Screen &screen) { broadcast(screen); }
     void sendAlert(const CloudConsole::Protocol::AlertEvent &alert) { broadcast(alert); }
+    // Any event (clients, control, paste, error), to every client.
+    void sendEvent(const CloudConsole::Protocol::ServerMessage &message) { broadcast(message); }
+
+    // The client messages of one type, in the order they came.
+    template<typename Message> QList<Message> messagesOf() const
+    {
+        QList<Message> found;
+        for (const auto &message : messages) {
+            if (const auto *one = std::get_if<Message>(&message))
+                found << *one;
+        }
+        return found;
+    }
 
     bool canResize = true;
     bool canBreak = false;
@@ -91,6 +105,7 @@ public:
     // Offsets that clients asked for, one per connection, and the epochs they named.
     QList<qint64> requestedOffsets;
     QStringList requestedEpochs;
+    QStringList requestedClients; // ?client= of each connection
     QByteArray input;
     QList<CloudConsole::Protocol::ClientMessage> messages;
     int connections = 0;
@@ -146,6 +161,7 @@ private:
         requestedOffsets << offset;
         const QString clientEpoch = query.queryItemValue(QStringLiteral("epoch"));
         requestedEpochs << clientEpoch;
+        requestedClients << query.queryItemValue(QStringLiteral("client"));
         // An offset counted by another run of the server means nothing in this one.
         if (!clientEpoch.isEmpty() && clientEpoch != epoch)
             offset = m_historyStart;

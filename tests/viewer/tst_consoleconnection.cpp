@@ -1,6 +1,6 @@
 // Tests of ConsoleConnection on loopback: addresses, hello, resume without duplicates, gaps,
-// chunked input, how failed attempts are classified, restarts (epochs), close code 1008 and
-// alerts.
+// chunked input, pastes in pieces, how failed attempts are classified, restarts (epochs), close
+// code 1008 and alerts.
 
 #include "consoleconnection.h"
 #include "testconsoleserver.h"
@@ -15,6 +15,15 @@ using State = ConsoleConnection::State;
 using Failure = ConsoleConnection::Failure;
 
 namespace {
+
+// The data of every paste message the server got, joined.
+QByteArray pastedData(const TestConsoleServer &server)
+{
+    QByteArray all;
+    for (const auto &piece : server.messagesOf<CloudConsole::Protocol::Paste>())
+        all += piece.data;
+    return all;
+}
 
 QByteArray joinedOutput(const QSignalSpy &spy)
 {
@@ -61,6 +70,9 @@ private Q_SLOTS:
     void aReconnectResumesWithoutDuplicates();
     void bytesLostWhileAwayAreReportedAsSkipped();
     void largeInputIsSentInMessagesTheServerAccepts();
+    void pastePiecesEndBetweenCharacters();
+    void aPasteGoesAsPasteMessagesThatAddUpToIt();
+    void controlAndPasteCancelMessagesAreSent();
     void failedAttemptsAreClassified_data();
     void failedAttemptsAreClassified();
     void aNewEpochIsReportedAsARestart();
@@ -262,11 +274,85 @@ void tst_ConsoleConnection::aResumeNamesTheEpochOfItsOffset()
     QTRY_COMPARE(connection.state(), State::Connected);
     server.output("abc");
     QTRY_COMPARE(joinedOutput(output), QByteArray("abc"));
-    QCOMPARE(connection.attemptUrl().query(), QStringLiteral("offset=3&epoch=6f1c2a9e03b4d7c1"));
+    QCOMPARE(connection.attemptUrl().query(),
+             QStringLiteral("offset=3&epoch=6f1c2a9e03b4d7c1&client=viewer"));
     server.disconnectClients();
     QTRY_COMPARE(server.connections, 2);
     QCOMPARE(server.requestedOffsets, (QList<qint64> {0, 3}));
     QCOMPARE(server.requestedEpochs, (QStringList {QString(), QStringLiteral("6f1c2a9e03b4d7c1")}));
+    QCOMPARE(server.requestedClients,
+             (QStringList {QStringLiteral("viewer"), QStringLiteral("viewer")}));
+}
+
+void tst_ConsoleConnection::pastePiecesEndBetweenCharacters()
+{
+    // Two-, three- and four-byte characters at every alignment against the piece size.
+    const QByteArray text = QStringLiteral("a\u00e9\u2713\U0001F642").repeated(40).toUtf8();
+    for (qsizetype piece = 4; piece <= 23; ++piece) {
+        const QList<qsizetype> ends = ConsoleConnection::pastePieceEnds(text, piece);
+        QVERIFY(!ends.isEmpty());
+        QCOMPARE(ends.last(), text.size());
+        qsizetype start = 0;
+        for (const qsizetype end : ends) {
+            QVERIFY2(end > start && end - start <= piece,
+                     qPrintable(QStringLiteral("piece %1: %2..%3").arg(piece).arg(start).arg(end)));
+            const QByteArray part = text.mid(start, end - start);
+            QVERIFY2(QString::fromUtf8(part).toUtf8() == part, "a piece holds whole characters");
+            start = end;
+        }
+    }
+    QVERIFY(ConsoleConnection::pastePieceEnds(QByteArray()).isEmpty());
+}
+
+void tst_ConsoleConnection::aPasteGoesAsPasteMessagesThatAddUpToIt()
+{
+    TestConsoleServer server;
+    QVERIFY(server.listen());
+    ConsoleConnection connection;
+    QVERIFY(!connection.sendPaste(1, "early"));
+    connection.open(server.url());
+    QTRY_COMPARE(connection.state(), State::Connected);
+    // Escapes (six bytes each in JSON) and text beyond ASCII, over several pieces.
+    QByteArray paste;
+    for (int i = 0; i < 3000; ++i)
+        paste += QStringLiteral("\x1b[1m%1 h\u00e9llo \u2713\r").arg(i).toUtf8();
+    QVERIFY(connection.sendPaste(7, paste));
+    QTRY_COMPARE(pastedData(server).size(), paste.size());
+    const QByteArray joined = pastedData(server);
+    QCOMPARE(joined, paste);
+    const auto pieces = server.messagesOf<CloudConsole::Protocol::Paste>();
+    QVERIFY2(pieces.size() >= paste.size() / ConsoleConnection::PastePiece, "in pieces");
+    for (const auto &piece : pieces) {
+        QCOMPARE(piece.id, 7);
+        QCOMPARE(piece.total, paste.size());
+        QVERIFY(piece.data.size() <= ConsoleConnection::PastePiece);
+        const QByteArray json
+            = CloudConsole::Protocol::encode(CloudConsole::Protocol::ClientMessage(piece));
+        QVERIFY2(json.size() < CloudConsole::Protocol::MaxClientMessage,
+                 qPrintable(QString::number(json.size())));
+    }
+    QVERIFY2(server.input.isEmpty(), "a paste is never sent as keystrokes");
+}
+
+void tst_ConsoleConnection::controlAndPasteCancelMessagesAreSent()
+{
+    using Action = CloudConsole::Protocol::Control::Action;
+    TestConsoleServer server;
+    QVERIFY(server.listen());
+    ConsoleConnection connection;
+    connection.open(server.url());
+    QTRY_COMPARE(connection.state(), State::Connected);
+    QVERIFY(connection.sendControl(Action::Take));
+    QVERIFY(connection.sendControl(Action::Give, 4));
+    QVERIFY(connection.sendControl(Action::Release));
+    QVERIFY(connection.sendPasteCancel());
+    QTRY_COMPARE(server.messagesOf<CloudConsole::Protocol::Control>().size(), 3);
+    const auto controls = server.messagesOf<CloudConsole::Protocol::Control>();
+    QVERIFY(controls.at(0).action == Action::Take);
+    QVERIFY(controls.at(1).action == Action::Give);
+    QCOMPARE(controls.at(1).to, 4);
+    QVERIFY(controls.at(2).action == Action::Release);
+    QTRY_COMPARE(server.messagesOf<CloudConsole::Protocol::PasteCancel>().size(), 1);
 }
 
 void tst_ConsoleConnection::aServerRestartReplaysTheNewRunFromItsFirstByte()

@@ -1,7 +1,9 @@
 // Tests of ConsoleSession against the loopback stand-in server: the console's size, the server's
-// screen in place of the model's, and queries in the stream left to the server.
+// screen in place of the model's, queries in the stream left to the server, who is here and has
+// the keyboard, and pastes as paste messages with their progress.
 
 #include "consolesession.h"
+#include "presence.h"
 #include "testconsoleserver.h"
 
 #include <QSignalSpy>
@@ -21,7 +23,48 @@ private Q_SLOTS:
     void aScreenReplacesWhatTheModelShowed();
     void anIncompleteScreenIsFlaggedUntilTheConsoleRedrawsIt();
     void aSizeAskedForWhileDisconnectedIsSentOnceConnected();
+    void presenceFollowsClientsAndControlEvents();
+    void keysAreNotSentWhileAnotherOperatorHasTheKeyboard();
+    void aPasteGoesAsPasteMessagesBracketedWhenTheGuestAskedForIt();
+    void pasteProgressIsShownForThisViewerAndForOthers();
+    void aRefusedPasteEndsAndTheNextOneGoes();
 };
+
+namespace {
+
+Protocol::ClientInfo client(qint64 id, const QString &name, const QString &role,
+                            const QString &typed = {})
+{
+    Protocol::ClientInfo info;
+    info.id = id;
+    info.name = name;
+    info.role = role;
+    info.kind = id == 2 ? QStringLiteral("viewer") : QStringLiteral("page");
+    info.address = QStringLiteral("127.0.0.1:%1").arg(40000 + id);
+    info.joined = QStringLiteral("2026-12-05T03:07:02.123Z");
+    info.typed = typed;
+    return info;
+}
+
+// alice (1, a page) and this viewer (2), both operators, on an exclusive console.
+Protocol::ClientsEvent aliceAndMe(std::optional<qint64> holder)
+{
+    Protocol::ClientsEvent event;
+    event.you = 2;
+    event.input = QStringLiteral("exclusive");
+    event.holder = holder;
+    event.clients = {client(1, QStringLiteral("alice"), QStringLiteral("operator")),
+                     client(2, QStringLiteral("bob"), QStringLiteral("operator"))};
+    return event;
+}
+
+Protocol::PasteEvent pasteEvent(qint64 id, qint64 by, const QString &state, qint64 sent,
+                                qint64 total, const QString &message = {})
+{
+    return Protocol::PasteEvent {id, by, state, sent, total, message};
+}
+
+} // namespace
 
 void tst_ConsoleSession::theModelTakesTheHellosSize()
 {
@@ -152,6 +195,185 @@ void tst_ConsoleSession::aSizeAskedForWhileDisconnectedIsSentOnceConnected()
     QTRY_COMPARE(session.model()->gridSize(), QSize(50, 15));
     QTest::qWait(100);
     QCOMPARE(server.resizeCount(), 2);
+}
+
+void tst_ConsoleSession::presenceFollowsClientsAndControlEvents()
+{
+    TestConsoleServer server;
+    QVERIFY(server.listen());
+    ConsoleSession session;
+    Presence *presence = session.presence();
+    QSignalSpy notices(presence, &Presence::controlChanged);
+    session.open(server.url());
+    QTRY_COMPARE(session.connection()->state(), ConsoleConnection::State::Connected);
+    QVERIFY(!presence->isKnown());
+    server.sendEvent(aliceAndMe(1));
+    QTRY_VERIFY(presence->isKnown());
+    QCOMPARE(presence->count(), 2);
+    QVERIFY(presence->isExclusive());
+    QCOMPARE(presence->otherHolder(), QStringLiteral("alice"));
+    QCOMPARE(presence->keyboardText(), QStringLiteral("alice has the keyboard"));
+    QVERIFY(presence->isOperator());
+
+    server.sendEvent(Protocol::ControlEvent {2, 2, QStringLiteral("taken")});
+    QTRY_COMPARE(notices.count(), 1);
+    QCOMPARE(notices.at(0).at(0).toString(), QStringLiteral("You have the keyboard."));
+    QVERIFY(presence->holdsKeyboard());
+    QCOMPARE(presence->keyboardText(), QStringLiteral("You have the keyboard"));
+    QVERIFY(!presence->otherHolder());
+
+    server.sendEvent(Protocol::ControlEvent {1, 1, QStringLiteral("taken")});
+    QTRY_COMPARE(notices.count(), 2);
+    QCOMPARE(notices.at(1).at(0).toString(),
+             QStringLiteral(
+                 "alice took the keyboard: this viewer is read-only until you take it back."));
+    QCOMPARE(notices.at(1).at(1).toBool(), true);
+
+    server.sendEvent(Protocol::ControlEvent {std::nullopt, std::nullopt, QStringLiteral("left")});
+    QTRY_COMPARE(notices.count(), 3);
+    QCOMPARE(notices.at(2).at(0).toString(),
+             QStringLiteral("alice left: the keyboard is free again."));
+
+    // Names that repeat (every client is "anonymous" without access control) get their ids.
+    Protocol::ClientsEvent anonymous = aliceAndMe(std::nullopt);
+    anonymous.clients[0].name = anonymous.clients[1].name = QStringLiteral("anonymous");
+    server.sendEvent(anonymous);
+    QTRY_COMPARE(presence->nameOf(1), QStringLiteral("anonymous #1"));
+    QCOMPARE(presence->keyboardText(), QStringLiteral("Nobody has the keyboard"));
+
+    const QDateTime now
+        = QDateTime::fromString(QStringLiteral("2026-12-05T03:10:00.000Z"), Qt::ISODateWithMs);
+    QCOMPARE(Presence::typedText(QString(), now), QStringLiteral("never typed"));
+    QCOMPARE(Presence::typedText(QStringLiteral("2026-12-05T03:09:58.000Z"), now),
+             QStringLiteral("typing"));
+    QCOMPARE(Presence::typedText(QStringLiteral("2026-12-05T03:09:48.000Z"), now),
+             QStringLiteral("typed 12 s ago"));
+    QCOMPARE(Presence::typedText(QStringLiteral("2026-12-05T03:06:00.000Z"), now),
+             QStringLiteral("typed 4 min ago"));
+
+    // Gone with the connection.
+    session.connection()->close();
+    QVERIFY(!presence->isKnown());
+}
+
+void tst_ConsoleSession::keysAreNotSentWhileAnotherOperatorHasTheKeyboard()
+{
+    TestConsoleServer server;
+    QVERIFY(server.listen());
+    ConsoleSession session;
+    QSignalSpy refused(&session, &ConsoleSession::inputRefused);
+    session.open(server.url());
+    QTRY_COMPARE(session.connection()->state(), ConsoleConnection::State::Connected);
+    server.sendEvent(aliceAndMe(1));
+    QTRY_VERIFY(session.presence()->otherHolder());
+    session.model()->sendChar(U'x', VTERM_MOD_NONE);
+    QCOMPARE(refused.count(), 1);
+    QVERIFY(refused.at(0).at(0).toString().startsWith(QLatin1String("alice has the keyboard")));
+    QCOMPARE(session.inputDropped(), 1);
+    QCOMPARE(session.paste(QStringLiteral("ls")), PasteSender::Result::KeyboardHeld);
+
+    // Nobody holds it: the first to type takes it, so keys go.
+    server.sendEvent(Protocol::ControlEvent {std::nullopt, 1, QStringLiteral("released")});
+    QTRY_VERIFY(!session.presence()->otherHolder());
+    session.model()->sendChar(U'y', VTERM_MOD_NONE);
+    QTRY_COMPARE(server.input, QByteArray("y"));
+
+    QVERIFY(session.takeKeyboard());
+    QVERIFY(session.giveKeyboard(1));
+    QVERIFY(session.releaseKeyboard());
+    QTRY_COMPARE(server.messagesOf<Protocol::Control>().size(), 3);
+}
+
+void tst_ConsoleSession::aPasteGoesAsPasteMessagesBracketedWhenTheGuestAskedForIt()
+{
+    TestConsoleServer server;
+    QVERIFY(server.listen());
+    ConsoleSession session;
+    QCOMPARE(session.paste(QStringLiteral("early")), PasteSender::Result::NotConnected);
+    session.open(server.url());
+    QTRY_COMPARE(session.connection()->state(), ConsoleConnection::State::Connected);
+    server.sendEvent(aliceAndMe(std::nullopt));
+    QTRY_VERIFY(session.presence()->isKnown());
+
+    QCOMPARE(session.paste(QStringLiteral("echo one\ntwo\r\n")), PasteSender::Result::Sent);
+    QTRY_COMPARE(server.messagesOf<Protocol::Paste>().size(), 1);
+    QCOMPARE(server.messagesOf<Protocol::Paste>().at(0).data, QByteArray("echo one\rtwo\r"));
+    QCOMPARE(server.messagesOf<Protocol::Paste>().at(0).id, 1);
+    QCOMPARE(session.paste(QStringLiteral("again")), PasteSender::Result::Busy);
+    server.sendEvent(pasteEvent(1, 2, QStringLiteral("done"), 14, 14));
+    QTRY_VERIFY(!session.pastes()->isRunning());
+
+    // The guest turns bracketed paste on; a pasted end marker is dropped.
+    server.output("\x1b[?2004h");
+    QTRY_VERIFY(session.model()->modes().bracketedPaste);
+    QCOMPARE(session.paste(QStringLiteral("x\x1b[201~y\n")), PasteSender::Result::Sent);
+    QTRY_COMPARE(server.messagesOf<Protocol::Paste>().size(), 2);
+    const Protocol::Paste second = server.messagesOf<Protocol::Paste>().at(1);
+    QCOMPARE(second.data, QByteArray("\x1b[200~xy\r\x1b[201~"));
+    QCOMPARE(second.id, 2);
+    QCOMPARE(second.total, second.data.size());
+    QVERIFY2(server.input.isEmpty(), "pastes are never keystrokes");
+}
+
+void tst_ConsoleSession::pasteProgressIsShownForThisViewerAndForOthers()
+{
+    TestConsoleServer server;
+    QVERIFY(server.listen());
+    ConsoleSession session;
+    PasteSender *pastes = session.pastes();
+    QSignalSpy finished(pastes, &PasteSender::finished);
+    session.open(server.url());
+    QTRY_COMPARE(session.connection()->state(), ConsoleConnection::State::Connected);
+    server.sendEvent(aliceAndMe(std::nullopt));
+    QTRY_VERIFY(session.presence()->isKnown());
+
+    // Someone else's paste.
+    server.sendEvent(pasteEvent(9, 1, QStringLiteral("running"), 8192, 20480));
+    QTRY_COMPARE(pastes->statusText(), QStringLiteral("alice is pasting 40%"));
+    QVERIFY(!pastes->shown()->mine);
+
+    // This viewer's own comes first while it runs.
+    const QString text(20480, QLatin1Char('a'));
+    QCOMPARE(session.paste(text), PasteSender::Result::Sent);
+    QCOMPARE(pastes->statusText(), QStringLiteral("Pasting 0% (0 bytes of 20 KiB)"));
+    server.sendEvent(pasteEvent(1, 2, QStringLiteral("running"), 4096, 20480));
+    QTRY_COMPARE(pastes->statusText(), QStringLiteral("Pasting 20% (4.0 KiB of 20 KiB)"));
+    QVERIFY(pastes->cancel());
+    QTRY_COMPARE(server.messagesOf<Protocol::PasteCancel>().size(), 1);
+    QVERIFY(pastes->shown()->cancelling);
+    server.sendEvent(pasteEvent(1, 2, QStringLiteral("cancelled"), 6144, 20480,
+                                QStringLiteral("cancelled by bob")));
+    QTRY_COMPARE(finished.count(), 1);
+    QCOMPARE(finished.at(0).at(0).toString(),
+             QStringLiteral("Paste cancelled after 6.0 KiB of 20 KiB: cancelled by bob."));
+    QCOMPARE(pastes->statusText(), QStringLiteral("alice is pasting 40%"));
+
+    // alice leaves: her paste is over.
+    Protocol::ClientsEvent alone = aliceAndMe(std::nullopt);
+    alone.clients.erase(alone.clients.begin());
+    server.sendEvent(alone);
+    QTRY_VERIFY(!pastes->shown());
+}
+
+void tst_ConsoleSession::aRefusedPasteEndsAndTheNextOneGoes()
+{
+    TestConsoleServer server;
+    QVERIFY(server.listen());
+    ConsoleSession session;
+    QSignalSpy finished(session.pastes(), &PasteSender::finished);
+    session.open(server.url());
+    QTRY_COMPARE(session.connection()->state(), ConsoleConnection::State::Connected);
+    QCOMPARE(session.paste(QStringLiteral("big")), PasteSender::Result::Sent);
+    server.sendEvent(
+        Protocol::Error {QString::fromLatin1(Protocol::ErrorCode::PasteRefused),
+                         QStringLiteral("larger than this console's paste-max (1 MiB)")});
+    QTRY_COMPARE(finished.count(), 1);
+    QCOMPARE(finished.at(0).at(0).toString(),
+             QStringLiteral("Paste refused: larger than this console's paste-max (1 MiB)"));
+    QVERIFY(!session.pastes()->isRunning());
+    QCOMPARE(session.paste(QStringLiteral("small")), PasteSender::Result::Sent);
+    QTRY_COMPARE(server.messagesOf<Protocol::Paste>().size(), 2);
+    QCOMPARE(server.messagesOf<Protocol::Paste>().at(1).id, 2);
 }
 
 QTEST_GUILESS_MAIN(tst_ConsoleSession)

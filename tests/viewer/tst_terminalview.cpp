@@ -485,6 +485,15 @@ void tst_TerminalView::copyAndPasteGoThroughTheClipboard()
     QSignalSpy spy(&model, &TerminalModel::inputReady);
     QTest::keyClick(view, Qt::Key_V, Qt::ControlModifier | Qt::ShiftModifier);
     QCOMPARE(joined(spy), QByteArray("\x1b[200~echo 1\recho 2\x1b[201~"));
+
+    // With a paste handler (the window's: a paste message), the clipboard's text goes there and
+    // not to the model as keys.
+    QStringList handled;
+    view->setPasteHandler([&handled](const QString &text) { handled << text; });
+    spy.clear();
+    QTest::keyClick(view, Qt::Key_Insert, Qt::ShiftModifier);
+    QCOMPARE(handled, QStringList {QStringLiteral("echo 1\necho 2")});
+    QCOMPARE(spy.count(), 0);
 }
 
 void tst_TerminalView::aScrolledBackViewStaysOnItsLinesWhileOutputArrives()

@@ -7,17 +7,23 @@
 
 #include "alertindicator.h"
 #include "consolesession.h"
+#include "pasteprogress.h"
+#include "presence.h"
+#include "presenceindicator.h"
 #include "terminaldiff.h"
 #include "terminalview.h"
 #include "uniquefd.h"
 #include "viewerwindow.h"
 #include "workloads.h"
 
+#include <QElapsedTimer>
 #include <QFile>
+#include <QMenu>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QScrollBar>
 #include <QSignalSpy>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -107,11 +113,20 @@ private Q_SLOTS:
     void aRestartedServerIsFollowedFromItsFirstByte();
     void anIdleTimeoutCloseIsNotFollowedByAReconnect();
     void theGuestsPanicShowsInTheWindowsStatusBar();
+    void twoViewersSeeEachOtherJoinAndLeave();
+    void theKeyboardOfAnExclusiveConsoleChangesHands();
+    void aPasteReachesThePtyWholeAtTheConsolesPace();
+    void aPasteCanBeCancelled();
 
 private:
     bool startServer(QStringList arguments);
     void stopServer();
     bool startServerWithConfig(const QString &text);
+    // In place of init()'s server: the pty as an exclusive console, pastes fed at `pasteRate`
+    // characters a second.
+    bool startExclusiveServer(int pasteRate);
+    // Reads the pty until `count` bytes came (or 30 s passed).
+    QByteArray readPty(qsizetype count);
 
     std::optional<Pty> m_pty;
     std::unique_ptr<QProcess> m_server;
@@ -616,6 +631,220 @@ void tst_ViewerEndToEnd::theGuestsPanicShowsInTheWindowsStatusBar()
     QVERIFY(alerts->fullText().startsWith(QLatin1String("login-prompt (info) at ")));
     QCOMPARE(alerts->property("severity").toString(), QString());
     QVERIFY(alerts->styleSheet().isEmpty());
+}
+
+bool tst_ViewerEndToEnd::startExclusiveServer(int pasteRate)
+{
+    stopServer();
+    return startServerWithConfig(QStringLiteral("[console vm1]\nsource = %1\ninput = exclusive\n"
+                                                "paste-rate = %2\n")
+                                     .arg(m_pty->path)
+                                     .arg(pasteRate));
+}
+
+// With CLOUD_CONSOLE_SCREENSHOTS set to a folder, what the widget shows goes there as `name`.
+void saveScreenshot(QWidget *widget, const QString &name)
+{
+    const QString folder = qEnvironmentVariable("CLOUD_CONSOLE_SCREENSHOTS");
+    if (!folder.isEmpty())
+        widget->grab().save(folder + QLatin1Char('/') + name);
+}
+
+QByteArray tst_ViewerEndToEnd::readPty(qsizetype count)
+{
+    QByteArray received;
+    QElapsedTimer timer;
+    timer.start();
+    while (received.size() < count && timer.elapsed() < 30'000) {
+        received += readAvailable(m_pty->master.get());
+        QTest::qWait(10);
+    }
+    return received;
+}
+
+void tst_ViewerEndToEnd::twoViewersSeeEachOtherJoinAndLeave()
+{
+    ViewerWindow window;
+    PresenceIndicator *indicator = window.presenceIndicator();
+    Presence *presence = window.session()->presence();
+    window.openConsole(m_url);
+    QTRY_COMPARE(presence->count(), 1);
+    QVERIFY(!indicator->isHidden());
+    QCOMPARE(indicator->text(), QStringLiteral("1 here"));
+    QCOMPARE(presence->state()->input, QStringLiteral("shared"));
+
+    auto other = std::make_unique<ConsoleSession>();
+    other->open(m_url);
+    QTRY_COMPARE(presence->count(), 2);
+    QTRY_COMPARE(other->presence()->count(), 2);
+    QCOMPARE(indicator->text(), QStringLiteral("2 here"));
+    const QStringList lines = indicator->clientLines();
+    QCOMPARE(lines.size(), 2);
+    // Without access control everyone is "anonymous": told apart by id. The viewer names its
+    // kind in the WebSocket URL; the server shows it.
+    QVERIFY2(lines.at(0).contains(
+                 QStringLiteral(" (you) \u2014 operator \u00b7 viewer \u00b7 127.0.0.1:")),
+             qPrintable(lines.at(0)));
+    QVERIFY2(lines.at(0).endsWith(QLatin1String("never typed")), qPrintable(lines.at(0)));
+    QVERIFY2(lines.at(1).startsWith(QLatin1String("anonymous #")), qPrintable(lines.at(1)));
+    QVERIFY(!lines.at(1).contains(QLatin1String("(you)")));
+
+    other.reset();
+    QTRY_COMPARE(presence->count(), 1);
+    QCOMPARE(indicator->text(), QStringLiteral("1 here"));
+}
+
+void tst_ViewerEndToEnd::theKeyboardOfAnExclusiveConsoleChangesHands()
+{
+    QVERIFY2(startExclusiveServer(0), "the server did not start");
+    ViewerWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    Presence *presence = window.session()->presence();
+    PresenceIndicator *indicator = window.presenceIndicator();
+    QStringList asked;
+    window.setTakeConfirmation([&asked](const QString &holder) {
+        asked << holder;
+        return true;
+    });
+    window.openConsole(m_url);
+    ConsoleSession other;
+    QSignalSpy otherRefused(&other, &ConsoleSession::inputRefused);
+    QSignalSpy otherNotices(other.presence(), &Presence::controlChanged);
+    other.open(m_url);
+    QTRY_COMPARE(presence->count(), 2);
+    QTRY_COMPARE(other.presence()->count(), 2);
+    QVERIFY(presence->isExclusive());
+    QCOMPARE(indicator->text(), QStringLiteral("2 here \u00b7 Nobody has the keyboard"));
+    QVERIFY(indicator->takeAction()->isVisible());
+
+    // The first operator to type takes it.
+    window.view()->setFocus();
+    QTest::keyClicks(window.view(), QStringLiteral("w"));
+    QCOMPARE(readPty(1), QByteArray("w"));
+    QTRY_VERIFY(presence->holdsKeyboard());
+    QTRY_COMPARE(indicator->text(), QStringLiteral("2 here \u00b7 You have the keyboard"));
+    QCOMPARE(indicator->property("keyboard").toString(), QStringLiteral("you"));
+    QVERIFY(indicator->releaseAction()->isEnabled());
+    QTRY_VERIFY(other.presence()->otherHolder());
+
+    // The other one's keys are not sent, and it is said why.
+    other.model()->sendChar(U'o', VTERM_MOD_NONE);
+    QCOMPARE(otherRefused.count(), 1);
+    QTest::qWait(300);
+    QCOMPARE(readAvailable(m_pty->master.get()), QByteArray());
+
+    // It takes the keyboard: this window is told, loses it, and asks before taking it back.
+    const int before = otherNotices.count();
+    QVERIFY(other.takeKeyboard());
+    QTRY_VERIFY(other.presence()->holdsKeyboard());
+    QTRY_VERIFY(presence->otherHolder());
+    QCOMPARE(indicator->property("keyboard").toString(), QStringLiteral("other"));
+    QVERIFY2(indicator->text().endsWith(QLatin1String(" has the keyboard")),
+             qPrintable(indicator->text()));
+    QTRY_VERIFY(window.statusBar()->currentMessage().contains(
+        QLatin1String("took the keyboard: this viewer is read-only")));
+    QTRY_VERIFY(otherNotices.count() > before);
+    other.model()->sendChar(U'o', VTERM_MOD_NONE);
+    QCOMPARE(readPty(1), QByteArray("o"));
+
+    window.takeKeyboard();
+    QCOMPARE(asked.size(), 1);
+    QTRY_VERIFY(presence->holdsKeyboard());
+
+    // Give it back from the menu; release it.
+    QSignalSpy gave(indicator, &PresenceIndicator::giveRequested);
+    indicator->giveMenu()->popup(QPoint(0, 0)); // fills it
+    QList<QAction *> gives = indicator->giveMenu()->actions();
+    QCOMPARE(gives.size(), 1);
+    gives.first()->trigger();
+    indicator->giveMenu()->hide();
+    QCOMPARE(gave.count(), 1);
+    QTRY_VERIFY(other.presence()->holdsKeyboard());
+    QVERIFY(other.releaseKeyboard());
+    QTRY_COMPARE(presence->keyboardText(), QStringLiteral("Nobody has the keyboard"));
+}
+
+void tst_ViewerEndToEnd::aPasteReachesThePtyWholeAtTheConsolesPace()
+{
+    QVERIFY2(startExclusiveServer(5000), "the server did not start");
+    ViewerWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    PasteProgress *progress = window.pasteProgress();
+    window.openConsole(m_url);
+    ConsoleSession other;
+    other.open(m_url);
+    QTRY_COMPARE(window.session()->presence()->count(), 2);
+    QTRY_COMPARE(other.presence()->count(), 2);
+
+    window.resize(900, 540);
+    QVERIFY(writeAll(m_pty->master.get(),
+                     "Debian GNU/Linux 12 vm1 ttyS0\r\n\r\nvm1 login: root\r\nPassword: \r\n"
+                     "root@vm1:~# cat > /etc/motd\r\n"));
+    QString text;
+    for (int i = 0; text.size() < 15'000; ++i)
+        text
+            += QStringLiteral("line %1 of the paste, h\u00e9llo\n").arg(i, 5, 10, QLatin1Char('0'));
+    QByteArray expected = text.toUtf8();
+    expected.replace('\n', '\r');
+    QVERIFY(progress->isHidden());
+    window.paste(text);
+    QVERIFY(!progress->isHidden());
+    QVERIFY2(progress->text().startsWith(QLatin1String("Pasting ")), qPrintable(progress->text()));
+    QVERIFY2(progress->toolTip().contains(QLatin1String(" of 15 KiB)")),
+             qPrintable(progress->toolTip()));
+    QVERIFY(window.cancelPasteAction()->isEnabled());
+    // Others see who pastes.
+    QTRY_VERIFY(other.pastes()->statusText().startsWith(QLatin1String("anonymous #")));
+    QVERIFY2(other.pastes()->statusText().contains(QLatin1String(" is pasting ")),
+             qPrintable(other.pastes()->statusText()));
+    QTRY_VERIFY(progress->percent() > 0);
+    saveScreenshot(&window, QStringLiteral("viewer-paste.png"));
+    QMenu *list = window.presenceIndicator()->menu();
+    list->popup(window.presenceIndicator()->mapToGlobal(QPoint(0, 0)));
+    QTRY_VERIFY(list->isVisible());
+    saveScreenshot(list, QStringLiteral("viewer-presence-menu.png"));
+    list->hide();
+
+    QElapsedTimer timer;
+    timer.start();
+    const QByteArray received = readPty(expected.size());
+    QCOMPARE(received.size(), expected.size());
+    QCOMPARE(received, expected);
+    QVERIFY2(timer.elapsed() > 1500, "paced at 5,000 characters a second");
+    QTRY_VERIFY(progress->isHidden());
+    QTRY_VERIFY(window.statusBar()->currentMessage().startsWith(QLatin1String("Pasted ")));
+    QVERIFY(!window.cancelPasteAction()->isEnabled());
+    QTRY_VERIFY(!other.pastes()->shown());
+}
+
+void tst_ViewerEndToEnd::aPasteCanBeCancelled()
+{
+    QVERIFY2(startExclusiveServer(2000), "the server did not start");
+    ViewerWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.openConsole(m_url);
+    QTRY_COMPARE(window.session()->presence()->count(), 1);
+    // Bracketed paste on: the paste is wrapped.
+    QVERIFY(writeAll(m_pty->master.get(), "\x1b[?2004h"));
+    QTRY_VERIFY(window.session()->model()->modes().bracketedPaste);
+    const QString text(20'000, QLatin1Char('p'));
+    window.paste(text);
+    QTRY_VERIFY(window.pasteProgress()->percent() > 0);
+    window.pasteProgress()->cancelButton()->click();
+    QTRY_VERIFY(window.pasteProgress()->isHidden());
+    QTRY_VERIFY(
+        window.statusBar()->currentMessage().startsWith(QLatin1String("Paste cancelled after ")));
+    QTest::qWait(500);
+    const QByteArray received = readAvailable(m_pty->master.get());
+    QVERIFY2(received.startsWith("\x1b[200~ppp"), received.left(20).constData());
+    QVERIFY2(received.size() < 20'000, qPrintable(QString::number(received.size())));
+    // Typing goes on.
+    window.view()->setFocus();
+    QTest::keyClicks(window.view(), QStringLiteral("k"));
+    QCOMPARE(readPty(1), QByteArray("k"));
 }
 
 QTEST_MAIN(tst_ViewerEndToEnd)

@@ -1,6 +1,7 @@
 // The page's modules that do not touch the DOM, in node: what the status bar and notices say,
 // the keyboard shortcuts and font size, what the page's address says, when and whether to
-// retry, the login checks (with a fake fetch), and what the page says about alerts.
+// retry, the login checks (with a fake fetch), what the page says about alerts, about who is
+// here, the keyboard and pastes, and the key bar's bytes.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -17,6 +18,8 @@ const retry = await load('retry.js');
 const { Logins, pageAnswer } = await load('login.js');
 const { findCount, findDecorations } = await load('find.js');
 const alertText = await load('alerttext.js');
+const presenceText = await load('presencetext.js');
+const keys = await load('keys.js');
 
 const hello = {
     writable: true, source: { state: 'up', reason: '/dev/pts/3' },
@@ -305,4 +308,148 @@ test('logins: none on a server without access control; a stop on request is not 
     late.watch('reconnecting', () => true);
     await settle();
     assert.equal(late.needed, null);
+});
+
+// --- presence, the keyboard, pastes ----------------------------------------------------------
+
+const alice = { id: 1, name: 'alice', role: 'operator', kind: 'page', address: '10.0.0.7:51472',
+                joined: '2026-12-05T03:07:02.123Z', typed: '' };
+const bob = { id: 4, name: 'bob', role: 'viewer', kind: 'viewer', address: '127.0.0.1:40112',
+              joined: '2026-12-05T03:08:40.500Z', typed: '' };
+
+test('presence: names, repeated ones told apart by id; the count', () => {
+    const names = presenceText.namesOf([alice, bob]);
+    assert.equal(names.get(1), 'alice');
+    assert.equal(names.get(4), 'bob');
+    const anonymous = presenceText.namesOf([{ ...alice, name: 'anonymous' }, { ...bob, name: 'anonymous' }]);
+    assert.equal(anonymous.get(1), 'anonymous #1');
+    assert.equal(anonymous.get(4), 'anonymous #4');
+    assert.equal(presenceText.nameOf(names, 9), 'client #9');
+    assert.equal(presenceText.countText(3), '3 here');
+    assert.match(presenceText.countLabel(1), /^1 client attached/);
+    assert.match(presenceText.countLabel(2), /^2 clients attached/);
+});
+
+test('presence: who has the keyboard, in the status bar', () => {
+    const names = presenceText.namesOf([alice, bob]);
+    assert.equal(presenceText.keyboardText({ input: 'shared', holder: null, you: 4 }, names), '');
+    assert.equal(presenceText.keyboardText({ input: 'exclusive', holder: null, you: 4 }, names),
+                 'Nobody has the keyboard');
+    assert.equal(presenceText.keyboardText({ input: 'exclusive', holder: 1, you: 4 }, names),
+                 'alice has the keyboard');
+    assert.equal(presenceText.keyboardText({ input: 'exclusive', holder: 1, you: 1 }, names),
+                 'You have the keyboard');
+});
+
+test('presence: a notice for every change of the keyboard\'s holder', () => {
+    const names = presenceText.namesOf([alice, { ...bob, role: 'operator' }]);
+    const notice = (control, previous, you) => presenceText.controlNotice(control, previous, you, names);
+    assert.deepEqual(notice({ holder: 4, by: 4, reason: 'taken' }, 1, 4), { text: 'You have the keyboard', kind: 'info' });
+    assert.deepEqual(notice({ holder: 4, by: 4, reason: 'taken' }, 1, 1),
+                     { text: 'bob took the keyboard: this page is read-only until you take it back', kind: 'warning' });
+    assert.equal(notice({ holder: 4, by: 4, reason: 'taken' }, null, 7).text, 'bob took the keyboard');
+    assert.equal(notice({ holder: 4, by: 1, reason: 'given' }, 1, 4).text, 'alice gave you the keyboard');
+    assert.equal(notice({ holder: 4, by: 1, reason: 'given' }, 1, 1).text, 'You gave the keyboard to bob');
+    assert.equal(notice({ holder: 4, by: 1, reason: 'given' }, 1, 7).text, 'alice gave the keyboard to bob');
+    assert.match(notice({ holder: null, by: 1, reason: 'released' }, 1, 4).text, /^alice released the keyboard/);
+    assert.deepEqual(notice({ holder: null, by: null, reason: 'idle' }, 4, 4),
+                     { text: 'You were idle: the keyboard is free again', kind: 'warning' });
+    assert.equal(notice({ holder: null, by: null, reason: 'idle' }, 1, 4).text, 'alice was idle: the keyboard is free again');
+    assert.equal(notice({ holder: null, by: null, reason: 'left' }, 1, 4).text, 'alice left: the keyboard is free again');
+    assert.equal(notice({ holder: null, by: null, reason: 'left' }, null, 4).text, 'Its holder left: the keyboard is free again');
+    assert.equal(notice({ holder: 1, by: 1, reason: 'stolen' }, null, 4).text, 'The keyboard changed hands (stolen)');
+});
+
+test('presence: when each client typed, and its details', () => {
+    const now = Date.parse('2026-12-05T03:10:00.000Z');
+    assert.equal(presenceText.typedText('', now), 'never typed');
+    assert.equal(presenceText.typedText('2026-12-05T03:09:58.000Z', now), 'typing');
+    assert.equal(presenceText.typedText('2026-12-05T03:10:01.000Z', now), 'typing', 'a clock ahead of ours');
+    assert.equal(presenceText.typedText('2026-12-05T03:09:48.000Z', now), 'typed 12 s ago');
+    assert.equal(presenceText.typedText('2026-12-05T03:06:00.000Z', now), 'typed 4 min ago');
+    assert.match(presenceText.typedText('2026-12-05T01:00:00.000Z', now), /^typed at \d\d:\d\d$/);
+    assert.equal(presenceText.typedText('t', now), 'typed t');
+    assert.match(presenceText.clientDetail(alice), /^operator · page · 10\.0\.0\.7:51472 · joined \d\d:\d\d:\d\d$/);
+    assert.equal(presenceText.localTime('t'), 't');
+    assert.equal(status.refusedInputNotice(1, 3, 'keyboard', null, 'alice'),
+                 'Input not sent (1 byte): alice has the keyboard; use Take keyboard in the status bar to type. 3 bytes refused so far.');
+    assert.equal(status.serverErrorNotice({ code: 'paste-refused', message: 'larger than 1 MiB' }),
+                 'Paste refused: larger than 1 MiB');
+});
+
+test('pastes: progress in words, and how each ends', () => {
+    const names = presenceText.namesOf([alice, bob]);
+    const running = { id: 7, by: 1, state: 'running', sent: 8192, total: 20480, message: '' };
+    assert.equal(presenceText.pasteStatus(running, true, names), 'Pasting 40% (8.0 KiB of 20 KiB)');
+    assert.equal(presenceText.pasteStatus(running, false, names), 'alice is pasting 40%');
+    assert.equal(presenceText.percent(0, 0), 100);
+    assert.equal(presenceText.byteText(1), '1 byte');
+    assert.equal(presenceText.byteText(1023), '1023 bytes');
+    assert.equal(presenceText.byteText(1024 * 1024), '1.0 MiB');
+    assert.deepEqual(presenceText.pasteEndNotice({ ...running, state: 'done', sent: 20480 }),
+                     { text: 'Pasted 20 KiB', kind: 'info' });
+    assert.deepEqual(presenceText.pasteEndNotice({ ...running, state: 'cancelled', message: 'cancelled by alice' }),
+                     { text: 'Paste cancelled after 8.0 KiB of 20 KiB: cancelled by alice', kind: 'warning' });
+    assert.equal(presenceText.pasteEndNotice({ ...running, state: 'failed', message: 'source down' }).kind, 'error');
+});
+
+test('pastes: line ends as CR, bracketed only when asked, no end marker inside', () => {
+    assert.equal(presenceText.preparePaste('a\nb\r\nc\rd', false), 'a\rb\rc\rd');
+    assert.equal(presenceText.preparePaste('ls\n', true), '\x1b[200~ls\r\x1b[201~');
+    assert.equal(presenceText.preparePaste('x\x1b[201~rm -rf /\n', true), '\x1b[200~xrm -rf /\r\x1b[201~');
+    assert.equal(presenceText.preparePaste('', false), '');
+});
+
+// --- the key bar -----------------------------------------------------------------------------
+
+test('key bar: each key\'s bytes, in both cursor-key modes and with sticky modifiers', () => {
+    const { BarKey, keyBytes } = keys;
+    const table = [
+        [BarKey.ESC, {}, '\x1b'],
+        [BarKey.TAB, {}, '\t'],
+        [BarKey.CTRL_C, {}, '\x03'],
+        [BarKey.UP, {}, '\x1b[A'],
+        [BarKey.DOWN, {}, '\x1b[B'],
+        [BarKey.RIGHT, {}, '\x1b[C'],
+        [BarKey.LEFT, {}, '\x1b[D'],
+        [BarKey.UP, { applicationCursor: true }, '\x1bOA'],
+        [BarKey.LEFT, { applicationCursor: true }, '\x1bOD'],
+        [BarKey.UP, { ctrl: true }, '\x1b[1;5A'],
+        [BarKey.RIGHT, { alt: true, applicationCursor: true }, '\x1b[1;3C'],
+        [BarKey.DOWN, { ctrl: true, alt: true }, '\x1b[1;7B'],
+        [BarKey.ESC, { alt: true }, '\x1b\x1b'],
+        [BarKey.TAB, { alt: true }, '\x1b\t'],
+        [BarKey.CTRL_C, { alt: true }, '\x1b\x03'],
+        ['nothing', {}, ''],
+    ];
+    for (const [key, modifiers, bytes] of table)
+        assert.equal(keyBytes(key, modifiers), bytes, `${key} ${JSON.stringify(modifiers)}`);
+});
+
+test('key bar: sticky Ctrl and Alt on typed input; when the bar shows', () => {
+    const { controlCharacter, isSequence, showsKeyBar, withModifiers } = keys;
+    assert.equal(withModifiers('c', { ctrl: true }), '\x03');
+    assert.equal(withModifiers('C', { ctrl: true }), '\x03');
+    assert.equal(withModifiers('d', { ctrl: true, alt: true }), '\x1b\x04');
+    assert.equal(withModifiers('b', { alt: true }), '\x1bb');
+    assert.equal(withModifiers('é', { alt: true }), '\x1bé');
+    assert.equal(withModifiers('1', { ctrl: true }), '1', 'Ctrl does nothing to a digit without a control character');
+    assert.equal(withModifiers('word', { ctrl: true }), '\x17ord', 'the first character only');
+    assert.equal(withModifiers('x', {}), 'x');
+    assert.equal(controlCharacter('['), '\x1b');
+    assert.equal(controlCharacter(' '), '\x00');
+    assert.equal(controlCharacter('?'), '\x7f');
+    assert.equal(controlCharacter('é'), null);
+    assert.equal(isSequence('\x1b[A'), true);
+    assert.equal(isSequence('\x1bOP'), true);
+    assert.equal(isSequence('\x1b'), false);
+    assert.equal(isSequence('a'), false);
+    assert.equal(showsKeyBar('auto', { coarsePointer: true }), true);
+    assert.equal(showsKeyBar('auto', { maxTouchPoints: 5 }), true);
+    assert.equal(showsKeyBar('auto', {}), false);
+    assert.equal(showsKeyBar('on', {}), true);
+    assert.equal(showsKeyBar('off', { coarsePointer: true, maxTouchPoints: 5 }), false);
+    assert.deepEqual(SETTINGS.keyBar[0]('on'), 'on');
+    assert.equal(SETTINGS.keyBar[0]('sometimes'), undefined);
+    assert.equal(SETTINGS.keyBar[1], 'auto');
 });

@@ -158,6 +158,9 @@ test('the WebSocket URL is "ws" next to the page, with the page\'s scheme', () =
     assert.equal(protocol.socketUrl('https://h/tools/consoles/c/vm1/'), 'wss://h/tools/consoles/c/vm1/ws');
     assert.equal(protocol.socketUrl('https://h/tools/consoles/', 0), 'wss://h/tools/consoles/ws?offset=0');
     assert.equal(protocol.socketUrl('http://h/', 7, 'abc'), 'ws://h/ws?offset=7&epoch=abc');
+    // The page names its kind for the server's list of clients.
+    assert.equal(protocol.socketUrl('http://h/', 7, 'abc', 'page'), 'ws://h/ws?offset=7&epoch=abc&client=page');
+    assert.equal(protocol.socketUrl('http://h/c/vm1/', undefined, undefined, 'page'), 'ws://h/c/vm1/ws?client=page');
 });
 
 function memoryStorage(initial) {

@@ -56,9 +56,9 @@ test('after the network drops, the page reconnects and resumes with no duplicate
     await page.waitForFunction((o) => window.cloudConsole.shownOffset === o, source.written);
 
     assert.equal(await cc(page, 'cc.connects'), connectsBefore + 1);
-    // The reconnect asked for the offset the page had reached.
+    // The reconnect asked for the offset the page had reached (and named the page's kind).
     const epoch = await cc(page, 'cc.epoch');
-    assert.ok(proxy.requests.some((r) => r.startsWith(`GET /ws?offset=${offsetBefore}&epoch=${epoch} `)),
+    assert.ok(proxy.requests.some((r) => r.startsWith(`GET /ws?offset=${offsetBefore}&epoch=${epoch}&client=page `)),
               `a request resumed at ${offsetBefore}: ${proxy.requests.join(' | ')}`);
     const whole = await cc(page, 'cc.bufferText()');
     assert.equal(count(whole, 'before the drop'), 1);

@@ -55,7 +55,7 @@ for (const path of ['', 'c/proxied/']) {
         page.off('websocket', onSocket);
         await page.goto('about:blank');
         // nginx logs a WebSocket once it ends: it went through the proxy as an upgrade.
-        await waitFor(() => new RegExp(`GET /tools/consoles/${path}ws HTTP/1.1" 101`).test(nginx.logs()),
+        await waitFor(() => new RegExp(`GET /tools/consoles/${path}ws\\?client=page HTTP/1.1" 101`).test(nginx.logs()),
                       'the upgrade in the nginx log');
     });
 }

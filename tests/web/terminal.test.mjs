@@ -1,7 +1,8 @@
 // The page's terminal plumbing, in node, on the real xterm.js the page bundles (it runs without
 // a DOM as long as it is not opened): the queries it leaves to the server (queries.js), the feed
 // that puts output, sizes and screens into it in stream order (screen.js), where an offset of
-// the output stands in its buffer (moments.js), and when the page asks for a resize (size.js).
+// the output stands in its buffer (moments.js), when the page asks for a resize (size.js), and
+// the modes a paste (presencetext.js, protocol.js) and the key bar (keys.js) read from it.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -18,6 +19,9 @@ const { isWindowReport, onUserData, silenceQueries, splitColourRequest } = await
 const { TerminalFeed } = await load('screen.js');
 const { Moments, comparable } = await load('moments.js');
 const { fitRequest } = await load('size.js');
+const { preparePaste } = await load('presencetext.js');
+const { BarKey, keyBytes } = await load('keys.js');
+const { encodePaste, utf8Length } = await load('protocol.js');
 
 const ESC = '\x1b';
 const encoder = new TextEncoder();
@@ -379,4 +383,48 @@ test('fitting the console sends the window\'s size when it differs, and says why
                             { ...hello, capabilities: { resize: false } }).why, /does not support/);
     assert.match(fitRequest(undefined, hello).why, /no size yet/);
     assert.match(fitRequest({ cols: NaN, rows: 3 }, hello).why, /no size yet/);
+});
+
+// --- the modes pastes and the key bar follow --------------------------------------------------
+
+test('a paste is bracketed exactly while the program asks for it, and its pieces add up', async () => {
+    const { term } = terminal();
+    const text = 'for f in *; do\n  echo "$f" ✓\r\ndone\n'.repeat(900); // about 30 KiB, two pieces
+    const sent = () => preparePaste(text, term.modes.bracketedPasteMode);
+    assert.equal(sent().startsWith('for f'), true);
+    await write(term, `${ESC}[?2004h`);
+    assert.equal(term.modes.bracketedPasteMode, true);
+    const bracketed = sent();
+    assert.equal(bracketed.startsWith(`${ESC}[200~for f`), true);
+    assert.equal(bracketed.endsWith(`done\r${ESC}[201~`), true);
+    assert.equal(bracketed.includes('\n'), false);
+    const messages = encodePaste(7, bracketed).map((m) => JSON.parse(m));
+    assert.ok(messages.length >= 2, `${messages.length} pieces`);
+    for (const m of messages) {
+        assert.deepEqual([m.type, m.id, m.total], ['paste', 7, utf8Length(bracketed)]);
+        assert.ok(encoder.encode(JSON.stringify(m)).length < 64 * 1024);
+    }
+    assert.equal(messages.map((m) => m.data).join(''), bracketed);
+    await write(term, `${ESC}[?2004l`);
+    assert.equal(sent().startsWith('for f'), true);
+});
+
+test('a paste of nothing but escapes stays under the message limit in the page\'s pieces', () => {
+    const escapes = '\x1b'.repeat(64 * 1024);
+    const messages = encodePaste(1, escapes, 8 * 1024);
+    assert.equal(messages.length, 8);
+    for (const m of messages)
+        assert.ok(encoder.encode(m).length < 64 * 1024, `${encoder.encode(m).length} bytes`);
+    // The protocol's default piece (16 KiB) would not: JSON makes each escape six bytes.
+    assert.ok(encoder.encode(encodePaste(1, escapes)[0]).length > 64 * 1024);
+});
+
+test('the key bar\'s arrows follow the program\'s cursor-key mode', async () => {
+    const { term } = terminal();
+    const up = () => keyBytes(BarKey.UP, { applicationCursor: term.modes.applicationCursorKeysMode });
+    assert.equal(up(), `${ESC}[A`);
+    await write(term, `${ESC}[?1h`); // DECCKM, as less, vim and readline's keypad mode set it
+    assert.equal(up(), `${ESC}OA`);
+    await write(term, `${ESC}c`); // a reset ends it
+    assert.equal(up(), `${ESC}[A`);
 });

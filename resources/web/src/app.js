@@ -6,6 +6,9 @@
 //   connection.js    the WebSocket: reconnect (retry.js) and resume at the right offset
 //   header.js, statusbar.js (status.js), notice.js   what the page says about it
 //   input.js         keys, pastes and copies (shortcuts.js)
+//   paste.js         pastes as paste messages, their progress and Cancel
+//   presence.js      who is here, who has the keyboard (presencetext.js)
+//   keybar.js        the key bar of touch screens (keys.js)
 //   settings.js, settingspanel.js   the settings and their panel
 //   login.js         whether the server wants a login, and whether the session is gone
 //   find.js          the find bar
@@ -13,7 +16,8 @@
 //                    each is about, found in the terminal by moments.js (also #offset=N)
 //   actions.js       Redraw, Send BREAK, Fit to window (size.js) and Download
 //   automation.js    window.cloudConsole
-// The DOM-free ones (protocol, retry, status, shortcuts, settings, page, login, size, alerttext)
+// The DOM-free ones (protocol, retry, status, shortcuts, settings, page, login, size, alerttext,
+// presencetext, keys)
 // have node tests in tests/web, and so do the terminal's (screen, moments).
 
 import '@xterm/xterm/css/xterm.css';
@@ -26,12 +30,15 @@ import { Connection } from './connection.js';
 import { FindBar } from './find.js';
 import { Header } from './header.js';
 import { Input } from './input.js';
+import { KeyBar } from './keybar.js';
 import { Logins } from './login.js';
 import { Moments } from './moments.js';
 import { Notices } from './notice.js';
 import {
     BoundedList, connectionOptions, consoleNameFromPath, focusOnLoad, loginPaths, offsetFromFragment,
 } from './page.js';
+import { Pastes } from './paste.js';
+import { Presence } from './presence.js';
 import { SUBPROTOCOL } from './protocol.js';
 import { TerminalFeed } from './screen.js';
 import { Settings } from './settings.js';
@@ -75,6 +82,8 @@ const record = {
     serverErrors: new BoundedList(1000),
     transitions: new BoundedList(200), // {state, reason, at}
     alerts: new BoundedList(1000), // the protocol's alert events, as they came
+    clients: new BoundedList(200), // the protocol's clients events, as they came
+    controls: new BoundedList(200), // the protocol's control events, as they came
 };
 
 // Lines the page itself writes into the terminal stand out the same way in both themes: bold
@@ -108,6 +117,10 @@ const alerts = new Alerts({
 const connection = new Connection(location.href, {
     onState(state, { reason }) {
         record.transitions.push({ state, reason, at: Date.now() });
+        if (state !== 'connected') {
+            presence.disconnected();
+            pastes.disconnected();
+        }
         logins.watch(state, () => connection.state === 'connected');
         renderStatus();
         // The connection takes messages only from here on (it counts as connected after
@@ -160,11 +173,24 @@ const connection = new Connection(location.href, {
     },
     onServerError(error) {
         record.serverErrors.push(error);
+        pastes.serverError(error);
         notice(serverErrorNotice(error), 'error');
     },
     onAlert(alert) {
         record.alerts.push(alert);
         alerts.add(alert);
+    },
+    onClients(clients) {
+        record.clients.push({ ...clients, at: Date.now() });
+        presence.update(clients);
+        pastes.clientsChanged(clients.clients);
+    },
+    onControl(control) {
+        record.controls.push({ ...control, at: Date.now() });
+        presence.control(control);
+    },
+    onPaste(paste) {
+        pastes.event(paste);
     },
     onLog: log,
 }, connectionOptions(location.search));
@@ -177,6 +203,8 @@ const logins = new Logins(location.href, (...args) => fetch(...args), {
 });
 
 const actions = new Actions({ connection, view, notice, consoleName: () => header.name });
+const presence = new Presence({ connection, notice, focusTerminal: () => term.focus() });
+const pastes = new Pastes({ term, connection, presence, notice });
 
 // The console's size: the server's, which the terminal follows (screen.js); the terminal's
 // until the first hello says otherwise.
@@ -217,12 +245,17 @@ const input = new Input({
     settings,
     notice,
     loginNeeded: () => logins.needed,
+    otherHolder: () => presence.otherHolder(),
+    pastes,
+    modifyTyped: (data) => keyBar.modify(data),
     actions: {
         find: () => findBar.open(),
         toolbar: () => $('find-button').focus(),
         fontSize: (shortcut) => panel.setFontSize(fontSizeAfter(shortcut, settings.get('fontSize'))),
     },
 });
+
+const keyBar = new KeyBar({ term, settings, send: (text) => input.sendText(text), onLayout: () => followWindow() });
 
 // The window (or the font) changed size.
 function followWindow() {
@@ -253,6 +286,9 @@ settings.onChange((name, value) => {
     case 'theme':
         view.setTheme(value);
         break;
+    case 'keyBar':
+        keyBar.update();
+        break;
     default:
         break;
     }
@@ -269,7 +305,7 @@ watchSize($('terminal'), followWindow);
 // For tests and tools driving the page; documented in docs/web.md.
 window.cloudConsole = automation({
     connection, view, feed, header, statusBar, notices, input, actions, logins, settings, record,
-    consoleSize, alerts,
+    consoleSize, alerts, presence, pastes, keyBar,
 });
 
 // A link to a moment (webhooks link to <page>#offset=N): shown once the page has attached and

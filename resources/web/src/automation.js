@@ -4,11 +4,12 @@
 import { SUBPROTOCOL, VERSION } from './protocol.js';
 
 // parts: {connection, view (TerminalView), feed (TerminalFeed), header, statusBar, notices,
-// input, actions, logins, settings, record: {gaps, screens, serverErrors, transitions, alerts}
-// (BoundedLists), consoleSize(), alerts (Alerts)}.
+// input, actions, logins, settings, record: {gaps, screens, serverErrors, transitions, alerts,
+// clients, controls} (BoundedLists), consoleSize(), alerts (Alerts), presence (Presence),
+// pastes (Pastes), keyBar (KeyBar)}.
 export function automation(parts) {
     const { connection, view, feed, header, statusBar, notices, input, actions, logins, settings,
-            record, alerts } = parts;
+            record, alerts, presence, pastes, keyBar } = parts;
     const term = view.term;
     return Object.freeze({
         protocol: { version: VERSION, subprotocol: SUBPROTOCOL },
@@ -44,6 +45,19 @@ export function automation(parts) {
         get unseenAlerts() { return alerts.unseen; },
         get moment() { return alerts.moment && { ...alerts.moment }; },
         showOffset(offset) { return alerts.showOffset(offset); },
+        get presence() { return presence.state && structuredClone(presence.state); },
+        get clientsEvents() { return record.clients.items(); },
+        get controls() { return record.controls.items(); },
+        get keyboard() { return document.getElementById('keyboard-text').textContent; },
+        takeKeyboard() { presence.take(); },
+        releaseKeyboard() { presence.release(); },
+        giveKeyboard(id) { presence.give(id); },
+        paste(text) { return input.paste(text); },
+        cancelPaste() { return pastes.cancel(); },
+        get pasting() { return pastes.shown; },
+        get pastesSent() { return pastes.sent.items(); },
+        get pasteEvents() { return pastes.events.items(); },
+        get keyBar() { return { shown: keyBar.shown, modifiers: { ...keyBar.modifiers }, sent: keyBar.sent.slice() }; },
         visibleText() { return view.visibleText(); },
         bufferText() { return view.bufferText(); },
         send(text) { input.sendText(text); },

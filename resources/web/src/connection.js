@@ -6,18 +6,24 @@
 // refused for good, or the person disconnected).
 
 import {
-    ErrorCode, SUBPROTOCOL, ServerType, decodeServerMessage, encodeBreak, encodePing, encodeResize,
-    encodeScreenRequest, socketUrl,
+    ErrorCode, SUBPROTOCOL, ServerType, decodeServerMessage, encodeBreak, encodeControl, encodePaste,
+    encodePasteCancel, encodePing, encodeResize, encodeScreenRequest, socketUrl,
 } from './protocol.js';
 import { describeClose, explainRefusal, retryDelay, retryHelps } from './retry.js';
 
 // Input is split into frames well under the server's 64 KiB message limit.
 const INPUT_CHUNK = 16 * 1024;
+// UTF-8 bytes of a paste per message. JSON writes a control character as \u00XX, six bytes for
+// one, so a piece of nothing but escapes stays under the 64 KiB limit too.
+const PASTE_PIECE = 8 * 1024;
+// What the page calls itself in the WebSocket URL: the server shows it in its list of clients.
+const CLIENT_KIND = 'page';
 
 export class Connection {
     // handlers: onState(state, info), onHello(hello, {epochChanged}), onOutput(Uint8Array),
     //           onGap(gap), onSource(source), onSize(size), onScreen(screen),
-    //           onServerError(error), onAlert(alert), onLog(text)
+    //           onServerError(error), onAlert(alert), onClients(clients), onControl(control),
+    //           onPaste(paste), onLog(text)
     constructor(pageHref, handlers, options = {}) {
         this.pageHref = pageHref;
         this.h = handlers;
@@ -92,6 +98,36 @@ export class Connection {
         return bytes.length;
     }
 
+    // Sends a paste as `paste` messages (the server feeds it to the console at the console's
+    // pace). `text` is what the console gets, bracketed-paste markers included. Returns the
+    // number of messages sent, or a string saying why nothing was.
+    sendPaste(id, text) {
+        if (!this.connected)
+            return 'not connected';
+        if (!this.hello.writable)
+            return 'read-only';
+        const messages = encodePaste(id, text, PASTE_PIECE);
+        for (const message of messages)
+            this.ws.send(message);
+        return messages.length;
+    }
+
+    // Stops this page's running paste.
+    sendPasteCancel() {
+        if (!this.connected)
+            return false;
+        this.ws.send(encodePasteCancel());
+        return true;
+    }
+
+    // The keyboard of an exclusive console: action 'take', 'release' or 'give' (to a client id).
+    sendControl(action, to) {
+        if (!this.connected)
+            return false;
+        this.ws.send(encodeControl(action, to));
+        return true;
+    }
+
     sendResize(cols, rows) {
         if (!this.connected)
             return false;
@@ -124,7 +160,7 @@ export class Connection {
 
     _open() {
         const url = socketUrl(this.pageHref, this.offset === null ? undefined : this.offset,
-                              this.epoch);
+                              this.epoch, CLIENT_KIND);
         let ws;
         try {
             ws = new WebSocket(url, [SUBPROTOCOL]);
@@ -303,6 +339,15 @@ export class Connection {
         case ServerType.ALERT:
             // The page shows it (alerts.js); the connection only passes it on.
             this.h.onAlert?.(m);
+            break;
+        case ServerType.CLIENTS:
+            this.h.onClients?.(m);
+            break;
+        case ServerType.CONTROL:
+            this.h.onControl?.(m);
+            break;
+        case ServerType.PASTE:
+            this.h.onPaste?.(m);
             break;
         }
     }

@@ -1,8 +1,11 @@
-// What the person types, pastes and copies. Keystrokes and pastes go to the console as binary
-// frames; the terminal's answers to queries in the output do not (queries.js). While the page
-// is not connected (or is read-only), input is refused visibly, never queued: typing into a
-// console the person cannot see is never safe. The page's shortcuts (shortcuts.js) are taken
-// before the terminal sees the key.
+// What the person types, pastes and copies. Keystrokes go to the console as binary frames; the
+// terminal's answers to queries in the output do not (queries.js). Pastes, from the browser's
+// paste (Ctrl+Shift+V, the menu, a middle click) or a right click, are taken before the terminal
+// sees them and go as `paste` messages (paste.js), which the server feeds to the console at its
+// pace. While the page is not connected (or is read-only, or another operator has the keyboard
+// of an exclusive console), input is refused visibly, never queued: typing into a console the
+// person cannot see is never safe. The page's shortcuts (shortcuts.js) are taken before the
+// terminal sees the key.
 
 import { onUserData } from './queries.js';
 import { Shortcut, browserDoes, shortcutFor } from './shortcuts.js';
@@ -13,17 +16,22 @@ const encoder = new TextEncoder();
 export class Input {
     // term: the xterm.js Terminal. area: the #terminal element. connection: the Connection.
     // settings: the page's Settings. notice(text, kind): shows a notice. loginNeeded(): why the
-    // page must log in again, if it must. actions: what the shortcuts do besides copy and paste:
-    // {find(), toolbar(), fontSize(shortcut)}.
-    constructor({ term, area, connection, settings, notice, loginNeeded, actions }) {
+    // page must log in again, if it must. otherHolder(): the name of another operator who has
+    // the keyboard of an exclusive console, or null. pastes: the Pastes. modifyTyped(data): what
+    // the key bar's sticky modifiers make of typed input. actions: what the shortcuts do besides
+    // copy and paste: {find(), toolbar(), fontSize(shortcut)}.
+    constructor({ term, area, connection, settings, notice, loginNeeded, otherHolder, pastes,
+                  modifyTyped = (data) => data, actions }) {
         this._term = term;
         this._connection = connection;
         this._notice = notice;
         this._loginNeeded = loginNeeded;
+        this._otherHolder = otherHolder;
+        this._pastes = pastes;
         this._actions = actions;
         this.refusedBytes = 0;
 
-        onUserData(term, (data) => this.sendBytes(encoder.encode(data)));
+        onUserData(term, (data) => this.sendText(modifyTyped(data)));
         // Legacy mouse reports: one byte per character.
         term.onBinary((data) => this.sendBytes(Uint8Array.from(data, (ch) => ch.charCodeAt(0) & 0xff)));
 
@@ -46,6 +54,16 @@ export class Input {
             }, 150);
         });
 
+        // Every paste into the terminal (its textarea's, or its element's) is taken here, in the
+        // capture phase, before xterm.js would turn it into keystrokes.
+        area.addEventListener('paste', (event) => {
+            event.preventDefault();
+            event.stopPropagation();
+            const text = event.clipboardData?.getData('text/plain');
+            if (text)
+                this.paste(text);
+        }, true);
+
         area.addEventListener('contextmenu', (event) => {
             if (!settings.get('rightClickPaste') || !navigator.clipboard?.readText || !window.isSecureContext)
                 return; // the browser's own menu offers Paste
@@ -61,11 +79,29 @@ export class Input {
     sendBytes(bytes) {
         if (bytes.length === 0)
             return;
-        const result = this._connection.sendInput(bytes);
+        const holder = this._otherHolder();
+        const result = holder === null ? this._connection.sendInput(bytes) : 'keyboard';
         if (typeof result === 'number')
             return;
-        this.refusedBytes += bytes.length;
-        this._notice(refusedInputNotice(bytes.length, this.refusedBytes, result, this._loginNeeded()));
+        this._refused(bytes.length, result, holder);
+    }
+
+    // Sends `text` as a paste (paste.js). Returns whether it went.
+    paste(text) {
+        const holder = this._otherHolder();
+        const result = holder === null ? this._pastes.send(text) : 'keyboard';
+        if (typeof result === 'number')
+            return true;
+        if (result === 'busy')
+            this._notice('Not pasted: your last paste is still running (Cancel it, or wait)');
+        else
+            this._refused(encoder.encode(text).length, result, holder);
+        return false;
+    }
+
+    _refused(count, refusal, holder) {
+        this.refusedBytes += count;
+        this._notice(refusedInputNotice(count, this.refusedBytes, refusal, this._loginNeeded(), holder ?? ''));
     }
 
     // Runs the page's shortcut for a key event, if it is one (on keydown; other events of the
@@ -84,8 +120,8 @@ export class Input {
             this._copySelection();
             break;
         case Shortcut.PASTE:
-            // The browser pastes into the terminal's input: a paste event the terminal turns into
-            // input, bracketed when the program asked for that.
+            // The browser pastes into the terminal's input: a paste event, taken before the
+            // terminal sees it (above).
             break;
         case Shortcut.FIND:
             this._actions.find();
@@ -137,13 +173,12 @@ export class Input {
         });
     }
 
-    // Pastes the clipboard through the terminal, which wraps it in bracketed-paste markers when
-    // the console's program asked for them.
+    // Pastes the clipboard (as the browser's paste does).
     async _pasteClipboard() {
         try {
             const text = await navigator.clipboard.readText();
             if (text)
-                this._term.paste(text);
+                this.paste(text);
         } catch (e) {
             this._notice('The browser did not allow reading the clipboard: use Ctrl+Shift+V');
         }

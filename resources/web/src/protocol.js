@@ -331,7 +331,7 @@ export function encodePastePiece(id, total, data) {
 // A paste in messages that each stay under the server's message limit: every piece names the
 // paste's id and its total bytes. Pieces end between characters (never inside a surrogate pair),
 // and each holds at most maxPieceBytes of UTF-8.
-export function encodePaste(id, text, maxPieceBytes = 16 * 1024) {
+export function encodePaste(id, text, maxPieceBytes = 8 * 1024) {
     const total = utf8Length(text);
     const messages = [];
     let piece = '';
@@ -365,8 +365,9 @@ export function encodeControl(action, to) {
 // works at "/", at "/c/<name>/" and under any reverse-proxy prefix; ws: or wss: follows the
 // page's own scheme. `offset` (optional) resumes the output there; `epoch` (optional) names the
 // server run that offset belongs to, so a restarted server can ignore it and start from its
-// history's beginning instead.
-export function socketUrl(pageHref, resumeOffset, epoch) {
+// history's beginning instead. `client` (optional) names what kind of client this is ("page"),
+// which the server shows in its list of who is attached.
+export function socketUrl(pageHref, resumeOffset, epoch, client) {
     const url = new URL('ws', pageHref);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     url.hash = '';
@@ -376,5 +377,7 @@ export function socketUrl(pageHref, resumeOffset, epoch) {
         if (epoch)
             url.searchParams.set('epoch', epoch);
     }
+    if (client)
+        url.searchParams.set('client', client);
     return url.href;
 }

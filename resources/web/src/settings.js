@@ -48,6 +48,8 @@ export const SETTINGS = Object.freeze({
     renderer: [oneOf('auto', 'webgl', 'dom'), 'auto'],
     // Give the console this window's size whenever the window changes (off: only on request).
     followWindow: [boolean, false],
+    // The key bar (Esc, Ctrl, Alt, Tab, arrows, Ctrl-C): on touch screens ('auto'), always, never.
+    keyBar: [oneOf('auto', 'on', 'off'), 'auto'],
 });
 
 export class Settings {

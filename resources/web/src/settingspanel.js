@@ -39,8 +39,10 @@ export class SettingsPanel {
         checkbox('set-right-click-paste', 'rightClickPaste');
         checkbox('set-screen-reader', 'screenReader');
         checkbox('set-follow-window', 'followWindow');
-        for (const radio of document.querySelectorAll('input[name="theme"]'))
-            radio.addEventListener('change', (e) => settings.set('theme', e.target.value));
+        for (const name of ['theme', 'keyBar']) {
+            for (const radio of document.querySelectorAll(`input[name="${name}"]`))
+                radio.addEventListener('change', (e) => settings.set(name, e.target.value));
+        }
         settings.onChange(() => {
             if (this.isOpen())
                 this.render();
@@ -77,8 +79,10 @@ export class SettingsPanel {
         $('set-right-click-paste').checked = s.rightClickPaste;
         $('set-screen-reader').checked = s.screenReader;
         $('set-follow-window').checked = s.followWindow;
-        for (const radio of document.querySelectorAll('input[name="theme"]'))
-            radio.checked = radio.value === s.theme;
+        for (const name of ['theme', 'keyBar']) {
+            for (const radio of document.querySelectorAll(`input[name="${name}"]`))
+                radio.checked = radio.value === s[name];
+        }
         const overridden = settings.overridden();
         $('settings-note').textContent = overridden.length
             ? `Set by the page address for now: ${overridden.join(', ')}.` : '';

@@ -81,9 +81,12 @@ function bytes(n) {
 }
 
 // The notice for input the page did not send: `count` bytes now, `total` so far. `refusal` is
-// what Connection.sendInput said ('read-only' or another refusal); `loginNeeded` as above.
-export function refusedInputNotice(count, total, refusal, loginNeeded) {
+// what Connection.sendInput said ('read-only' or another refusal), or 'keyboard' when another
+// operator (`holder`, a name) has the keyboard of an exclusive console; `loginNeeded` as above.
+export function refusedInputNotice(count, total, refusal, loginNeeded, holder = '') {
     let why = refusal === 'read-only' ? 'this page is read-only' : 'not connected to the console';
+    if (refusal === 'keyboard')
+        why = `${holder} has the keyboard; use Take keyboard in the status bar to type`;
     if (loginNeeded === 'expired')
         why = 'the session has expired, log in again';
     return `Input not sent (${bytes(count)}): ${why}. ${bytes(total)} refused so far.`;
@@ -95,6 +98,8 @@ const SERVER_ERRORS = Object.freeze({
     [ErrorCode.INPUT_OVERFLOW]: 'Input refused: the console is not reading its input',
     [ErrorCode.INPUT_RATE]: 'Input refused: typed or pasted faster than this server accepts',
     [ErrorCode.UNSUPPORTED]: 'Not supported by this console',
+    [ErrorCode.PASTE_REFUSED]: 'Paste refused',
+    [ErrorCode.NOT_ALLOWED]: 'Not allowed',
 });
 
 // The notice for an `error` message from the server: {code, message}.

@@ -199,17 +199,23 @@ export async function startServer({ name = 'default', exec, historySize, listen 
 
 // --- the browser -------------------------------------------------------------------------------
 
-export async function launchBrowser({ viewport = { width: 1000, height: 600 }, permissions = [] } = {}) {
+const CHROMIUM_ARGS = [
+    '--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--no-first-run', '--disable-sync',
+];
+
+// `contextOptions` go to playwright's context as they are: {hasTouch, isMobile,
+// deviceScaleFactor} for a phone, say.
+export async function launchBrowser({ viewport = { width: 1000, height: 600 }, permissions = [],
+                                      contextOptions = {} } = {}) {
     const profile = tempDir('cc-chromium-');
     const context = await chromium.launchPersistentContext(profile, {
         executablePath: CHROMIUM,
         headless: true,
         viewport,
         acceptDownloads: true,
-        args: [
-            '--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking',
-            '--disable-component-update', '--no-first-run', '--disable-sync',
-        ],
+        args: CHROMIUM_ARGS,
+        ...contextOptions,
     });
     onCleanup(() => context.close());
     if (permissions.length)
@@ -220,6 +226,27 @@ export async function launchBrowser({ viewport = { width: 1000, height: 600 }, p
     page.on('pageerror', (e) => log.push(`pageerror: ${e.message}`));
     page.consoleLog = log;
     return { context, page };
+}
+
+// One browser for several people: each context (newPage()) has its own cookies, so each can log
+// in as someone else, at the cost of one Chromium. Resolves to {newPage(options)}, where
+// newPage resolves to {context, page} as launchBrowser does.
+export async function launchPeople() {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    onCleanup(() => browser.close());
+    return {
+        async newPage({ viewport = { width: 1000, height: 600 }, permissions = [], ...options } = {}) {
+            const context = await browser.newContext({ viewport, ...options });
+            if (permissions.length)
+                await context.grantPermissions(permissions);
+            const page = await context.newPage();
+            const log = [];
+            page.on('console', (m) => log.push(`${m.type()}: ${m.text()}`));
+            page.on('pageerror', (e) => log.push(`pageerror: ${e.message}`));
+            page.consoleLog = log;
+            return { context, page };
+        },
+    };
 }
 
 // Waits until the page's terminal shows `text` (visible rows, or the whole buffer).
