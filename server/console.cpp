@@ -68,6 +68,7 @@ Console::Console(ConsoleSettings settings, std::unique_ptr<ConsoleSource> source
     connect(&m_keyboard, &Keyboard::changed, this, &Console::onKeyboardChanged);
     connect(&m_paste, &PasteFeeder::progress, this, &Console::onPasteProgress);
     connect(&m_paste, &PasteFeeder::wantsDrain, this, &Console::drainInput);
+    connect(&m_paste, &PasteFeeder::leftOpen, this, &Console::queueReplies);
 }
 
 Console::~Console()

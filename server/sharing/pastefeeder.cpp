@@ -67,7 +67,11 @@ QString PasteFeeder::add(qint64 by, const Protocol::Paste &piece)
 
 void PasteFeeder::cancel(const QString &why)
 {
-    end(QStringLiteral("cancelled"), why);
+    static constexpr char Start[] = "\x1b[200~";
+    static constexpr char End[] = "\x1b[201~";
+    const bool open = m_paste && m_paste->sent > 0 && m_paste->bytes.startsWith(Start)
+        && !QByteArrayView(m_paste->bytes).first(m_paste->sent).contains(End);
+    end(QStringLiteral("cancelled"), why, open ? QByteArray(End) : QByteArray());
 }
 
 void PasteFeeder::fail(const QString &why)
@@ -178,16 +182,23 @@ void PasteFeeder::scheduleWake(std::chrono::milliseconds after)
         m_wake.start(after);
 }
 
-void PasteFeeder::end(const QString &state, const QString &message)
+void PasteFeeder::end(const QString &state, const QString &message, const QByteArray &closing)
 {
     if (!m_paste)
         return;
-    report(state, message);
+    // Over before anyone is told: whoever hears of it (the console drains its input then) must
+    // find no paste to write from.
+    const Paste ended = std::move(*m_paste);
     m_paste.reset();
     m_progress.stop();
     m_wake.stop();
     m_awaitingEcho = false;
     m_paused = false;
+    // The end marker goes ahead of the keystrokes that waited behind the paste.
+    if (!closing.isEmpty())
+        Q_EMIT leftOpen(closing);
+    Q_EMIT progress(
+        Protocol::PasteEvent {ended.id, ended.by, state, ended.sent, ended.total, message});
 }
 
 void PasteFeeder::report(const QString &state, const QString &message)

@@ -69,6 +69,9 @@ public:
 Q_SIGNALS:
     void wantsDrain();
     void progress(const CloudConsole::Protocol::PasteEvent &event);
+    // A cancelled bracketed paste whose end marker was not written: these bytes end it, so the
+    // guest's shell does not stay in paste mode.
+    void leftOpen(const QByteArray &closing);
 
 private:
     struct Paste
@@ -81,7 +84,9 @@ private:
     };
     void refill();
     double batch() const; // characters
-    void end(const QString &state, const QString &message);
+    // Ends the paste: no paste is left to write from when anyone hears of it. closing: bytes
+    // that end a bracketed paste cut short, told first.
+    void end(const QString &state, const QString &message, const QByteArray &closing = {});
     void report(const QString &state, const QString &message = {});
     // Wakes the console when the pace or the pause allows the next character.
     void scheduleWake(std::chrono::milliseconds after);

@@ -32,6 +32,7 @@ private Q_SLOTS:
     void anUnpacedPasteOverrunsTheSameGuest();
     void echoModeSendsALineOnlyAfterThePreviousCameBack();
     void aPasteCanBeCancelled();
+    void aCancelledBracketedPasteIsClosed();
     void aMegabytePasteArrivesWholeAndALargerOneIsRefused();
     void keystrokesWaitBehindAPaste();
 
@@ -404,6 +405,27 @@ void tst_Sharing::aPasteCanBeCancelled()
     QTest::qWait(300);
     QCOMPARE(fileContents(kept).size(), end.sent);
     QCOMPARE(fileContents(kept), text.first(end.sent));
+}
+
+void tst_Sharing::aCancelledBracketedPasteIsClosed()
+{
+    QTemporaryDir dir;
+    const QString kept = dir.filePath(QStringLiteral("kept"));
+    SharingServer s(QStringLiteral("stty raw -echo; exec cat > '%1'").arg(kept), pasting(2000));
+    TestClient sender(s.as(QString()));
+    QTRY_VERIFY(sender.hello.has_value());
+    QTest::qWait(200); // stty has run
+    const QByteArray text = "\x1b[200~" + pasteText(8 * 1024) + "\x1b[201~";
+    sendPaste(sender, 1, text);
+    QTRY_VERIFY(fileContents(kept).size() > 500);
+    sender.send(Protocol::PasteCancel {});
+    QTRY_VERIFY(eventsOf<Protocol::PasteEvent>(sender).back().state == QLatin1String("cancelled"));
+    const qint64 sent = eventsOf<Protocol::PasteEvent>(sender).back().sent;
+    QTRY_COMPARE(fileContents(kept).right(6), QByteArray("\x1b[201~"));
+    QTest::qWait(200);
+    QCOMPARE(fileContents(kept).toPercentEncoding().right(80),
+             (text.first(sent) + "\x1b[201~").toPercentEncoding().right(80));
+    QCOMPARE(fileContents(kept), text.first(sent) + "\x1b[201~");
 }
 
 void tst_Sharing::aMegabytePasteArrivesWholeAndALargerOneIsRefused()
