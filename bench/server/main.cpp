@@ -48,7 +48,8 @@ void usage(FILE *to)
         "  --quick                suite with smaller transfers and fewer samples\n"
         "  --clients N            throughput: number of clients (default 1)\n"
         "  --bytes N              throughput / pty-throughput: bytes written\n"
-        "  --line-length N        the output is lines of N bytes and CR LF (default: no line ends)\n"
+        "  --line-length N        the output is lines of N bytes and CR LF (default: no line "
+        "ends)\n"
         "  --flood-clients N      echo: clients reading a flood meanwhile (default 0)\n"
         "  --samples N            echo / history: samples\n"
         "  --rss-clients A,B,C    rss: client counts, the first must be 0 (default 0,100,1000)\n");
