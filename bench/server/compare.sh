@@ -48,7 +48,11 @@ for ((round = 1; round <= rounds; round++)); do
         IFS=, read -r -a parts <<<"${variant#*=}"
         args=(--server "${parts[0]}" --server-log /dev/null)
         for extra in "${parts[@]:1}"; do args+=(--server-arg "$extra"); done
-        line=$("$bench" "${command[@]}" "${args[@]}" 2>&1 | tail -n 1)
+        # A run that fails says why on its last line; pipefail would end the script unheard.
+        line=$("$bench" "${command[@]}" "${args[@]}" 2>&1 | tail -n 1) || {
+            echo "compare.sh: round $round, $name: the bench failed: $line" >&2
+            exit 1
+        }
         value=$(grep -o "\b$figure=[0-9.e+]*" <<<"$line" | cut -d= -f2) || true
         if [[ -z $value ]]; then
             echo "compare.sh: round $round, $name: no $figure in: $line" >&2
