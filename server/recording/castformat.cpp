@@ -5,7 +5,10 @@
 #include <QJsonObject>
 #include <QJsonParseError>
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
+#include <cstring>
 
 namespace CloudConsole {
 
@@ -108,6 +111,114 @@ QByteArray Utf8Text::decode(QByteArrayView bytes)
         }
     }
     return out;
+}
+
+qsizetype Utf8Text::appendEscaped(QByteArray &out, QByteArrayView bytes, qsizetype limit)
+{
+    // Bytes copied as they are: printable ASCII but the quote and the backslash.
+    static constexpr auto plain = [] {
+        std::array<bool, 256> table {};
+        for (int c = 0x20; c < 0x80; ++c)
+            table[size_t(c)] = c != '"' && c != '\\';
+        return table;
+    }();
+    const qsizetype start = out.size();
+    // Room for n more bytes; the first character of the call always has it.
+    const auto fits = [&](qsizetype n) { return out.size() + n <= limit || out.size() == start; };
+    qsizetype i = 0;
+    if (m_carryLength > 0) {
+        // The character the last read cut off, completed by this one's first bytes.
+        char joined[4];
+        memcpy(joined, m_carry, size_t(m_carryLength));
+        const qsizetype more = std::min<qsizetype>(bytes.size(), 4 - m_carryLength);
+        memcpy(joined + m_carryLength, bytes.data(), size_t(more));
+        int bad = 0;
+        const int length = characterAt(QByteArrayView(joined, m_carryLength + more), 0, &bad);
+        if (length < 0) { // still cut off: this read was too short to end it
+            memcpy(m_carry + m_carryLength, bytes.data(), size_t(more));
+            m_carryLength += int(more);
+            return bytes.size();
+        }
+        // The carry is a valid beginning, so what is bad or complete reaches past it.
+        const int carried = m_carryLength;
+        if (length > 0) {
+            out.append(joined, length);
+            i = length - carried;
+        } else {
+            out.append(Replacement);
+            i = bad - carried;
+        }
+        m_carryLength = 0;
+    }
+    const char *data = bytes.data();
+    const qsizetype size = bytes.size();
+    while (i < size) {
+        const uchar c = uchar(data[i]);
+        if (plain[c]) {
+            qsizetype end = i + 1;
+            while (end < size && plain[uchar(data[end])])
+                ++end;
+            const qsizetype room = limit - out.size();
+            if (end - i > room) { // cut: a run may end anywhere
+                if (room <= 0 && out.size() > start)
+                    return i;
+                end = i + std::max<qsizetype>(1, room);
+            }
+            out.append(data + i, end - i);
+            i = end;
+            continue;
+        }
+        if (c < 0x80) {
+            const char *escape = nullptr;
+            switch (c) {
+            case '"':
+                escape = "\\\"";
+                break;
+            case '\\':
+                escape = "\\\\";
+                break;
+            case '\n':
+                escape = "\\n";
+                break;
+            case '\r':
+                escape = "\\r";
+                break;
+            case '\t':
+                escape = "\\t";
+                break;
+            }
+            const qsizetype length = escape ? 2 : 6;
+            if (!fits(length))
+                return i;
+            if (escape) {
+                out.append(escape, 2);
+            } else {
+                static const char hex[] = "0123456789abcdef";
+                const char escaped[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+                out.append(escaped, 6);
+            }
+            ++i;
+            continue;
+        }
+        int bad = 0;
+        const int length = characterAt(bytes, i, &bad);
+        if (length < 0) {
+            // Cut off by the end of this read: waits for the rest (at most 3 bytes).
+            m_carryLength = int(size - i);
+            memcpy(m_carry, data + i, size_t(m_carryLength));
+            return size;
+        }
+        if (!fits(length > 0 ? length : 3))
+            return i;
+        if (length > 0) {
+            out.append(data + i, length);
+            i += length;
+        } else {
+            out.append(Replacement);
+            i += bad;
+        }
+    }
+    return size;
 }
 
 QByteArray Utf8Text::flush()

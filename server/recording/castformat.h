@@ -6,7 +6,8 @@
 //
 // Utf8Text turns a console's bytes into the valid UTF-8 an event's string must be: a byte that
 // cannot start or continue a character becomes U+FFFD, one each; a character split across reads
-// waits (at most 3 bytes) for its end instead of becoming two replacement characters.
+// waits (at most 3 bytes) for its end instead of becoming two replacement characters; a recorder
+// checks and escapes in one pass (appendEscaped), cut where a file must end.
 // CastReader reads a file back, in pieces of any size (a decoder of bytes that may be cut off or
 // damaged: fuzzed), and withoutInput() is what a viewer is given: the file without the typed
 // input and the markers that say who typed it.
@@ -29,6 +30,11 @@ public:
     QByteArray decode(QByteArrayView bytes);
     // What is kept, as replacement characters (the stream ended in the middle of a character).
     QByteArray flush();
+    // decode() and Cast::appendJsonString() in one pass, without the quotes, appended to out:
+    // what a recorder writes. Stops at a character before the one that would take out past
+    // limit bytes, but always takes one at least; returns how many bytes of `bytes` it took (an
+    // incomplete character at the end is taken, and kept for the next call).
+    qsizetype appendEscaped(QByteArray &out, QByteArrayView bytes, qsizetype limit);
     bool hasCarry() const { return m_carryLength > 0; }
 
 private:

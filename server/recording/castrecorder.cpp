@@ -18,8 +18,10 @@
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <mutex>
 
 Q_DECLARE_LOGGING_CATEGORY(lcTimeIndex) // "cloudconsole.recording", timeindex.cpp
@@ -41,10 +43,21 @@ struct Item
     QSize size;
 };
 
-// Reads smaller than this, close in time, join into one "o" event: fewer, larger lines.
-constexpr qsizetype JoinBelow = 16 * 1024;
+// Reads close in time join into one "o" event of at most JoinUpTo bytes: fewer, larger lines,
+// one allocation per event rather than per read.
+constexpr qsizetype JoinUpTo = 64 * 1024;
 constexpr auto JoinWithin = std::chrono::milliseconds(5);
+// The writer lets what comes in gather this long before it writes (one wakeup and one write()
+// for many reads), and at once when this much is queued or a flush is asked for.
+constexpr auto Linger = std::chrono::milliseconds(10);
+constexpr qsizetype WriteAt = CastRecorder::MaxQueued / 4;
+// A file left with less room than this for an output event ends before it.
+constexpr qint64 MinRoom = 64;
+// What the writer's buffer keeps allocated between writes.
+constexpr qsizetype KeepBuffer = 1024 * 1024;
 constexpr auto RetentionEvery = std::chrono::hours(1);
+const QString StampFormat = QStringLiteral("-yyyyMMdd-HHmmss-zzz"); // UTC
+const QString Extension = QStringLiteral(".cast");
 
 QString errnoText(int error)
 {
@@ -69,6 +82,7 @@ struct CastRecorder::Shared
     qint64 overflow = 0; // dropped since the writer last looked: said in a marker
     bool overflowSaid = false; // logged once until the queue has room again
     bool busy = false;
+    int flushing = 0; // flush() callers waiting: the writer does not linger
     bool stopping = false;
     bool exited = false;
     QString currentFile;
@@ -81,6 +95,7 @@ struct CastRecorder::Shared
     QString path;
     Clock::time_point fileStart;
     qint64 fileBytes = 0;
+    qint64 openBytes = 0; // the header and what opening wrote: a file with no more holds no event
     QByteArray buffer; // lines of the current file not written yet
     Utf8Text outputText;
     Utf8Text inputText;
@@ -90,10 +105,22 @@ struct CastRecorder::Shared
     Clock::time_point retryAt;
     qint64 lostWhileFailing = 0;
     Clock::time_point nextRetention;
+    QDateTime lastStamp; // in the name of the newest file
+
+    QDateTime stampOf(const QString &fileName) const
+    {
+        // "-YYYYMMDD-HHMMSS-mmm" after the console's name, in UTC.
+        const QString stamp = fileName.sliced(console.size() + 1, 19);
+        return QDateTime(QDate::fromString(stamp.first(8), QStringLiteral("yyyyMMdd")),
+                         QTime::fromString(stamp.sliced(9), QStringLiteral("HHmmss-zzz")), Qt::UTC);
+    }
 
     void run();
     void process(Item &item);
+    void text(Clock::time_point time, char code, Utf8Text &decoder, QByteArrayView bytes);
     bool ensureFile(Clock::time_point time);
+    // An event that is never cut (a marker, a resize); false when no file could take it.
+    bool whole(Clock::time_point time, char code, const QByteArray &utf8);
     void closeFile();
     void writeBuffer();
     void fail(const QString &why);
@@ -151,15 +178,26 @@ void CastRecorder::enqueue(int kind, QByteArrayView bytes, const QString &text, 
             }
             return;
         }
-        // The writer sleeps only on an empty queue: waking it for every read costs the
-        // console's thread a futex call per read under a flood.
-        wake = s.queue.empty();
+        // The writer is woken when the queue stops being empty (it then lingers, Linger) and
+        // when WriteAt is reached, not for every read: that would cost the console's thread a
+        // futex call per read under a flood.
+        wake = s.queue.empty()
+            || (s.queuedBytes < WriteAt && s.queuedBytes + bytes.size() >= WriteAt);
         Item *last = s.queue.empty() ? nullptr : &s.queue.back();
-        if (kind == Output && last && last->kind == Output && last->bytes.size() < JoinBelow
-            && now - last->time < JoinWithin) {
-            last->bytes += bytes;
+        if (kind == Output && last && last->kind == Output
+            && last->bytes.size() + bytes.size() <= JoinUpTo && now - last->time < JoinWithin) {
+            last->bytes.append(bytes);
         } else {
-            s.queue.push_back({Kind(kind), now, bytes.toByteArray(), text, size});
+            Item &item = s.queue.emplace_back();
+            item.kind = Kind(kind);
+            item.time = now;
+            if (kind == Output) {
+                // Room for the reads that may join it, up to a point.
+                item.bytes.reserve(std::min(JoinUpTo, std::max<qsizetype>(bytes.size(), 4096)));
+            }
+            item.bytes.append(bytes);
+            item.text = text;
+            item.size = size;
         }
         s.queuedBytes += bytes.size();
     }
@@ -207,8 +245,12 @@ bool CastRecorder::flush(std::chrono::milliseconds timeout)
 {
     Shared &s = *m_shared;
     std::unique_lock guard(s.lock);
+    ++s.flushing;
     s.changed.notify_all();
-    return s.changed.wait_for(guard, timeout, [&] { return s.queue.empty() && !s.busy; });
+    const bool done
+        = s.changed.wait_for(guard, timeout, [&] { return s.queue.empty() && !s.busy; });
+    --s.flushing;
+    return done;
 }
 
 bool CastRecorder::isRecordingName(const QString &console, const QString &fileName)
@@ -237,15 +279,22 @@ void CastRecorder::Shared::run()
     sigemptyset(&pipeSignal);
     sigaddset(&pipeSignal, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipeSignal, nullptr);
+    // Not at the lowest priority, as the screen's and the alerts' threads are: measured on two
+    // busy cores at nice 19 it lost a quarter of a flood's recording (dropped and marked) for no
+    // throughput the noise could show (docs/benchmarks.md, "Time travel").
 
     nextRetention = Clock::now();
     std::unique_lock guard(lock);
+    const auto hurried = [this] { return stopping || flushing > 0 || queuedBytes >= WriteAt; };
     for (;;) {
+        // An empty queue is flushed already: a flush() waits for this wait.
         if (queue.empty() && !stopping)
             changed.wait_for(guard, std::chrono::seconds(1));
+        // Let more reads come, to write them in one go.
+        if (!queue.empty() && !hurried())
+            changed.wait_until(guard, queue.front().time + Linger, hurried);
         std::deque<Item> items;
         items.swap(queue);
-        qsizetype taken = queuedBytes;
         queuedBytes = 0;
         const qint64 lost = std::exchange(overflow, 0);
         overflowSaid = overflowSaid && lost > 0;
@@ -264,12 +313,12 @@ void CastRecorder::Shared::run()
         for (Item &item : items)
             process(item);
         writeBuffer();
+        items.clear(); // their memory goes before the lock is taken again
         // Rotation by age also while the console is quiet; the next event opens a new file.
         if (fd && settings.rotateAge.count() > 0 && Clock::now() - fileStart >= settings.rotateAge)
             closeFile();
         if (Clock::now() >= nextRetention)
             retention();
-        Q_UNUSED(taken);
 
         guard.lock();
         busy = false;
@@ -288,50 +337,82 @@ void CastRecorder::Shared::process(Item &item)
 {
     if (item.kind == Resize)
         size = item.size; // a new file starts at the size the console has then
-    if (!ensureFile(item.time)) {
-        if (item.kind == Output || item.kind == Input) {
-            lostWhileFailing += item.bytes.size();
-            dropped += item.bytes.size();
-        }
-        return;
-    }
-    // Rotation by size: before the event that would go past it.
-    if (settings.rotateSize > 0 && fileBytes >= settings.rotateSize) {
-        closeFile();
-        if (!ensureFile(item.time))
-            return;
-    }
-    const double at = secondsAt(item.time);
-    switch (item.kind) {
-    case Output: {
-        const QByteArray text = outputText.decode(item.bytes);
-        if (!text.isEmpty())
-            line(Cast::event(at, 'o', text));
-        break;
-    }
-    case Input: {
-        if (item.text != lastAuthor) {
+    if (item.kind == Output || item.kind == Input) {
+        if (item.kind == Input && item.text != lastAuthor) {
             // A character cut between two authors' turns is not either's.
             const QByteArray rest = inputText.flush();
             if (!rest.isEmpty())
-                line(Cast::event(at, 'i', rest));
-            lastAuthor = item.text;
-            line(Cast::event(at, 'm',
-                             (QLatin1String(Cast::InputMarkerPrefix) + item.text).toUtf8()));
+                whole(item.time, 'i', rest);
+            if (whole(item.time, 'm',
+                      (QLatin1String(Cast::InputMarkerPrefix) + item.text).toUtf8()))
+                lastAuthor = item.text;
         }
-        const QByteArray text = inputText.decode(item.bytes);
-        if (!text.isEmpty())
-            line(Cast::event(at, 'i', text));
-        break;
+        text(item.time, item.kind == Output ? 'o' : 'i',
+             item.kind == Output ? outputText : inputText, item.bytes);
+        return;
     }
-    case Marker:
-        line(Cast::event(at, 'm', item.text.toUtf8()));
-        break;
-    case Resize:
-        line(Cast::event(at, 'r',
-                         QByteArray::number(item.size.width()) + 'x'
-                             + QByteArray::number(item.size.height())));
-        break;
+    if (item.kind == Marker)
+        whole(item.time, 'm', item.text.toUtf8());
+    else
+        whole(item.time, 'r',
+              QByteArray::number(item.size.width()) + 'x' + QByteArray::number(item.size.height()));
+}
+
+bool CastRecorder::Shared::whole(Clock::time_point time, char code, const QByteArray &utf8)
+{
+    if (!ensureFile(time))
+        return false;
+    QByteArray event = Cast::event(secondsAt(time), code, utf8);
+    // Rotation by size: the file ends before the event that would take it past rotateSize,
+    // unless it holds no event yet (an event has to go somewhere).
+    if (settings.rotateSize > 0 && fileBytes + event.size() > settings.rotateSize
+        && fileBytes > openBytes) {
+        closeFile();
+        if (!ensureFile(time))
+            return false;
+        event = Cast::event(secondsAt(time), code, utf8); // its time counts from the new start
+    }
+    line(event);
+    return true;
+}
+
+void CastRecorder::Shared::text(Clock::time_point time, char code, Utf8Text &decoder,
+                                QByteArrayView bytes)
+{
+    while (!bytes.isEmpty()) {
+        if (!ensureFile(time)) {
+            lostWhileFailing += bytes.size();
+            dropped += bytes.size();
+            return;
+        }
+        qint64 room = std::numeric_limits<qint64>::max() / 2;
+        if (settings.rotateSize > 0) {
+            room = settings.rotateSize - fileBytes;
+            if (room < MinRoom && fileBytes > openBytes) {
+                closeFile();
+                continue;
+            }
+        }
+        // The event is written straight into the file's buffer, checked and escaped in one
+        // pass; what does not fit before rotateSize goes on in the next file, as another event
+        // of the same time (players join them).
+        const qsizetype start = buffer.size();
+        char head[48];
+        const int headLength
+            = std::snprintf(head, sizeof head, "[%.6f, \"%c\", \"", secondsAt(time), code);
+        buffer.append(head, headLength);
+        constexpr qsizetype Tail = 3; // "]\n
+        const qsizetype limit = start + qsizetype(std::max<qint64>(room - Tail, 0));
+        const qsizetype taken = decoder.appendEscaped(buffer, bytes, limit);
+        if (buffer.size() == start + headLength) {
+            buffer.truncate(start); // only the start of a character, kept for the next read
+        } else {
+            buffer.append("\"]\n", Tail);
+            fileBytes += buffer.size() - start;
+        }
+        bytes = bytes.sliced(taken);
+        if (!bytes.isEmpty())
+            closeFile(); // full: the rest starts the next file
     }
 }
 
@@ -349,14 +430,23 @@ bool CastRecorder::Shared::ensureFile(Clock::time_point time)
     // When the first event happened, on the wall clock.
     const QDateTime start = QDateTime::currentDateTimeUtc().addMSecs(
         -std::chrono::duration_cast<std::chrono::milliseconds>(now - std::min(now, time)).count());
+    // Named after it, but always after the console's newest file: names must sort by age,
+    // also for files opened within a millisecond (a large event split across files), after the
+    // clock went back, and once retention removed the files whose names were taken.
+    if (!lastStamp.isValid()) {
+        const std::vector<QFileInfo> existing = CastRecorder::files(settings.dir, console);
+        if (!existing.empty())
+            lastStamp = stampOf(existing.back().fileName());
+    }
+    QDateTime stamp = start;
+    if (lastStamp.isValid() && stamp <= lastStamp)
+        stamp = lastStamp.addMSecs(1);
     QString name;
     for (int i = 0;; ++i) {
-        name = QDir(settings.dir)
-                   .filePath(console
-                             + start.addMSecs(i).toString(QStringLiteral("-yyyyMMdd-HHmmss-zzz"))
-                             + QStringLiteral(".cast"));
+        name = QDir(settings.dir).filePath(console + stamp.toString(StampFormat) + Extension);
         if (!QFileInfo::exists(name) || i > 1000)
             break;
+        stamp = stamp.addMSecs(1);
     }
     const QByteArray native = QFile::encodeName(name);
     UniqueFd opened(
@@ -367,6 +457,7 @@ bool CastRecorder::Shared::ensureFile(Clock::time_point time)
     }
     fd = std::move(opened);
     path = name;
+    lastStamp = stamp;
     fileStart = std::min(now, time);
     fileBytes = 0;
     lastAuthor.clear();
@@ -387,6 +478,7 @@ bool CastRecorder::Shared::ensureFile(Clock::time_point time)
                              .toUtf8()));
         lostWhileFailing = 0;
     }
+    openBytes = fileBytes;
     retention();
     return true;
 }
@@ -395,7 +487,7 @@ void CastRecorder::Shared::closeFile()
 {
     writeBuffer();
     fd.reset();
-    buffer.clear();
+    buffer.truncate(0);
     const std::lock_guard guard(lock);
     currentFile.clear();
 }
@@ -422,7 +514,11 @@ void CastRecorder::Shared::writeBuffer()
         fail(QStringLiteral("cannot write %1: %2").arg(path, errnoText(n < 0 ? errno : EIO)));
         return;
     }
-    buffer.clear();
+    // Kept for the next write, unless a burst made it large.
+    if (buffer.capacity() > KeepBuffer)
+        buffer = QByteArray();
+    else
+        buffer.truncate(0);
 }
 
 void CastRecorder::Shared::fail(const QString &why)

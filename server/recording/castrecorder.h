@@ -9,13 +9,16 @@
 // counted, logged once, and said in the recording by a marker where it was lost. The writer
 // thread writes each event as one complete line, in order, so a file cut off by a crash plays up
 // to its last complete event. After a write error (a full disk) it reports once, drops what comes
-// meanwhile (counted, and said in a marker) and tries a new file every RetryInterval. A file is
-// rotated past rotateSize bytes or rotateAge; after each new file (and hourly) the console's
-// oldest files go while they are over keepSize together or older than keepAge; the file being
-// written is never removed.
+// meanwhile (counted, and said in a marker) and tries a new file every RetryInterval. A file ends
+// before the event that would take it past rotateSize (output and input are cut to fit, at a
+// character, and go on in the next file) or at rotateAge; after each new file (and hourly) the
+// console's oldest files go while they are over keepSize together or older than keepAge; the file
+// being written is never removed.
 //
-// Files are NAME-YYYYMMDD-HHMMSS-mmm.cast (UTC), so their names sort by age. It owns the thread,
-// the queue and the files; it knows nothing of the console, clients or HTTP.
+// Files are NAME-YYYYMMDD-HHMMSS-mmm.cast (UTC), never named before the newest, so their names
+// sort by age. The thread lingers a few milliseconds after a wakeup, to take many reads in one
+// go. It owns the thread, the queue and the files; it knows nothing of the
+// console, clients or HTTP.
 
 #include "recordingsettings.h"
 

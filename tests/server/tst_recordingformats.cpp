@@ -28,6 +28,8 @@ class tst_RecordingFormats : public QObject
 private Q_SLOTS:
     void utf8TextIsTheSameWhateverTheReads_data();
     void utf8TextIsTheSameWhateverTheReads();
+    void escapingInOnePassIsDecodingThenEscapingWhateverTheReadsAndCuts_data();
+    void escapingInOnePassIsDecodingThenEscapingWhateverTheReadsAndCuts();
     void castEventsAreOneJsonLineEach();
     void theCastReaderReadsAFileSplitAnywhere();
     void theCastReaderSkipsMalformedLinesAndSaysACutOffOne();
@@ -87,6 +89,49 @@ void tst_RecordingFormats::utf8TextIsTheSameWhateverTheReads_data()
                                                                      "A")
                                                        << QByteArray(r + "A");
     QTest::newRow("a cut character at the end") << QByteArray("ok\xE2\x82") << QByteArray("ok" + r);
+    QTest::newRow("quotes, backslashes and controls")
+        << QByteArray("a\"b\\c\x01\x1f\t\n\r\x7f") << QByteArray("a\"b\\c\x01\x1f\t\n\r\x7f");
+    QTest::newRow("all of it") << QByteArray("\"\xC3\xA9\x80\x02\xF0\x9F\x98\x80\\\xE2\x82")
+                               << QByteArray("\"\xC3\xA9" + r + "\x02\xF0\x9F\x98\x80\\" + r);
+}
+
+void tst_RecordingFormats::escapingInOnePassIsDecodingThenEscapingWhateverTheReadsAndCuts_data()
+{
+    utf8TextIsTheSameWhateverTheReads_data();
+}
+
+void tst_RecordingFormats::escapingInOnePassIsDecodingThenEscapingWhateverTheReadsAndCuts()
+{
+    QFETCH(QByteArray, input);
+    QFETCH(QByteArray, expected);
+    QByteArray escaped;
+    Cast::appendJsonString(escaped, expected);
+    escaped = escaped.sliced(1, escaped.size() - 2); // without its quotes
+    for (qsizetype split = 0; split <= input.size(); ++split) {
+        // limit: how much each call may write; a call takes one character at least.
+        for (qsizetype limit = 1; limit <= escaped.size() + 1; ++limit) {
+            Utf8Text text;
+            QByteArray out;
+            for (QByteArrayView read : {input.first(split), input.sliced(split)}) {
+                while (!read.isEmpty()) {
+                    QByteArray part;
+                    const qsizetype taken = text.appendEscaped(part, read, limit);
+                    QVERIFY(taken > 0 || !part.isEmpty());
+                    // Over the limit only by the one character every call takes.
+                    QVERIFY2(part.size() <= std::max<qsizetype>(limit, 6),
+                             qPrintable(QString::fromLatin1(part)));
+                    out += part;
+                    read = read.sliced(taken);
+                }
+            }
+            out += text.flush(); // a replacement character: nothing to escape
+            QVERIFY2(out == escaped,
+                     qPrintable(QStringLiteral("split at %1, limit %2: %3")
+                                    .arg(split)
+                                    .arg(limit)
+                                    .arg(QString::fromLatin1(out.toHex()))));
+        }
+    }
 }
 
 void tst_RecordingFormats::utf8TextIsTheSameWhateverTheReads()
