@@ -19,8 +19,10 @@ constexpr qsizetype InputTurn = 4096;
 // Answers to queries waiting while the guest does not read its input; a guest that floods
 // queries without reading the answers loses the newest ones, counted in the log.
 constexpr qsizetype MaxReplies = 4096;
-// Typing is told to the others at most this often (presence).
+// Typing is told to the others at most this often, and joins and leaves within this (presence):
+// every client gets the whole list, so a burst of clients that come or go is told once.
 constexpr int PresenceDelayMs = 1000;
+constexpr int PresenceChangeDelayMs = 250;
 
 QString clientsText(size_t count)
 {
@@ -122,7 +124,7 @@ ClientSession *Console::addClient(QWebSocket *socket, ClientSession::Mode mode,
                                                      : QStringLiteral("a viewer"),
                                             clientsText(m_clients.size()));
     session->start(resumeFrom);
-    broadcastPresence();
+    schedulePresence(PresenceChangeDelayMs);
     return session;
 }
 
@@ -138,7 +140,7 @@ void Console::removeClient(ClientSession *session)
     if (m_paste.sender() == session->id())
         m_paste.cancel(QStringLiteral("its sender left"));
     m_keyboard.left(session->id());
-    broadcastPresence();
+    schedulePresence(PresenceChangeDelayMs);
     session->deleteLater();
 }
 
@@ -279,7 +281,7 @@ void Console::drainInputOnce()
             session->consumeInput(taken);
             session->markTyped();
             m_keyboard.typed(session->id());
-            schedulePresence();
+            schedulePresence(PresenceDelayMs);
             m_counters.inputBytesWritten += taken;
             progress = true;
         }
@@ -459,7 +461,7 @@ bool Console::drainPaste()
         m_paste.consumed(taken); // may end the paste
     }
     if (sender)
-        schedulePresence();
+        schedulePresence(PresenceDelayMs);
     return !m_paste.isRunning();
 }
 
@@ -475,10 +477,10 @@ void Console::broadcastPresence()
         session->sendEvent(presence(*session));
 }
 
-void Console::schedulePresence()
+void Console::schedulePresence(int withinMs)
 {
-    if (!m_presenceTimer.isActive())
-        m_presenceTimer.start(PresenceDelayMs);
+    if (!m_presenceTimer.isActive() || m_presenceTimer.remainingTime() > withinMs)
+        m_presenceTimer.start(withinMs);
 }
 
 ClientSession *Console::clientById(qint64 id) const

@@ -213,9 +213,9 @@ private:
     void onAlert(const Alert &alert);
     ClientSession *clientById(qint64 id) const;
     QString describe(const ClientSession &client) const; // "alice (10.0.0.7:51472)"
-    // Every client's presence now, or within PresenceDelay (typing is told at most that often).
+    // Every client's presence now, or within withinMs (typing is told at most once a second).
     void broadcastPresence();
-    void schedulePresence();
+    void schedulePresence(int withinMs);
     void onKeyboardChanged(const Protocol::ControlEvent &event);
     void onPasteProgress(const Protocol::PasteEvent &event);
     // Writes what the paste may write now; false while it runs (everyone else's input waits).
