@@ -387,6 +387,7 @@ QByteArray encode(const ClientMessage &message)
                 return toJson({{QStringLiteral("type"), QStringLiteral("paste")},
                                {QStringLiteral("id"), double(m.id)},
                                {QStringLiteral("total"), double(m.total)},
+                               {QStringLiteral("at"), double(m.at)},
                                {QStringLiteral("data"), QString::fromUtf8(m.data)}});
             },
             [](const PasteCancel &) {
@@ -545,14 +546,16 @@ Decoded<ClientMessage> decodeClientMessage(const QByteArray &json)
     if (type == QLatin1String("paste")) {
         const auto id = integerField(o, "id", 0, MaxOffset);
         const auto total = integerField(o, "total", 1, MaxOffset);
+        const auto at = integerField(o, "at", 0, MaxOffset);
         const QJsonValue data = o.value(QLatin1String("data"));
         const QByteArray bytes = data.toString().toUtf8();
-        if (!id || !total || !data.isString() || bytes.isEmpty() || bytes.size() > *total)
+        if (!id || !total || !at || !data.isString() || bytes.isEmpty()
+            || *at + bytes.size() > *total)
             return badMessage(type,
                               QStringLiteral("needs an integer \"id\", an integer \"total\" of "
-                                             "1 or more, and a string \"data\" of 1 to \"total\" "
-                                             "bytes"));
-        return Paste {*id, *total, bytes};
+                                             "1 or more, an integer \"at\", and a string \"data\" "
+                                             "of 1 byte or more that ends within \"total\""));
+        return Paste {*id, *total, *at, bytes};
     }
     if (type == QLatin1String("paste-cancel"))
         return PasteCancel {};

@@ -181,13 +181,15 @@ struct ScreenRequest
 { };
 
 // Text to paste, fed to the console at its pace rather than as fast as it comes. A paste larger
-// than one message comes in pieces of the same id and total, in order; it is complete when
-// `total` bytes (UTF-8) arrived. Bracketed paste markers, when the guest asked for them, are the
-// client's to include.
+// than one message comes in pieces of the same id and total, in order, each saying where it
+// starts (`at`), so that a piece whose predecessors were refused is never taken for a paste of
+// its own; it is complete when `total` bytes (UTF-8) arrived. Bracketed paste markers, when the
+// guest asked for them, are the client's to include.
 struct Paste
 {
     qint64 id = 0; // the client's number for this paste
     qint64 total = 0; // bytes of the whole paste
+    qint64 at = 0; // where this piece starts in the paste, in bytes
     QByteArray data; // this piece, UTF-8
 };
 

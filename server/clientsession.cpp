@@ -215,6 +215,8 @@ void ClientSession::pump()
         || m_socket->state() != QAbstractSocket::ConnectedState)
         return;
     m_pumping = true;
+    if (!m_pendingPresence.isEmpty() && m_socket->bytesToWrite() < SendHighWater)
+        sendPresence(std::exchange(m_pendingPresence, {}));
     const HistoryRing &history = m_console.history();
     while (m_offset < history.endOffset()) {
         const qint64 pending = m_socket->bytesToWrite();
@@ -282,6 +284,19 @@ void ClientSession::goOnFromScreen(ConsoleScreen::Snapshot screen)
         sendEvent(Gap {m_offset, screen.offset});
     }
     sendScreen(std::move(screen));
+}
+
+void ClientSession::sendPresence(const QByteArray &json)
+{
+    if (m_mode != Mode::V1 || !m_socket || !m_started)
+        return;
+    // A client that does not read gets the latest list when it does, not every one meanwhile.
+    if (m_socket->bytesToWrite() >= SendHighWater) {
+        m_pendingPresence = json;
+        return;
+    }
+    m_pendingPresence.clear();
+    m_socket->sendTextMessage(QString::fromUtf8(json));
 }
 
 void ClientSession::sendEvent(const ServerMessage &message)
@@ -401,7 +416,7 @@ void ClientSession::onTextMessage(const QString &message)
         return;
     }
     // On an exclusive console, only the keyboard's holder types, pastes, resizes or sends BREAK.
-    if (const QString refusal = m_console.mayType(*this); !refusal.isEmpty()) {
+    if (const QString refusal = m_console.mayType(*this, false); !refusal.isEmpty()) {
         sendError(ErrorCode::ReadOnly, refusal);
         return;
     }
@@ -426,7 +441,7 @@ void ClientSession::queueInput(QByteArrayView data)
                       .arg(data.size()));
         return;
     }
-    if (const QString refusal = m_console.mayType(*this); !refusal.isEmpty()) {
+    if (const QString refusal = m_console.mayType(*this, false); !refusal.isEmpty()) {
         sendError(ErrorCode::ReadOnly,
                   QStringLiteral("%1 bytes of input refused: %2").arg(data.size()).arg(refusal));
         return;
@@ -459,6 +474,7 @@ void ClientSession::queueInput(QByteArrayView data)
                       .arg(rate));
         return;
     }
+    m_console.mayType(*this, true); // accepted: on an exclusive console nobody held, it takes it
     m_input.append(data);
     m_console.drainInput();
     if (m_gate && m_input.size() > InputPauseAt)

@@ -78,6 +78,9 @@ public:
     // Sends what the history has beyond the cursor, as far as the socket has room.
     void pump();
     void sendEvent(const Protocol::ServerMessage &message);
+    // A clients event, encoded: past the send high-water mark only the latest is kept, and sent
+    // once the client reads again.
+    void sendPresence(const QByteArray &json);
     void close(QWebSocketProtocol::CloseCode code, const QString &reason);
 
     Mode mode() const { return m_mode; }
@@ -184,6 +187,7 @@ private:
     QString m_peer;
     QString m_user;
     QString m_kind;
+    QByteArray m_pendingPresence; // the latest clients event a slow client has not been sent
     qint64 m_id = 0;
     qint64 m_joinedMs = 0;
     qint64 m_typedMs = 0;

@@ -473,8 +473,17 @@ Protocol::ClientsEvent Console::presence(const ClientSession &you) const
 void Console::broadcastPresence()
 {
     m_presenceTimer.stop();
+    if (m_clients.empty())
+        return;
+    // Encoded once: the list is the same for everyone but for "you", the last key of its
+    // canonical form ({...,"you":N}), which is written in per client.
+    Protocol::ClientsEvent event = presence(*m_clients.front());
+    event.you = 0;
+    QByteArray encoded = Protocol::encode(Protocol::ServerMessage(std::move(event)));
+    Q_ASSERT(encoded.endsWith("\"you\":0}"));
+    encoded.chop(2);
     for (ClientSession *session : m_clients)
-        session->sendEvent(presence(*session));
+        session->sendPresence(encoded + QByteArray::number(session->id()) + '}');
 }
 
 void Console::schedulePresence(int withinMs)
@@ -497,9 +506,9 @@ QString Console::describe(const ClientSession &client) const
         client.peer());
 }
 
-QString Console::mayType(ClientSession &client)
+QString Console::mayType(ClientSession &client, bool take)
 {
-    if (m_keyboard.mayType(client.id()))
+    if (m_keyboard.mayType(client.id(), take))
         return {};
     const ClientSession *holder = clientById(m_keyboard.holder().value_or(-1));
     return QStringLiteral("%1 has the keyboard of this console (input = exclusive); take it to "
@@ -528,22 +537,29 @@ QString Console::paste(ClientSession &client, const Protocol::Paste &piece)
 {
     if (!m_source->isUp())
         return QStringLiteral("the console is down (%1)").arg(m_source->stateReason());
-    return m_paste.add(client.id(), piece);
+    const QString refusal = m_paste.add(client.id(), piece);
+    if (refusal.isEmpty())
+        m_keyboard.mayType(client.id(), true); // a paste taken is input accepted
+    return refusal;
 }
 
 void Console::cancelPaste(ClientSession &client)
 {
-    if (m_paste.sender() == client.id())
+    // Its sender, or any operator: keystrokes wait behind a paste, and whoever waits may end it.
+    if (m_paste.isRunning() && (m_paste.sender() == client.id() || client.isWritable()))
         m_paste.cancel(QStringLiteral("cancelled by %1").arg(describe(client)));
 }
 
 void Console::setSharing(const SharingSettings &sharing)
 {
+    const bool inputChanged = sharing.input != m_settings.sharing.input;
     m_settings.sharing = sharing;
     m_keyboard.setSettings(sharing.input, sharing.controlIdle);
     // A rate left to choose (a console made without the configuration): a guest's console.
     m_paste.setRules({sharing.effectivePasteRate(false), sharing.pasteLineDelay, sharing.pasteMode,
                       sharing.pasteMax});
+    if (inputChanged)
+        schedulePresence(0);
 }
 
 void Console::onKeyboardChanged(const Protocol::ControlEvent &event)
@@ -561,7 +577,10 @@ void Console::onKeyboardChanged(const Protocol::ControlEvent &event)
         detail.insert(QLatin1String("by"), clientDetail(*by));
     recordEvent(QStringLiteral("control"), m_history.endOffset(), std::move(detail));
     broadcast(event);
-    broadcastPresence();
+    // A paste goes on only while its sender holds the keyboard of an exclusive console.
+    if (m_keyboard.isExclusive() && m_paste.isRunning() && m_paste.sender() != event.holder)
+        m_paste.cancel(QStringLiteral("its sender no longer has the keyboard"));
+    schedulePresence(0);
 }
 
 void Console::onPasteProgress(const Protocol::PasteEvent &event)

@@ -174,8 +174,9 @@ public:
     // Working together (server/sharing/). Presence: the clients event for one of them.
     Protocol::ClientsEvent presence(const ClientSession &you) const;
     // Why an operator may not type now (an exclusive console's keyboard is someone else's), or
-    // an empty string when it may. On an exclusive console nobody holds, it takes the keyboard.
-    QString mayType(ClientSession &client);
+    // an empty string when it may. With `take`, on an exclusive console nobody holds, it takes
+    // the keyboard: its input was accepted.
+    QString mayType(ClientSession &client, bool take);
     // A control message of an operator, or a piece of its paste; an empty string when done,
     // else why not.
     QString control(ClientSession &client, const Protocol::Control &request);

@@ -438,6 +438,7 @@ bool ConsoleConnection::sendPaste(qint64 id, const QByteArray &utf8)
         Protocol::Paste paste;
         paste.id = id;
         paste.total = utf8.size();
+        paste.at = start;
         paste.data = utf8.mid(start, end - start);
         m_socket->sendTextMessage(
             QString::fromUtf8(Protocol::encode(Protocol::ClientMessage(paste))));

@@ -45,7 +45,7 @@ UpgradeDecision resolveTarget(const QByteArray &target, const UpgradeContext &co
     decision.consoleName = console->name;
     const QUrlQuery query(url);
     if (query.hasQueryItem(QStringLiteral("client"))) {
-        static const QRegularExpression word(QStringLiteral("^[A-Za-z0-9._-]{1,32}$"));
+        static const QRegularExpression word(QStringLiteral("^[A-Za-z0-9._-]{1,32}\\z"));
         const QString kind = query.queryItemValue(QStringLiteral("client"));
         if (!word.match(kind).hasMatch())
             return refused(400, QStringLiteral("client must be 1 to 32 of A-Z a-z 0-9 . _ -"));

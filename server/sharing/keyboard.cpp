@@ -11,6 +11,8 @@ Keyboard::Keyboard(QObject *parent) : QObject(parent)
 
 void Keyboard::setSettings(SharingSettings::Input input, std::chrono::seconds idle)
 {
+    if (input == m_input && idle == m_idle)
+        return; // a reload that changed nothing here: the holder's idle time goes on
     m_input = input;
     m_idle = idle;
     if (!isExclusive() && m_holder)
@@ -19,12 +21,15 @@ void Keyboard::setSettings(SharingSettings::Input input, std::chrono::seconds id
         typed(*m_holder); // the idle time as it is now
 }
 
-bool Keyboard::mayType(qint64 id)
+bool Keyboard::mayType(qint64 id, bool take)
 {
     if (!isExclusive())
         return true;
-    if (!m_holder)
-        setHolder(id, id, QStringLiteral("taken"));
+    if (!m_holder) {
+        if (take)
+            setHolder(id, id, QStringLiteral("taken"));
+        return true;
+    }
     return m_holder == id;
 }
 

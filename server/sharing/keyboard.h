@@ -32,8 +32,9 @@ public:
     bool isExclusive() const { return m_input == SharingSettings::Input::Exclusive; }
     std::optional<qint64> holder() const { return m_holder; }
 
-    // Whether operator `id` may type now; on an exclusive console nobody holds, it takes it.
-    bool mayType(qint64 id);
+    // Whether operator `id` may type now. On an exclusive console nobody holds, it may, and with
+    // `take` it takes the keyboard (its input was accepted).
+    bool mayType(qint64 id, bool take);
     // Operator `id` typed (its input reached the console): the holder's idle time starts again.
     void typed(qint64 id);
 

@@ -22,7 +22,17 @@ bool isLineEnd(char c)
 PasteFeeder::PasteFeeder(QObject *parent) : QObject(parent)
 {
     m_wake.setSingleShot(true);
+    // A coarse timer may fire early, before the pause it waits for is over.
+    m_wake.setTimerType(Qt::PreciseTimer);
     connect(&m_wake, &QTimer::timeout, this, &PasteFeeder::wantsDrain);
+    m_stall.setSingleShot(true);
+    connect(&m_stall, &QTimer::timeout, this, [this] {
+        if (m_paste && m_paste->bytes.size() < m_paste->total)
+            fail(QStringLiteral("the rest of it never came: %1 of %2 bytes arrived in %3 s")
+                     .arg(m_paste->bytes.size())
+                     .arg(m_paste->total)
+                     .arg(PieceTimeout.count() / 1000));
+    });
     m_progress.setInterval(ProgressInterval);
     connect(&m_progress, &QTimer::timeout, this, [this] { report(QStringLiteral("running")); });
 }
@@ -40,15 +50,26 @@ QString PasteFeeder::add(qint64 by, const Protocol::Paste &piece)
                                   "written); wait for it, or cancel yours")
                 .arg(m_paste->sent)
                 .arg(m_paste->total);
-        if (piece.total != m_paste->total
-            || m_paste->bytes.size() + piece.data.size() > m_paste->total)
-            return QStringLiteral("a piece of paste %1 that does not fit its total of %2 bytes")
+        if (piece.total != m_paste->total || piece.at != m_paste->bytes.size())
+            return QStringLiteral("a piece of paste %1 at byte %2 that does not follow the %3 "
+                                  "bytes of it that came (of %4)")
                 .arg(piece.id)
+                .arg(piece.at)
+                .arg(m_paste->bytes.size())
                 .arg(m_paste->total);
         m_paste->bytes += piece.data;
+        if (m_paste->bytes.size() < m_paste->total)
+            m_stall.start(PieceTimeout);
+        else
+            m_stall.stop();
         Q_EMIT wantsDrain();
         return {};
     }
+    if (piece.at != 0)
+        return QStringLiteral("a piece of paste %1 at byte %2, but that paste is not running (its "
+                              "start was refused, or it has ended)")
+            .arg(piece.id)
+            .arg(piece.at);
     if (piece.total > m_rules.max)
         return QStringLiteral("a paste of %1 bytes is over this console's paste-max of %2 bytes")
             .arg(piece.total)
@@ -60,6 +81,8 @@ QString PasteFeeder::add(qint64 by, const Protocol::Paste &piece)
     m_paused = false;
     m_awaitingEcho = false;
     m_progress.start();
+    if (piece.data.size() < piece.total)
+        m_stall.start(PieceTimeout);
     report(QStringLiteral("running"));
     Q_EMIT wantsDrain();
     return {};
@@ -71,7 +94,11 @@ void PasteFeeder::cancel(const QString &why)
     static constexpr char End[] = "\x1b[201~";
     const bool open = m_paste && m_paste->sent > 0 && m_paste->bytes.startsWith(Start)
         && !QByteArrayView(m_paste->bytes).first(m_paste->sent).contains(End);
-    end(QStringLiteral("cancelled"), why, open ? QByteArray(End) : QByteArray());
+    // The start marker itself may be cut: its rest first.
+    const qsizetype startWritten
+        = m_paste ? std::min<qsizetype>(m_paste->sent, qsizetype(sizeof Start - 1)) : 0;
+    end(QStringLiteral("cancelled"), why,
+        open ? QByteArray(Start).mid(startWritten) + End : QByteArray());
 }
 
 void PasteFeeder::fail(const QString &why)
@@ -92,8 +119,11 @@ QByteArrayView PasteFeeder::ready(qsizetype max)
     if (!m_paste)
         return {};
     if (m_awaitingEcho) {
-        if (m_pauseClock.elapsed() < SharingSettings::EchoTimeout.count())
-            return {}; // output() or the timer wakes the console
+        const qint64 left = SharingSettings::EchoTimeout.count() - m_pauseClock.elapsed();
+        if (left > 0) {
+            scheduleWake(std::chrono::milliseconds(left)); // unless output() comes first
+            return {};
+        }
         m_awaitingEcho = false; // no echo in time: the next line goes anyway
     }
     if (m_paused) {
@@ -122,8 +152,12 @@ QByteArrayView PasteFeeder::ready(qsizetype max)
         if (pauseAfterLine && isLineEnd(waiting[end - 1]))
             break;
     }
-    // The rest of a character whose first byte is taken goes with it.
+    // The rest of a character whose first byte is taken goes with it, and the LF of a CR LF
+    // with its CR: one line end, one pause.
     while (end < limit && !startsCharacter(waiting[end]))
+        ++end;
+    if (pauseAfterLine && end > 0 && end < limit && waiting[end - 1] == '\r'
+        && waiting[end] == '\n')
         ++end;
     // Nothing may go yet: wake when a batch may.
     if (end == 0 && m_rules.rate > 0 && limit > 0)
@@ -192,6 +226,7 @@ void PasteFeeder::end(const QString &state, const QString &message, const QByteA
     m_paste.reset();
     m_progress.stop();
     m_wake.stop();
+    m_stall.stop();
     m_awaitingEcho = false;
     m_paused = false;
     // The end marker goes ahead of the keystrokes that waited behind the paste.

@@ -43,6 +43,9 @@ public:
     // A paced paste is written in batches of this long's characters, never more at once: a
     // guest's UART keeps 16 to 64 bytes between two polls of its firmware.
     static constexpr std::chrono::milliseconds Batch {10};
+    // A paste whose next piece does not come for this long fails: it would hold everyone's
+    // input behind it.
+    static constexpr std::chrono::milliseconds PieceTimeout {10000};
 
     explicit PasteFeeder(QObject *parent = nullptr);
 
@@ -52,8 +55,9 @@ public:
     // The sender of the running paste.
     std::optional<qint64> sender() const;
 
-    // A piece from client `by`: the first of a paste starts it. An empty string when taken,
-    // else why not (a paste over max, another one running, a piece that does not follow).
+    // A piece from client `by`: the one at 0 starts a paste, the others continue it where the
+    // last one ended. An empty string when taken, else why not (a paste over max, another one
+    // running, a piece that does not follow: its paste was refused or has ended).
     QString add(qint64 by, const Protocol::Paste &piece);
     // Ends the running paste; what was written stays written.
     void cancel(const QString &why);
@@ -100,6 +104,7 @@ private:
     bool m_awaitingEcho = false; // after a line end, in echo mode
     QTimer m_wake;
     QTimer m_progress;
+    QTimer m_stall; // PieceTimeout since the last piece, while pieces are missing
 };
 
 } // namespace CloudConsole

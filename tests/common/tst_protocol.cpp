@@ -181,6 +181,7 @@ QJsonObject exampleForm(const ClientMessage &message)
         return {{"type", "paste"},
                 {"id", double(m->id)},
                 {"total", double(m->total)},
+                {"at", double(m->at)},
                 {"data", QString::fromUtf8(m->data)}};
     if (std::holds_alternative<PasteCancel>(message))
         return {{"type", "paste-cancel"}};

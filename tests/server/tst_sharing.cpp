@@ -11,6 +11,7 @@
 #include "testclient.h"
 #include "testserver.h"
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
@@ -35,6 +36,9 @@ private Q_SLOTS:
     void aCancelledBracketedPasteIsClosed();
     void aMegabytePasteArrivesWholeAndALargerOneIsRefused();
     void keystrokesWaitBehindAPaste();
+    void aPieceWhosePasteIsNotRunningIsRefused();
+    void aPasteWhoseRestNeverComesFails();
+    void takingTheKeyboardEndsTheOldHoldersPaste();
 
 private:
     AccessSettings m_access;
@@ -96,7 +100,7 @@ QByteArray pasteText(qsizetype size)
 void sendPaste(TestClient &client, qint64 id, const QByteArray &text)
 {
     for (qsizetype at = 0; at < text.size(); at += 16 * 1024)
-        client.send(Protocol::Paste {id, text.size(), text.mid(at, 16 * 1024)});
+        client.send(Protocol::Paste {id, text.size(), at, text.mid(at, 16 * 1024)});
 }
 
 struct SharingServer
@@ -223,13 +227,14 @@ void tst_Sharing::anExclusiveConsoleHasOneTypistAtATime()
     const QString typed = dir.filePath(QStringLiteral("typed"));
     FrontendSettings frontend;
     frontend.access = m_access;
-    SharingServer s(QStringLiteral("stty raw -echo; exec cat > '%1'").arg(typed), exclusive(),
-                    frontend);
+    SharingServer s(QStringLiteral("stty raw -echo; echo raw now; exec cat > '%1'").arg(typed),
+                    exclusive(), frontend);
     QTRY_VERIFY(s.server.console->source().isUp());
     TestClient alice(s.as(m_aliceToken));
     TestClient carol(s.as(m_carolToken));
     TestClient bob(s.as(m_bobToken));
     QTRY_VERIFY(lastPresence(bob) && lastPresence(bob)->clients.size() == 3);
+    QTRY_VERIFY(alice.received.contains("raw now"));
     QCOMPARE(lastPresence(bob)->input, QStringLiteral("exclusive"));
     const qint64 aliceId = lastPresence(alice)->you;
     const qint64 carolId = lastPresence(carol)->you;
@@ -345,7 +350,11 @@ void tst_Sharing::anUnpacedPasteOverrunsTheSameGuest()
     sendPaste(client, 1, text);
     QTRY_VERIFY(!eventsOf<Protocol::PasteEvent>(client).empty()
                 && eventsOf<Protocol::PasteEvent>(client).back().state == QLatin1String("done"));
-    QTest::qWait(1000); // what the guest kept has reached the file
+    // What the guest kept has reached the file once it stops growing.
+    qsizetype kept0 = -1;
+    QTRY_VERIFY_WITH_TIMEOUT((std::exchange(kept0, fileContents(kept).size()) == kept0
+                              && (QTest::qWait(300), fileContents(kept).size() == kept0)),
+                             10000);
     qInfo("the guest kept %lld of %lld bytes of an unpaced paste",
           qint64(fileContents(kept).size()), qint64(text.size()));
     QVERIFY(fileContents(kept).size() < text.size());
@@ -361,8 +370,15 @@ void tst_Sharing::echoModeSendsALineOnlyAfterThePreviousCameBack()
                         pasting(0, mode));
         TestClient client(s.as(QString()));
         QTRY_VERIFY(client.received.contains("uartsink ready"));
+        QElapsedTimer took;
+        took.start();
         sendPaste(client, 1, text);
         QTRY_VERIFY_WITH_TIMEOUT(client.received.contains("four\r\n"), 10000);
+        // Each line went when its echo came (after the guest's 100 ms), not when EchoTimeout ran
+        // out: three timeouts would take 6 s.
+        if (mode == SharingSettings::PasteMode::Echo)
+            QVERIFY2(took.elapsed() < SharingSettings::EchoTimeout.count(),
+                     qPrintable(QString::number(took.elapsed())));
         const QByteArray log = fileContents(seen);
         if (mode == SharingSettings::PasteMode::Echo) {
             // Each line was alone when the guest read it.
@@ -382,26 +398,29 @@ void tst_Sharing::aPasteCanBeCancelled()
 {
     QTemporaryDir dir;
     const QString kept = dir.filePath(QStringLiteral("kept"));
-    SharingServer s(QStringLiteral("stty raw -echo; exec cat > '%1'").arg(kept), pasting(2000));
+    SharingServer s(QStringLiteral("stty raw -echo; echo raw now; exec cat > '%1'").arg(kept),
+                    pasting(2000));
     TestClient sender(s.as(QString()));
     TestClient other(s.as(QString()));
     QTRY_VERIFY(lastPresence(other) && lastPresence(other)->clients.size() == 2);
-    QTest::qWait(200); // stty has run
+    QTRY_VERIFY(other.received.contains("raw now"));
     const QByteArray text = pasteText(20 * 1024);
     sendPaste(sender, 7, text);
     QTRY_VERIFY(fileContents(kept).size() > 1000);
-    // Someone else cannot cancel it, nor start a paste of their own meanwhile.
-    other.send(Protocol::PasteCancel {});
-    other.send(Protocol::Paste {1, 3, "abc"});
+    // Nobody else starts a paste meanwhile; but another operator, whose keystrokes wait behind
+    // it, may end it.
+    other.send(Protocol::Paste {1, 3, 0, "abc"});
     QTRY_COMPARE(errorsOf(other).size(), size_t(1));
     QCOMPARE(errorsOf(other)[0].code, QString::fromLatin1(Protocol::ErrorCode::PasteRefused));
-    sender.send(Protocol::PasteCancel {});
-    QTRY_VERIFY(eventsOf<Protocol::PasteEvent>(other).back().state == QLatin1String("cancelled"));
-    const Protocol::PasteEvent end = eventsOf<Protocol::PasteEvent>(other).back();
+    other.send(Protocol::PasteCancel {});
+    QTRY_VERIFY(eventsOf<Protocol::PasteEvent>(sender).back().state == QLatin1String("cancelled"));
+    const Protocol::PasteEvent end = eventsOf<Protocol::PasteEvent>(sender).back();
     QCOMPARE(end.id, 7);
     QCOMPARE(end.by, lastPresence(sender)->you);
     QVERIFY(end.sent > 1000 && end.sent < text.size());
-    QVERIFY(end.message.contains(QLatin1String("cancelled by")));
+    QVERIFY2(end.message.contains(
+                 QStringLiteral("cancelled by client %1").arg(lastPresence(other)->you)),
+             qPrintable(end.message));
     QTest::qWait(300);
     QCOMPARE(fileContents(kept).size(), end.sent);
     QCOMPARE(fileContents(kept), text.first(end.sent));
@@ -411,10 +430,11 @@ void tst_Sharing::aCancelledBracketedPasteIsClosed()
 {
     QTemporaryDir dir;
     const QString kept = dir.filePath(QStringLiteral("kept"));
-    SharingServer s(QStringLiteral("stty raw -echo; exec cat > '%1'").arg(kept), pasting(2000));
+    SharingServer s(QStringLiteral("stty raw -echo; echo raw now; exec cat > '%1'").arg(kept),
+                    pasting(2000));
     TestClient sender(s.as(QString()));
     QTRY_VERIFY(sender.hello.has_value());
-    QTest::qWait(200); // stty has run
+    QTRY_VERIFY(sender.received.contains("raw now"));
     const QByteArray text = "\x1b[200~" + pasteText(8 * 1024) + "\x1b[201~";
     sendPaste(sender, 1, text);
     QTRY_VERIFY(fileContents(kept).size() > 500);
@@ -433,10 +453,11 @@ void tst_Sharing::aMegabytePasteArrivesWholeAndALargerOneIsRefused()
     QTemporaryDir dir;
     const QString kept = dir.filePath(QStringLiteral("kept"));
     // stty raw: the pty must not cook the paste's CRs.
-    SharingServer s(QStringLiteral("stty raw -echo; exec cat > '%1'").arg(kept), pasting(0));
+    SharingServer s(QStringLiteral("stty raw -echo; echo raw now; exec cat > '%1'").arg(kept),
+                    pasting(0));
     TestClient client(s.as(QString()));
     QTRY_VERIFY(client.hello.has_value());
-    QTest::qWait(200); // stty has run
+    QTRY_VERIFY(client.received.contains("raw now"));
     const QByteArray text = pasteText(1024 * 1024);
     sendPaste(client, 1, text);
     QTRY_VERIFY_WITH_TIMEOUT(!eventsOf<Protocol::PasteEvent>(client).empty()
@@ -446,7 +467,7 @@ void tst_Sharing::aMegabytePasteArrivesWholeAndALargerOneIsRefused()
     QTRY_COMPARE(fileContents(kept).size(), text.size());
     QCOMPARE(fileContents(kept), text);
     // One byte over paste-max (1 MiB by default) is refused, and says why.
-    client.send(Protocol::Paste {2, 1024 * 1024 + 1, "x"});
+    client.send(Protocol::Paste {2, 1024 * 1024 + 1, 0, "x"});
     QTRY_COMPARE(errorsOf(client).size(), size_t(1));
     QCOMPARE(errorsOf(client)[0].code, QString::fromLatin1(Protocol::ErrorCode::PasteRefused));
     QVERIFY(errorsOf(client)[0].message.contains(QLatin1String("paste-max")));
@@ -456,11 +477,11 @@ void tst_Sharing::keystrokesWaitBehindAPaste()
 {
     QTemporaryDir dir;
     const QString kept = dir.filePath(QStringLiteral("kept"));
-    SharingServer s(QStringLiteral("stty raw -echo; exec cat > '%1'").arg(kept), pasting(2000));
+    SharingServer s(QStringLiteral("stty raw -echo; echo raw now; exec cat > '%1'").arg(kept),
+                    pasting(2000));
     TestClient paster(s.as(QString()));
     TestClient typist(s.as(QString()));
-    QTRY_VERIFY(typist.hello.has_value() && paster.hello.has_value());
-    QTest::qWait(200);
+    QTRY_VERIFY(typist.hello.has_value() && paster.received.contains("raw now"));
     const QByteArray text = pasteText(4 * 1024);
     sendPaste(paster, 1, text);
     QTRY_VERIFY(fileContents(kept).size() > 100);
@@ -470,6 +491,75 @@ void tst_Sharing::keystrokesWaitBehindAPaste()
     const QByteArray all = fileContents(kept);
     QCOMPARE(all.first(text.size()), text);
     QVERIFY2(all.endsWith("TYPEDMORE") || all.endsWith("MORETYPED"), all.right(20).constData());
+}
+
+void tst_Sharing::aPieceWhosePasteIsNotRunningIsRefused()
+{
+    QTemporaryDir dir;
+    const QString kept = dir.filePath(QStringLiteral("kept"));
+    SharingServer s(QStringLiteral("stty raw -echo; echo raw now; exec cat > '%1'").arg(kept),
+                    pasting(0));
+    TestClient client(s.as(QString()));
+    QTRY_VERIFY(client.received.contains("raw now"));
+    // The second piece of a paste whose first was never sent (or was refused): not a paste.
+    client.send(Protocol::Paste {5, 10, 5, "world"});
+    // A piece that does not follow the running paste's bytes.
+    client.send(Protocol::Paste {6, 10, 0, "hello"});
+    client.send(Protocol::Paste {6, 10, 6, "orld"});
+    QTRY_COMPARE(errorsOf(client).size(), size_t(2));
+    QVERIFY2(errorsOf(client)[0].message.contains(QLatin1String("not running")),
+             qPrintable(errorsOf(client)[0].message));
+    QVERIFY2(errorsOf(client)[1].message.contains(QLatin1String("does not follow")),
+             qPrintable(errorsOf(client)[1].message));
+    client.send(Protocol::Paste {6, 10, 5, "world"});
+    QTRY_COMPARE(fileContents(kept), QByteArray("helloworld"));
+    QCOMPARE(errorsOf(client).size(), size_t(2));
+}
+
+void tst_Sharing::aPasteWhoseRestNeverComesFails()
+{
+    QTemporaryDir dir;
+    const QString kept = dir.filePath(QStringLiteral("kept"));
+    SharingServer s(QStringLiteral("stty raw -echo; echo raw now; exec cat > '%1'").arg(kept),
+                    pasting(0));
+    TestClient paster(s.as(QString()));
+    TestClient typist(s.as(QString()));
+    QTRY_VERIFY(paster.received.contains("raw now") && typist.hello.has_value());
+    paster.send(Protocol::Paste {1, 100, 0, "first half "});
+    QTRY_COMPARE(fileContents(kept), QByteArray("first half "));
+    typist.socket.sendBinaryMessage("TYPED");
+    // Nothing more comes: the paste fails after PieceTimeout, and the keystrokes go.
+    QTRY_VERIFY_WITH_TIMEOUT(!eventsOf<Protocol::PasteEvent>(typist).empty()
+                                 && eventsOf<Protocol::PasteEvent>(typist).back().state
+                                     == QLatin1String("failed"),
+                             int(PasteFeeder::PieceTimeout.count()) + 5000);
+    QVERIFY(eventsOf<Protocol::PasteEvent>(typist).back().message.contains(
+        QLatin1String("never came")));
+    QTRY_COMPARE(fileContents(kept), QByteArray("first half TYPED"));
+}
+
+void tst_Sharing::takingTheKeyboardEndsTheOldHoldersPaste()
+{
+    QTemporaryDir dir;
+    const QString kept = dir.filePath(QStringLiteral("kept"));
+    SharingSettings sharing = exclusive();
+    sharing.pasteRate = 2000;
+    SharingServer s(QStringLiteral("stty raw -echo; echo raw now; exec cat > '%1'").arg(kept),
+                    sharing);
+    TestClient holder(s.as(QString()));
+    TestClient taker(s.as(QString()));
+    QTRY_VERIFY(holder.received.contains("raw now") && taker.hello.has_value());
+    const QByteArray text = pasteText(20 * 1024);
+    sendPaste(holder, 1, text);
+    QTRY_VERIFY(fileContents(kept).size() > 500);
+    QCOMPARE(lastPresence(taker)->holder, lastPresence(holder)->you);
+    // Another operator takes the keyboard: the paste ends, and what they type goes at once.
+    taker.send(Protocol::Control {Protocol::Control::Action::Take, 0});
+    QTRY_VERIFY(eventsOf<Protocol::PasteEvent>(taker).back().state == QLatin1String("cancelled"));
+    const qint64 sent = eventsOf<Protocol::PasteEvent>(taker).back().sent;
+    QVERIFY(sent < text.size());
+    taker.socket.sendBinaryMessage("MINE");
+    QTRY_COMPARE(fileContents(kept), text.first(sent) + "MINE");
 }
 
 QTEST_MAIN(tst_Sharing)

@@ -64,12 +64,18 @@ int fifo(FILE *out, int fifoBytes, int rate)
         const int pending = waiting();
         if (pending <= 0)
             continue;
-        const ssize_t n = read(0, buffer.data(), std::min(room, buffer.size()));
-        if (n <= 0)
-            return 0;
-        std::fwrite(buffer.data(), 1, size_t(n), out);
+        // What fits is kept (a read may return less than is waiting: read until it is all in).
+        const size_t take = std::min({room, size_t(pending), buffer.size()});
+        size_t got = 0;
+        while (got < take) {
+            const ssize_t n = read(0, buffer.data() + got, take - got);
+            if (n <= 0)
+                return 0;
+            got += size_t(n);
+        }
+        std::fwrite(buffer.data(), 1, got, out);
         std::fflush(out);
-        if (pending > n)
+        if (size_t(pending) > room)
             tcflush(0, TCIFLUSH); // the FIFO overflowed: the rest is lost
     }
 }

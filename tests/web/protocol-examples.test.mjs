@@ -57,7 +57,7 @@ const pageEncoders = {
     ping: (m) => protocol.encodePing(m.data),
     break: () => protocol.encodeBreak(),
     screen: () => protocol.encodeScreenRequest(),
-    paste: (m) => protocol.encodePastePiece(m.id, m.total, m.data),
+    paste: (m) => protocol.encodePastePiece(m.id, m.total, m.at, m.data),
     'paste-cancel': () => protocol.encodePasteCancel(),
     control: (m) => protocol.encodeControl(m.action, m.to),
 };
@@ -75,8 +75,18 @@ test('a paste is cut into pieces under the message limit, between characters', (
         assert.ok(!/[\ud800-\udbff]$/.test(piece.data), 'never half a surrogate pair');
     }
     assert.equal(pieces.map((p) => p.data).join(''), text);
+    // Each piece says where it starts.
+    let at = 0;
+    for (const piece of pieces) {
+        assert.equal(piece.at, at);
+        at += protocol.utf8Length(piece.data);
+    }
     assert.deepEqual(protocol.encodePaste(1, 'x').map((j) => JSON.parse(j)),
-                     [{ type: 'paste', id: 1, total: 1, data: 'x' }]);
+                     [{ type: 'paste', id: 1, total: 1, at: 0, data: 'x' }]);
+    // A lone surrogate is counted as the U+FFFD it becomes.
+    const lone = JSON.parse(protocol.encodePaste(2, 'a\ud800b')[0]);
+    assert.equal(lone.data, 'a\ufffdb');
+    assert.equal(lone.total, 5);
 });
 
 test('the page has an encoder for every client message type', () => {

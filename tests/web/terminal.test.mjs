@@ -415,8 +415,10 @@ test('a paste of nothing but escapes stays under the message limit in the page\'
     assert.equal(messages.length, 8);
     for (const m of messages)
         assert.ok(encoder.encode(m).length < 64 * 1024, `${encoder.encode(m).length} bytes`);
-    // The protocol's default piece (16 KiB) would not: JSON makes each escape six bytes.
-    assert.ok(encoder.encode(encodePaste(1, escapes)[0]).length > 64 * 1024);
+    // Nor does the protocol's default piece (8 KiB): JSON makes each escape six bytes, and 16 KiB
+    // of them would not fit.
+    assert.ok(encoder.encode(encodePaste(1, escapes)[0]).length < 64 * 1024);
+    assert.ok(encoder.encode(encodePaste(1, escapes, 16 * 1024)[0]).length > 64 * 1024);
 });
 
 test('the key bar\'s arrows follow the program\'s cursor-key mode', async () => {

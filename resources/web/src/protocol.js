@@ -323,23 +323,33 @@ export function utf8Length(text) {
     return new TextEncoder().encode(text).length;
 }
 
-// One piece of a paste of `total` bytes.
-export function encodePastePiece(id, total, data) {
-    return canonicalJson({ type: ClientType.PASTE, id, total, data });
+// One piece of a paste of `total` bytes, starting `at` bytes into it.
+export function encodePastePiece(id, total, at, data) {
+    return canonicalJson({ type: ClientType.PASTE, id, total, at, data });
+}
+
+// Text as the server counts it: a lone surrogate (half of a character, as a clipboard may hold)
+// becomes U+FFFD, which is what its UTF-8 is counted as.
+function wellFormed(text) {
+    return text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+                        '\ufffd');
 }
 
 // A paste in messages that each stay under the server's message limit: every piece names the
 // paste's id and its total bytes. Pieces end between characters (never inside a surrogate pair),
 // and each holds at most maxPieceBytes of UTF-8.
-export function encodePaste(id, text, maxPieceBytes = 8 * 1024) {
+export function encodePaste(id, pasted, maxPieceBytes = 8 * 1024) {
+    const text = wellFormed(pasted);
     const total = utf8Length(text);
     const messages = [];
     let piece = '';
     let pieceBytes = 0;
+    let at = 0;
     for (const character of text) {
         const bytes = utf8Length(character);
         if (pieceBytes + bytes > maxPieceBytes && piece) {
-            messages.push(encodePastePiece(id, total, piece));
+            messages.push(encodePastePiece(id, total, at, piece));
+            at += pieceBytes;
             piece = '';
             pieceBytes = 0;
         }
@@ -347,7 +357,7 @@ export function encodePaste(id, text, maxPieceBytes = 8 * 1024) {
         pieceBytes += bytes;
     }
     if (piece)
-        messages.push(encodePastePiece(id, total, piece));
+        messages.push(encodePastePiece(id, total, at, piece));
     return messages;
 }
 
