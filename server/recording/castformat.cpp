@@ -386,8 +386,16 @@ QByteArray withoutInput(QByteArrayView cast)
     });
     if (!reader.header())
         return {};
-    // The header as it is: the first line (blank lines before it are not in this format).
-    return cast.first(cast.indexOf('\n') + 1).toByteArray() + events;
+    // The header as it is: the first line that is not blank, as the reader took it.
+    qsizetype start = 0;
+    while (start < cast.size()) {
+        const qsizetype end = cast.indexOf('\n', start);
+        const qsizetype stop = end < 0 ? cast.size() : end;
+        if (!cast.sliced(start, stop - start).trimmed().isEmpty())
+            return cast.sliced(start, stop - start).toByteArray() + '\n' + events;
+        start = stop + 1;
+    }
+    return {};
 }
 
 } // namespace CloudConsole
