@@ -401,6 +401,14 @@ void ClientSession::onTextMessage(const QString &message)
         return;
     }
     if (const auto *control = std::get_if<Control>(&request)) {
+        if (m_writable && !m_controlRequests.take()) {
+            sendError(ErrorCode::InputRate,
+                      QStringLiteral("at most %1 keyboard requests at once, then %2 a second; this "
+                                     "one is refused")
+                          .arg(ControlRequestBurst)
+                          .arg(ControlRequestsPerSecond));
+            return;
+        }
         const QString refusal = m_writable ? m_console.control(*this, *control)
                                            : QStringLiteral("a viewer never has the keyboard");
         if (!refusal.isEmpty())
@@ -578,14 +586,12 @@ void ClientSession::closeForLimit(QWebSocketProtocol::CloseCode code, const QStr
     m_closeDeadline.start(CloseGraceMs);
 }
 
-void ClientSession::dropInput(const QString &reason)
+void ClientSession::dropInput(const char *code, const QString &why)
 {
     if (m_input.isEmpty())
         return;
-    sendError(ErrorCode::SourceDown,
-              QStringLiteral("%1 bytes of queued input dropped: the console went down (%2)")
-                  .arg(m_input.size())
-                  .arg(reason));
+    sendError(code,
+              QStringLiteral("%1 bytes of queued input dropped: %2").arg(m_input.size()).arg(why));
     m_input.clear();
     if (m_gate)
         m_gate->resume();

@@ -60,6 +60,11 @@ public:
     static constexpr qint64 TransportReadBuffer = 4 * Protocol::MaxClientMessage;
     // Screen requests a client may make: one per this interval.
     static constexpr int ScreenRequestIntervalMs = 1000;
+    // Keyboard requests (take, release, give) a client may make: this many at once, then one a
+    // second. Each is announced to every client, logged and recorded, so a client toggling the
+    // keyboard in a loop would flood all of them.
+    static constexpr int ControlRequestBurst = 10;
+    static constexpr double ControlRequestsPerSecond = 1.0;
     // How long output to a client waits for a screen (made on the screen's thread, which may be
     // behind a flood) before it goes on without one, as a client without a screen would.
     static constexpr int ScreenWaitMs = 2000;
@@ -127,8 +132,9 @@ public:
     void consumeInput(qsizetype bytes);
     // Whether reading from the client's socket is paused for its input to drain.
     bool isInputPaused() const { return m_gate && m_gate->isPaused(); }
-    // Discards queued input because the source went down, and tells the client.
-    void dropInput(const QString &reason);
+    // Discards queued input, and tells the client why with an error of that code: the source
+    // went down, or the client no longer may type (another operator took the keyboard).
+    void dropInput(const char *code, const QString &why);
 
 Q_SIGNALS:
     // The socket closed; the console drops the session.
@@ -209,6 +215,7 @@ private:
     QElapsedTimer m_lastActivity;
     QTimer m_closeDeadline;
     QElapsedTimer m_lastScreenRequest;
+    TokenBucket m_controlRequests {ControlRequestsPerSecond, ControlRequestBurst};
     ScreenHandler m_onScreen; // set while output waits for a screen
     quint64 m_screenRequest = 0; // the request whose answer is wanted
     QTimer m_screenDeadline;

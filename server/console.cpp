@@ -349,7 +349,8 @@ void Console::onSourceDown(const QString &reason)
     broadcast(Protocol::SourceEvent {Protocol::SourceState::Down, reason});
     m_paste.fail(QStringLiteral("the console went down (%1)").arg(reason));
     for (ClientSession *session : m_clients)
-        session->dropInput(reason);
+        session->dropInput(Protocol::ErrorCode::SourceDown,
+                           QStringLiteral("the console went down (%1)").arg(reason));
 }
 
 void Console::appendMarker(const QString &event, const QString &detail)
@@ -577,7 +578,19 @@ void Console::onKeyboardChanged(const Protocol::ControlEvent &event)
         detail.insert(QLatin1String("by"), clientDetail(*by));
     recordEvent(QStringLiteral("control"), m_history.endOffset(), std::move(detail));
     broadcast(event);
-    // A paste goes on only while its sender holds the keyboard of an exclusive console.
+    // A paste goes on only while its sender holds the keyboard of an exclusive console, and
+    // keystrokes still queued (behind a paste, or for a guest that reads slowly) only while
+    // theirs does: what the new holder types must not follow the old holder's leftovers.
+    // Dropped before the paste ends: its end lets the input that waited behind it go.
+    if (m_keyboard.isExclusive() && event.holder) {
+        const QString why
+            = QStringLiteral("%1 has the keyboard now")
+                  .arg(holder ? describe(*holder) : QStringLiteral("another operator"));
+        for (ClientSession *session : m_clients) {
+            if (session->id() != *event.holder)
+                session->dropInput(Protocol::ErrorCode::ReadOnly, why);
+        }
+    }
     if (m_keyboard.isExclusive() && m_paste.isRunning() && m_paste.sender() != event.holder)
         m_paste.cancel(QStringLiteral("its sender no longer has the keyboard"));
     schedulePresence(0);

@@ -39,6 +39,8 @@ private Q_SLOTS:
     void aPieceWhosePasteIsNotRunningIsRefused();
     void aPasteWhoseRestNeverComesFails();
     void takingTheKeyboardEndsTheOldHoldersPaste();
+    void theOldHoldersWaitingKeystrokesAreDropped();
+    void keyboardRequestsAreRateLimited();
 
 private:
     AccessSettings m_access;
@@ -560,6 +562,60 @@ void tst_Sharing::takingTheKeyboardEndsTheOldHoldersPaste()
     QVERIFY(sent < text.size());
     taker.socket.sendBinaryMessage("MINE");
     QTRY_COMPARE(fileContents(kept), text.first(sent) + "MINE");
+}
+
+void tst_Sharing::theOldHoldersWaitingKeystrokesAreDropped()
+{
+    QTemporaryDir dir;
+    const QString kept = dir.filePath(QStringLiteral("kept"));
+    SharingSettings sharing = exclusive();
+    sharing.pasteRate = 2000;
+    SharingServer s(QStringLiteral("stty raw -echo; echo raw now; exec cat > '%1'").arg(kept),
+                    sharing);
+    TestClient holder(s.as(QString()));
+    TestClient taker(s.as(QString()));
+    QTRY_VERIFY(holder.received.contains("raw now") && taker.hello.has_value());
+    const QByteArray text = pasteText(20 * 1024);
+    sendPaste(holder, 1, text);
+    QTRY_VERIFY(fileContents(kept).size() > 500);
+    // The holder types while the paste runs: the keystrokes wait behind it.
+    holder.socket.sendBinaryMessage("OLD");
+    QTest::qWait(100);
+    // Another operator takes the keyboard: the paste ends, the waiting keystrokes are dropped
+    // (with an error to their sender), and only the new holder's typing follows.
+    taker.send(Protocol::Control {Protocol::Control::Action::Take, 0});
+    QTRY_VERIFY(eventsOf<Protocol::PasteEvent>(taker).back().state == QLatin1String("cancelled"));
+    const qint64 sent = eventsOf<Protocol::PasteEvent>(taker).back().sent;
+    taker.socket.sendBinaryMessage("MINE");
+    QTRY_COMPARE(fileContents(kept), text.first(sent) + "MINE");
+    QTRY_VERIFY(!errorsOf(holder).empty());
+    const Protocol::Error dropped = errorsOf(holder).back();
+    QCOMPARE(dropped.code, QString::fromLatin1(Protocol::ErrorCode::ReadOnly));
+    QVERIFY2(dropped.message.contains(QLatin1String("3 bytes of queued input dropped")),
+             qPrintable(dropped.message));
+    QTest::qWait(200);
+    QCOMPARE(fileContents(kept), text.first(sent) + "MINE");
+}
+
+void tst_Sharing::keyboardRequestsAreRateLimited()
+{
+    SharingServer s(QStringLiteral("exec cat > /dev/null"), exclusive());
+    TestClient flooder(s.as(QString()));
+    TestClient watcher(s.as(QString()));
+    QTRY_VERIFY(flooder.hello.has_value() && watcher.hello.has_value());
+    // Take and release in a loop: the burst passes, the rest is refused, and the other clients
+    // hear of the burst's changes only.
+    for (int i = 0; i < 50; ++i)
+        flooder.send(Protocol::Control {
+            i % 2 == 0 ? Protocol::Control::Action::Take : Protocol::Control::Action::Release, 0});
+    QTRY_VERIFY(errorsOf(flooder).size() >= 35);
+    QTest::qWait(300);
+    for (const Protocol::Error &error : errorsOf(flooder))
+        QCOMPARE(error.code, QString::fromLatin1(Protocol::ErrorCode::InputRate));
+    const size_t changes = eventsOf<Protocol::ControlEvent>(watcher).size();
+    QVERIFY2(changes >= size_t(ClientSession::ControlRequestBurst)
+                 && changes <= size_t(ClientSession::ControlRequestBurst) + 2,
+             qPrintable(QString::number(changes)));
 }
 
 QTEST_MAIN(tst_Sharing)
