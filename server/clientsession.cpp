@@ -105,7 +105,7 @@ ClientSession::~ClientSession()
         m_socket->disconnect(this);
 }
 
-void ClientSession::start(std::optional<qint64> resumeFrom)
+void ClientSession::start(std::optional<qint64> resumeFrom, bool screenFirst)
 {
     const HistoryRing &history = m_console.history();
     m_offset = history.startOffset();
@@ -121,10 +121,14 @@ void ClientSession::start(std::optional<qint64> resumeFrom)
     }
     // Bytes from the start of the console draw its screen; a wrapped history does not.
     attach.wrapped = history.startOffset() > 0;
-    if (m_mode == Mode::V1 && (attach.gap || (!attach.resumed && attach.wrapped))) {
-        waitForScreen([this, attach](std::optional<ConsoleScreen::Snapshot> screen) {
-            finishStart(attach, std::move(screen));
-        });
+    attach.screenFirst = screenFirst && !attach.resumed && !attach.gap;
+    if (m_mode == Mode::V1
+        && (attach.gap || (!attach.resumed && (attach.wrapped || attach.screenFirst)))) {
+        waitForScreen(
+            [this, attach](std::optional<ConsoleScreen::Snapshot> screen) {
+                finishStart(attach, std::move(screen));
+            },
+            attach.screenFirst);
         return;
     }
     finishStart(attach, std::nullopt);
@@ -153,12 +157,14 @@ void ClientSession::finishStart(Attach attach, std::optional<ConsoleScreen::Snap
     pump();
 }
 
-void ClientSession::waitForScreen(ScreenHandler then)
+void ClientSession::waitForScreen(ScreenHandler then, bool current)
 {
     m_onScreen = std::move(then);
     const quint64 request = ++m_screenRequest;
-    // Any screen still in the history will do: the rest comes from the history.
-    m_console.screen().requestSnapshot(this, m_console.history().startOffset(),
+    // Any screen still in the history will do, the rest coming from the history; unless the
+    // screen of now is wanted.
+    const HistoryRing &history = m_console.history();
+    m_console.screen().requestSnapshot(this, current ? history.endOffset() : history.startOffset(),
                                        [this, request](ConsoleScreen::Snapshot snapshot) {
                                            if (request == m_screenRequest)
                                                screenArrived(usable(std::move(snapshot)));

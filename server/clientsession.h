@@ -78,8 +78,10 @@ public:
     // Sends the hello (and a gap if resumeFrom is older than the history), then the output. A v1
     // client gets the console's screen instead of bytes that no longer draw it: when the history
     // has wrapped and it resumes from nothing it kept, or from before the history. A raw client
-    // replays from the first line start in the history.
-    void start(std::optional<qint64> resumeFrom);
+    // replays from the first line start in the history. With screenFirst (`start=screen`), a v1
+    // client that does not resume starts from the console's current screen instead of its
+    // history: a wall tile or a thumbnail wants what the console shows, not its scrollback.
+    void start(std::optional<qint64> resumeFrom, bool screenFirst = false);
     // Sends what the history has beyond the cursor, as far as the socket has room.
     void pump();
     void sendEvent(const Protocol::ServerMessage &message);
@@ -164,12 +166,14 @@ private:
         std::optional<Protocol::Gap> gap;
         bool resumed = false;
         bool wrapped = false;
+        bool screenFirst = false; // the current screen, not the history
     };
     void finishStart(Attach attach, std::optional<ConsoleScreen::Snapshot> screen);
     // Asks the console's screen for a snapshot; output to this client waits until it comes
     // (then `then` gets it, if usable) or ScreenWaitMs pass (then `then` gets none).
     using ScreenHandler = std::function<void(std::optional<ConsoleScreen::Snapshot>)>;
-    void waitForScreen(ScreenHandler then);
+    // `current`: the screen as of everything output until now, not any still in the history.
+    void waitForScreen(ScreenHandler then, bool current = false);
     void screenArrived(std::optional<ConsoleScreen::Snapshot> screen);
     // The snapshot, unless the offset it stands for has left the history (the screen is far
     // behind a flood): a client could not go on from there.

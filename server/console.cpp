@@ -105,7 +105,8 @@ bool Console::start(QString *error)
 
 ClientSession *Console::addClient(QWebSocket *socket, ClientSession::Mode mode,
                                   std::optional<qint64> resumeFrom, bool writable,
-                                  QTcpSocket *transport, const QString &user, const QString &kind)
+                                  QTcpSocket *transport, const QString &user, const QString &kind,
+                                  bool screenFirst)
 {
     if (socket->state() != QAbstractSocket::ConnectedState) {
         // It went away between the handshake and now; there is nobody to serve.
@@ -123,7 +124,7 @@ ClientSession *Console::addClient(QWebSocket *socket, ClientSession::Mode mode,
                                        .arg(writable ? QStringLiteral("an operator")
                                                      : QStringLiteral("a viewer"),
                                             clientsText(m_clients.size()));
-    session->start(resumeFrom);
+    session->start(resumeFrom, screenFirst);
     schedulePresence(PresenceChangeDelayMs);
     return session;
 }

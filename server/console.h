@@ -149,10 +149,11 @@ public:
     // is the socket under it, when the caller knows it (see ClientSession).
     // user: who the credential names, for the log and the events (empty without access control);
     // kind: what the client is ("page", "viewer", "script"), for the others to see.
+    // screenFirst: start from the current screen, not the history (ClientSession::start).
     ClientSession *addClient(QWebSocket *socket, ClientSession::Mode mode,
                              std::optional<qint64> resumeFrom, bool writable = true,
                              QTcpSocket *transport = nullptr, const QString &user = {},
-                             const QString &kind = {});
+                             const QString &kind = {}, bool screenFirst = false);
     void closeAllClients(QWebSocketProtocol::CloseCode code, const QString &reason);
 
     Protocol::Hello hello(qint64 offset, bool writable) const;

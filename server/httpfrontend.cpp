@@ -137,9 +137,9 @@ bool HttpFrontend::makeClient(QWebSocket *socket, QTcpSocket *transport,
     ::setsockopt(int(transport->socketDescriptor()), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowWater,
                  sizeof lowWater);
     const bool v1 = socket->subprotocol() == QLatin1String(Protocol::Subprotocol);
-    ClientSession *session
-        = console->addClient(socket, v1 ? ClientSession::Mode::V1 : ClientSession::Mode::Raw,
-                             decision.resumeFrom, writable, transport, user, decision.clientKind);
+    ClientSession *session = console->addClient(
+        socket, v1 ? ClientSession::Mode::V1 : ClientSession::Mode::Raw, decision.resumeFrom,
+        writable, transport, user, decision.clientKind, decision.screenFirst);
     if (session)
         session->setCredential({decision.authorization, decision.cookie});
     return true;

@@ -51,6 +51,12 @@ UpgradeDecision resolveTarget(const QByteArray &target, const UpgradeContext &co
             return refused(400, QStringLiteral("client must be 1 to 32 of A-Z a-z 0-9 . _ -"));
         decision.clientKind = kind;
     }
+    if (query.hasQueryItem(QStringLiteral("start"))) {
+        const QString start = query.queryItemValue(QStringLiteral("start"));
+        if (start != QLatin1String("screen") && start != QLatin1String("history"))
+            return refused(400, QStringLiteral("start must be screen or history"));
+        decision.screenFirst = start == QLatin1String("screen");
+    }
     if (query.hasQueryItem(QStringLiteral("offset"))) {
         static const QRegularExpression digits(QStringLiteral("^[0-9]{1,16}$"));
         const QString text = query.queryItemValue(QStringLiteral("offset"));

@@ -62,6 +62,7 @@ struct UpgradeDecision
     QPointer<Console> console;
     QString consoleName;
     std::optional<qint64> resumeFrom;
+    bool screenFirst = false; // ?start=screen: the current screen first, not the history
     bool writable = false; // the credential's role lets it type
     // What the client is, for the others to see: ?client= ("page", "viewer", or its own word),
     // else "browser" for a User-Agent that is one, else "script".

@@ -122,6 +122,7 @@ private Q_SLOTS:
     void aLateClientSeesTheProgramAsItIs();
     void aReconnectAcrossAGapGetsTheScreen();
     void aClientThatAsksGetsTheScreenAndGoesOnFromIt();
+    void aClientThatStartsFromTheScreenGetsNoHistory();
     void rawClientsOfAWrappedHistoryStartOnALine();
     void everyQueryGetsOneAnswerWhateverTheClients_data();
     void everyQueryGetsOneAnswerWhateverTheClients();
@@ -232,6 +233,42 @@ void tst_ConsoleScreen::aClientThatAsksGetsTheScreenAndGoesOnFromIt()
     QTRY_COMPARE(client.cursor.position(), qint64(stream.size()));
     const QString why = difference(*terminalOf(stream), *terminalOf(client.display));
     QVERIFY2(why.isEmpty(), qPrintable(why));
+}
+
+void tst_ConsoleScreen::aClientThatStartsFromTheScreenGetsNoHistory()
+{
+    TestPty pty;
+    ScreenServer server(std::make_unique<PtySource>(pty.path()));
+    QVERIFY(server.listening);
+    QTRY_VERIFY(server.console->source().isUp());
+    const QByteArray stream = Workloads::installerDialog(30'000);
+    QVERIFY(feedWhileServing(pty, stream.first(20'000)));
+    QTRY_COMPARE(server.console->history().endOffset(), qint64(20'000));
+    // The history has not wrapped, so a client would replay it; start=screen gets the screen of
+    // now instead, and the output after it.
+    TestClient client(server.url(QStringLiteral("start=screen")));
+    QTRY_COMPARE(client.screens.size(), size_t(1));
+    QCOMPARE(client.screens[0].offset, qint64(20'000));
+    QCOMPARE(client.cursor.position(), qint64(20'000));
+    QVERIFY(feedWhileServing(pty, stream.sliced(20'000)));
+    QTRY_COMPARE(client.cursor.position(), qint64(stream.size()));
+    const QString why = difference(*terminalOf(stream), *terminalOf(client.display));
+    QVERIFY2(why.isEmpty(), qPrintable(why));
+    // A resume goes on from its offset as ever; a start that is neither is refused.
+    TestClient resumed(
+        server.url(QStringLiteral("start=screen&offset=25000&epoch=%1").arg(client.hello->epoch)));
+    QTRY_COMPARE(resumed.cursor.position(), qint64(stream.size()));
+    QVERIFY(resumed.screens.empty());
+    QTcpSocket raw;
+    raw.connectToHost(QHostAddress::LocalHost, server.frontend->port());
+    QVERIFY(raw.waitForConnected());
+    raw.write("GET /c/vm1/ws?start=middle HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+              "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+    QTRY_VERIFY(raw.bytesAvailable() > 0 || raw.waitForReadyRead(100));
+    const QByteArray answer = raw.readAll();
+    QVERIFY2(answer.startsWith("HTTP/1.1 400"), answer.constData());
+    QVERIFY2(answer.contains("start must be screen or history"), answer.constData());
 }
 
 void tst_ConsoleScreen::rawClientsOfAWrappedHistoryStartOnALine()

@@ -31,6 +31,10 @@ export class Connection {
         this.backoffMax = options.backoffMax ?? 30000;
         this.keepalive = options.keepalive ?? 20000; // ms between pings while idle
         this.pongTimeout = options.pongTimeout ?? 10000;
+        this.clientKind = options.client ?? CLIENT_KIND;
+        // A first attach that starts from the console's screen rather than its history (a wall
+        // tile shows the screen, not the scrollback); resuming goes on from the offset as ever.
+        this.startWithScreen = options.startWithScreen ?? false;
 
         this.state = 'closed';
         this.reason = '';
@@ -160,7 +164,8 @@ export class Connection {
 
     _open() {
         const url = socketUrl(this.pageHref, this.offset === null ? undefined : this.offset,
-                              this.epoch, CLIENT_KIND);
+                              this.epoch, this.clientKind,
+                              this.offset === null && this.startWithScreen);
         let ws;
         try {
             ws = new WebSocket(url, [SUBPROTOCOL]);

@@ -376,8 +376,9 @@ export function encodeControl(action, to) {
 // page's own scheme. `offset` (optional) resumes the output there; `epoch` (optional) names the
 // server run that offset belongs to, so a restarted server can ignore it and start from its
 // history's beginning instead. `client` (optional) names what kind of client this is ("page"),
-// which the server shows in its list of who is attached.
-export function socketUrl(pageHref, resumeOffset, epoch, client) {
+// which the server shows in its list of who is attached. `startWithScreen` asks for the
+// console's current screen, then its live output, instead of its history (`start=screen`).
+export function socketUrl(pageHref, resumeOffset, epoch, client, startWithScreen = false) {
     const url = new URL('ws', pageHref);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     url.hash = '';
@@ -389,5 +390,7 @@ export function socketUrl(pageHref, resumeOffset, epoch, client) {
     }
     if (client)
         url.searchParams.set('client', client);
+    if (startWithScreen)
+        url.searchParams.set('start', 'screen');
     return url.href;
 }
