@@ -5,10 +5,11 @@
 //
 // Properties, beyond not crashing:
 // - a refusal names the file and a line of it ("FILE:LINE: what");
-// - an accepted file declares at least one console, each with a valid, unique name, its values
-//   within the documented bounds, and a source whose canonical form parses back to it;
+// - an accepted file declares at least one console or a [discover] section; each console has a
+//   valid, unique name, its values within the documented bounds, and a source whose canonical
+//   form parses back to it; so does the console each [discover] section would make for a VM;
 // - every credential it accepts has a well-formed hash of its kind, a unique name, and names
-//   only declared consoles.
+//   only declared consoles, or consoles its discovery may find.
 //
 // The input is read as readConfigFile() reads a file: UTF-8, refused if it is not text.
 
@@ -60,7 +61,8 @@ void checkConsole(const ConsoleOptions &console)
                console.name << "source" << canonical << "does not parse back:" << error);
 }
 
-void checkCredential(const Credential &credential, const std::vector<ConsoleOptions> &consoles)
+void checkCredential(const Credential &credential, const std::vector<ConsoleOptions> &consoles,
+                     const DiscoveryOptions &discovery)
 {
     QString why;
     const bool wellFormed = credential.kind == Credential::Kind::User
@@ -69,7 +71,8 @@ void checkCredential(const Credential &credential, const std::vector<ConsoleOpti
     FUZZ_CHECK(wellFormed, credential.name << credential.hash << why);
     for (const QString &name : credential.consoles) {
         const bool declared = std::any_of(consoles.begin(), consoles.end(),
-                                          [&](const ConsoleOptions &c) { return c.name == name; });
+                                          [&](const ConsoleOptions &c) { return c.name == name; })
+            || discovery.mayDiscover(name);
         FUZZ_CHECK(declared, credential.name << "may use undeclared console" << name);
     }
 }
@@ -91,7 +94,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     FUZZ_CHECK(error.isEmpty(), "accepted with an error:" << error);
-    FUZZ_CHECK(!options.consoles.empty(), "accepted without a console");
+    FUZZ_CHECK(!options.consoles.empty() || options.discovery.enabled(),
+               "accepted without a console");
+    // What a [discover] section would make of a VM (server/discovery/).
+    for (const DiscoverySettings &section : options.discovery.sections) {
+        FUZZ_CHECK(section.kind == DiscoverySettings::Kind::Libvirt
+                       || section.sockets.startsWith(u'/'),
+                   "ch sockets" << section.sockets);
+        FUZZ_CHECK(section.keepAfterGone.count() >= 0, section.keepAfterGone.count());
+        const QString name = consoleNameFor(section.namePrefix, QStringLiteral("vm1"));
+        FUZZ_CHECK(!name.isEmpty(), "prefix" << section.namePrefix << "makes no console name");
+        ConsoleOptions console = options.discovery.consoleFor(options, section, name);
+        FUZZ_CHECK(console.name == name, console.name);
+        FUZZ_CHECK(console.logPath.isEmpty() || !console.logPath.contains(QLatin1String("{name}")),
+                   "log" << console.logPath << "keeps {name}");
+        console.source.kind = SourceSpec::Kind::ChApi;
+        console.source.target = QStringLiteral("/run/ch/vm1.sock");
+        checkConsole(console);
+    }
     QSet<QString> names;
     for (const ConsoleOptions &console : options.consoles) {
         checkConsole(console);
@@ -100,7 +120,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     QSet<QString> credentials;
     for (const Credential &credential : options.access.credentials) {
-        checkCredential(credential, options.consoles);
+        checkCredential(credential, options.consoles, options.discovery);
         const QString key = QString::number(int(credential.kind)) + u' ' + credential.name;
         FUZZ_CHECK(!credentials.contains(key), "credential" << credential.name << "twice");
         credentials.insert(key);

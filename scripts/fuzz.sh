@@ -12,14 +12,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 all_targets=(requesthead protocol telnet httpresponse qmp configfile sourcespec clientframes terminal linereader
-             castreader timeindex searchtext)
+             castreader timeindex searchtext sharetoken)
 # What runs without --target (CI): every target.
 default_targets=("${all_targets[@]}")
 # The longest input per target: past each decoder's own limit where that is cheap to reach (a
 # request or response head over 16 KiB is refused), a few KiB where it is not.
 declare -A max_len=([requesthead]=20000 [clientframes]=8192 [protocol]=4096 [telnet]=4096 [httpresponse]=20000
                     [qmp]=8192 [configfile]=8192 [sourcespec]=512 [terminal]=4096 [linereader]=8192
-                    [castreader]=8192 [timeindex]=4096 [searchtext]=4096)
+                    [castreader]=8192 [timeindex]=4096 [searchtext]=4096 [sharetoken]=512)
 
 usage() {
     sed -n '2,10s/^# \{0,1\}//p' "$0"

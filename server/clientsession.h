@@ -118,6 +118,9 @@ public:
     {
         QByteArray authorization;
         QByteArray cookie;
+        // Where it came from and its user header: what a trusted proxy said (Authenticator).
+        QHostAddress peer;
+        std::optional<QByteArray> proxyUser;
     };
     void setCredential(Credential credential) { m_credential = std::move(credential); }
     const Credential &credential() const { return m_credential; }

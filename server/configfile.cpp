@@ -208,6 +208,8 @@ struct PendingConsole
     ConsoleOptions options;
     QSet<QString> seen; // the keys the section sets
     std::vector<std::pair<const Setting *, QString>> afterSource; // restart, once source is in
+    // Key and value as written: a section without a source overrides a discovered console.
+    std::vector<std::pair<QString, QString>> assignments;
 };
 
 QString knownKeys(const std::map<QString, Setter> &keys)
@@ -237,6 +239,39 @@ std::map<QString, Setter> settingKeys(Setting::Scope scope, ServerOptions *optio
     return keys;
 }
 
+// A [discover libvirt] or [discover ch] section: the discovery's own keys, and the keys of
+// [console NAME] (but source and restart) as the defaults of the consoles it finds.
+struct PendingDiscovery
+{
+    int line = 0;
+    DiscoverySettings settings;
+    PendingConsole console; // the console keys, checked on a console of their own
+};
+
+std::map<QString, Setter> discoveryKeys(PendingDiscovery *p, ServerOptions *options)
+{
+    std::map<QString, Setter> keys;
+    for (auto &[key, setter] : settingKeys(Setting::Scope::Console, options, &p->console)) {
+        if (key == QLatin1String("source") || key == QLatin1String("restart"))
+            continue; // the VM is the source; it is no program to restart
+        keys[key] = [p, key = key, setter = setter](const QString &value) {
+            if (key == QLatin1String("log") && !value.contains(QLatin1String(NamePlaceholder)))
+                return QStringLiteral("needs %1 in it, so that each VM has a file of its own "
+                                      "(as /var/log/cloud-console/%1.log)")
+                    .arg(QLatin1String(NamePlaceholder));
+            const QString why = setter(value);
+            if (why.isEmpty())
+                p->settings.consoleKeys.emplace_back(key, value);
+            return why;
+        };
+    }
+    for (const QString &key : CloudConsole::discoveryKeys(p->settings.kind)) {
+        keys[key]
+            = [p, key](const QString &value) { return applyDiscoveryKey(p->settings, key, value); };
+    }
+    return keys;
+}
+
 } // namespace
 
 bool parseConfig(const QString &text, const QString &fileName, ServerOptions *options,
@@ -255,6 +290,7 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
     std::vector<std::unique_ptr<PendingCredential>> credentials;
     std::vector<std::unique_ptr<PendingAlert>> alerts;
     std::vector<std::unique_ptr<PendingWebhook>> webhooks;
+    std::vector<std::unique_ptr<PendingDiscovery>> discoveries;
     std::optional<Section> section;
     bool seenServer = false;
     int lineNumber = 0;
@@ -373,10 +409,32 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
                 webhooks.push_back(std::move(pending));
                 continue;
             }
+            if (kind == QLatin1String("discover")) {
+                const bool libvirt = name == QLatin1String("libvirt");
+                if (!libvirt && name != QLatin1String("ch"))
+                    return fail(lineNumber,
+                                QStringLiteral("[discover KIND] is [discover libvirt] or [discover "
+                                               "ch], got \"%1\"")
+                                    .arg(line.left(64)));
+                for (const auto &other : discoveries) {
+                    if (other->settings.kindName() == name)
+                        return fail(lineNumber,
+                                    QStringLiteral("[discover %1] appears twice (first on line %2)")
+                                        .arg(name)
+                                        .arg(other->line));
+                }
+                auto pending = std::make_unique<PendingDiscovery>();
+                pending->line = lineNumber;
+                pending->settings.kind
+                    = libvirt ? DiscoverySettings::Kind::Libvirt : DiscoverySettings::Kind::Ch;
+                section = Section {lineNumber, discoveryKeys(pending.get(), options), {}, nullptr};
+                discoveries.push_back(std::move(pending));
+                continue;
+            }
             return fail(lineNumber,
                         QStringLiteral("unknown section \"%1\" (expected [server], [console "
-                                       "NAME], [user NAME], [token NAME], [alert NAME] or "
-                                       "[webhook NAME])")
+                                       "NAME], [user NAME], [token NAME], [alert NAME], "
+                                       "[webhook NAME] or [discover libvirt|ch])")
                             .arg(line.left(64)));
         }
         const auto match = assignment.match(line);
@@ -400,16 +458,54 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
         if (section->seen.contains(key))
             return fail(lineNumber, QStringLiteral("\"%1\" is set twice in this section").arg(key));
         section->seen.insert(key);
-        if (section->console)
+        if (section->console) {
             section->console->seen.insert(key);
+            section->console->assignments.emplace_back(key, value);
+        }
         if (const QString why = setter->second(value); !why.isEmpty())
             return fail(lineNumber, QStringLiteral("%1: %2").arg(key, why));
     }
 
-    if (consoles.empty())
+    // Discovery: a [discover] section needs where to look; a [console NAME] without a source is
+    // the override of a console it may find.
+    options->discovery = DiscoveryOptions();
+    for (const auto &pending : discoveries) {
+        if (pending->settings.kind == DiscoverySettings::Kind::Ch
+            && pending->settings.sockets.isEmpty())
+            return fail(pending->line,
+                        QStringLiteral("[discover ch] has no sockets (a glob of Cloud-Hypervisor "
+                                       "API sockets, such as /run/cloud-hypervisor/*.sock)"));
+        options->discovery.sections.push_back(pending->settings);
+    }
+    const bool discovering = options->discovery.enabled();
+    for (const auto &pending : consoles) {
+        if (!discovering || pending->seen.contains(QStringLiteral("source")))
+            continue;
+        if (!pending->afterSource.empty())
+            return fail(pending->line,
+                        QStringLiteral("console \"%1\" has no source, so it is a discovered "
+                                       "console's settings: restart is only for exec: sources")
+                            .arg(pending->options.name));
+        options->discovery.overrides[pending->options.name] = pending->assignments;
+    }
+    consoles.erase(std::remove_if(consoles.begin(), consoles.end(),
+                                  [&](const auto &c) {
+                                      return options->discovery.overrides.count(c->options.name);
+                                  }),
+                   consoles.end());
+    // Names a credential, rule or webhook may give: the consoles declared, and those that
+    // discovery may find.
+    const auto knownConsole = [&](const QString &name) {
+        return options->discovery.mayDiscover(name)
+            || std::any_of(consoles.begin(), consoles.end(),
+                           [&](const auto &c) { return c->options.name == name; });
+    };
+
+    if (consoles.empty() && !discovering)
         return fail(lineNumber,
                     QStringLiteral("no consoles: declare at least one [console NAME] "
-                                   "with a source"));
+                                   "with a source, or a [discover libvirt] or [discover ch] "
+                                   "section"));
     options->consoles.clear();
     for (const auto &pending : consoles) {
         ConsoleOptions &console = pending->options;
@@ -438,7 +534,10 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
         const QString kind = pending->credential.kind == Credential::Kind::User
             ? QStringLiteral("user")
             : QStringLiteral("token");
-        if (pending->credential.hash.isEmpty())
+        // A user of single sign-on only logs in through the trusted proxy, with no password.
+        const bool proxyUser = pending->credential.kind == Credential::Kind::User
+            && options->access.proxyTrust.enabled();
+        if (pending->credential.hash.isEmpty() && !proxyUser)
             return fail(pending->line,
                         QStringLiteral("%1 \"%2\" has no %3")
                             .arg(kind, pending->credential.name,
@@ -449,9 +548,7 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
                         QStringLiteral("%1 \"%2\" has no role (operator or viewer)")
                             .arg(kind, pending->credential.name));
         for (const QString &console : pending->consoleNames) {
-            const bool known = std::any_of(consoles.begin(), consoles.end(), [&](const auto &c) {
-                return c->options.name == console;
-            });
+            const bool known = knownConsole(console);
             if (!known)
                 return fail(pending->line,
                             QStringLiteral("%1 \"%2\" names console \"%3\", which "
@@ -466,9 +563,7 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
         if (!pending->hasPattern)
             return fail(pending->line, QStringLiteral("alert \"%1\" has no pattern").arg(name));
         for (const QString &console : pending->consoleNames) {
-            const bool known = std::any_of(consoles.begin(), consoles.end(), [&](const auto &c) {
-                return c->options.name == console;
-            });
+            const bool known = knownConsole(console);
             if (!known)
                 return fail(pending->line,
                             QStringLiteral("alert \"%1\" names console \"%2\", which is not "
@@ -493,9 +588,7 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
         if (!webhook.caFile.isEmpty() && webhook.url.scheme() != QLatin1String("https"))
             return refuse(QStringLiteral("has a ca, which needs an https:// url"));
         for (const QString &console : webhook.consoles) {
-            const bool known = std::any_of(consoles.begin(), consoles.end(), [&](const auto &c) {
-                return c->options.name == console;
-            });
+            const bool known = knownConsole(console);
             if (!known)
                 return refuse(
                     QStringLiteral("names console \"%1\", which is not declared").arg(console));

@@ -40,7 +40,16 @@ std::unique_ptr<Console> ConsoleRegistry::take(const QString &name)
         return nullptr;
     std::unique_ptr<Console> console = std::move(it->second);
     m_consoles.erase(it);
+    m_discovered.erase(name);
     return console;
+}
+
+std::optional<DiscoveryMark> ConsoleRegistry::discoveryMark(const QString &name) const
+{
+    const auto it = m_discovered.find(name);
+    if (it == m_discovered.end())
+        return std::nullopt;
+    return it->second;
 }
 
 int ConsoleRegistry::totalClients() const

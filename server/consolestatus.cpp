@@ -2,6 +2,7 @@
 
 #include "consoleregistry.h"
 
+#include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -42,6 +43,11 @@ body {
     border-bottom: 1px solid var(--border);
 }
 .bar h1 { margin: 0; font-size: 16px; font-weight: 650; }
+.bar nav { margin-left: auto; }
+.bar nav a {
+    color: var(--fg, inherit); border: 1px solid var(--border); border-radius: 6px;
+    padding: 4px 10px; text-decoration: none; font-size: 13px;
+}
 main { padding: 16px 10px; }
 table {
     width: 100%;
@@ -66,6 +72,7 @@ tbody th { font-weight: 650; }
 .age { font-variant-numeric: tabular-nums; white-space: nowrap; }
 .line code { font: 0.9em ui-monospace, "DejaVu Sans Mono", monospace; white-space: pre; }
 .line a { color: inherit; text-decoration: none; }
+th .replay { margin-left: 0.5em; font-size: 0.8em; font-weight: 400; }
 a { color: var(--link); }
 :focus-visible { outline: 2px solid var(--focus); outline-offset: 2px; }
 .state { font-weight: 600; }
@@ -84,6 +91,8 @@ a { color: var(--link); }
 .guest.ready { color: var(--ok); }
 .guest.failed { color: var(--bad); }
 .reason { margin-left: 8px; color: var(--muted); overflow-wrap: anywhere; }
+.found { margin-left: 0.5em; font-size: 0.8em; font-weight: 400; color: var(--muted); }
+.found.gone { color: var(--bad); }
 footer { padding: 0 10px 16px; color: var(--muted); font-size: 13px; }
 )css";
 
@@ -114,6 +123,21 @@ std::vector<ConsoleStatus> consoleStatuses(const ConsoleRegistry &consoles)
         status.clients = console->clientCount();
         status.lastOutputAgeMs = console->lastOutputAgeMs();
         status.lastLine = console->screen().lastLine();
+        for (const auto &[rule, tally] : console->alertTallies()) {
+            const QString &severity = rule.second;
+            qint64 &count = severity == QLatin1String("critical") ? status.criticalAlerts
+                : severity == QLatin1String("warning")            ? status.warningAlerts
+                                                                  : status.infoAlerts;
+            count += tally.count;
+        }
+        if (const std::optional<DiscoveryMark> mark = consoles.discoveryMark(status.name)) {
+            status.discovered = mark->by;
+            status.vmState = mark->vmState;
+            status.gone = mark->gone;
+            if (mark->gone)
+                status.removeInMs
+                    = std::max<qint64>(0, mark->removeAtMs - QDateTime::currentMSecsSinceEpoch());
+        }
         all.push_back(std::move(status));
     }
     return all;
@@ -140,8 +164,30 @@ QByteArray renderIndexPage(const std::vector<ConsoleStatus> &consoles)
     for (const ConsoleStatus &console : consoles) {
         up += console.sourceUp ? 1 : 0;
         const QString name = console.name.toHtmlEscaped();
-        rows += QStringLiteral("<tr>\n<th scope=\"row\"><a href=\"%1\">%2</a></th>\n")
+        // With a link to its replay page (server/recording/replayrange.h).
+        rows += QStringLiteral(
+                    "<tr>\n<th scope=\"row\"><a href=\"%1\">%2</a> "
+                    "<a class=\"replay\" href=\"%1replay\" title=\"Replay\">replay</a></th>\n")
                     .arg(pageLink(console.name).toHtmlEscaped(), name);
+        if (!console.discovered.isEmpty()) {
+            // Found by discovery: by whom, and when it goes if its VM is gone.
+            const QString what = console.gone
+                ? QStringLiteral("%1, VM gone, kept %2")
+                      .arg(console.discovered,
+                           [&] {
+                               const qint64 minutes
+                                   = (console.removeInMs.value_or(0) + 59999) / 60000;
+                               return minutes > 1 ? QStringLiteral("%1 min").arg(minutes)
+                                                  : QStringLiteral("under a minute");
+                           }())
+                : console.vmState.isEmpty()
+                ? console.discovered
+                : QStringLiteral("%1, %2").arg(console.discovered, console.vmState);
+            rows.insert(
+                rows.lastIndexOf(QLatin1String("</th>\n")),
+                QStringLiteral("<span class=\"found%1\">%2</span>")
+                    .arg(console.gone ? QStringLiteral(" gone") : QString(), what.toHtmlEscaped()));
+        }
         rows += QStringLiteral("<td><span class=\"state %1\">%2</span>"
                                "<span class=\"reason\">%3</span></td>\n")
                     .arg(console.sourceUp ? QStringLiteral("up") : QStringLiteral("down"),
@@ -168,7 +214,8 @@ QByteArray renderIndexPage(const std::vector<ConsoleStatus> &consoles)
                        "<meta name=\"color-scheme\" content=\"dark light\">\n"
                        "<title>Consoles — cloud-console</title>\n"
                        "<link rel=\"icon\" href=\"%1\">\n<style>%2</style>\n</head>\n<body>\n"
-                       "<header class=\"bar\"><h1>Consoles</h1></header>\n<main>\n"
+                       "<header class=\"bar\"><h1>Consoles</h1><nav><a href=\"wall\" title=\"Every "
+                       "console's screen, tiled and live\">Wall</a></nav></header>\n<main>\n"
                        "<table>\n<caption>%3</caption>\n<thead>\n<tr><th scope=\"col\">Console</th>"
                        "<th scope=\"col\">Source</th><th scope=\"col\">State</th>"
                        "<th scope=\"col\" class=\"num\">Clients</th>"
@@ -200,7 +247,21 @@ QByteArray renderConsolesJson(const std::vector<ConsoleStatus> &consoles)
                                      : QJsonValue(QJsonValue::Null)},
             {QStringLiteral("lastLine"), console.lastLine},
             {QStringLiteral("screen"), pageLink(console.name) + QStringLiteral("screen")},
+            {QStringLiteral("alerts"),
+             QJsonObject {{QStringLiteral("critical"), console.criticalAlerts},
+                          {QStringLiteral("warning"), console.warningAlerts},
+                          {QStringLiteral("info"), console.infoAlerts}}},
         });
+        if (!console.discovered.isEmpty()) {
+            QJsonObject entry = list.last().toObject();
+            entry.insert(QStringLiteral("discovered"), console.discovered);
+            entry.insert(QStringLiteral("vm"), console.vmState);
+            entry.insert(QStringLiteral("gone"), console.gone);
+            entry.insert(QStringLiteral("removeInSeconds"),
+                         console.removeInMs ? QJsonValue(double(*console.removeInMs) / 1000.0)
+                                            : QJsonValue(QJsonValue::Null));
+            list.replace(list.size() - 1, entry);
+        }
     }
     return QJsonDocument(QJsonObject {{QStringLiteral("consoles"), list}})
         .toJson(QJsonDocument::Indented);

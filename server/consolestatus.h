@@ -26,6 +26,16 @@ struct ConsoleStatus
     int clients = 0;
     std::optional<qint64> lastOutputAgeMs; // nothing: the source never sent output
     QString lastLine; // the screen's last non-blank line: "login:", a prompt, a panic
+    // Alerts its rules raised since the server started, by severity: for the wall's badges.
+    qint64 criticalAlerts = 0;
+    qint64 warningAlerts = 0;
+    qint64 infoAlerts = 0;
+    // A console discovery made (server/discovery/): who found it ("libvirt", "ch"), what its VM
+    // does, and whether the VM is gone (the console stays until removeInMs has passed).
+    QString discovered; // empty: declared in the configuration
+    QString vmState;
+    bool gone = false;
+    std::optional<qint64> removeInMs;
 };
 
 std::vector<ConsoleStatus> consoleStatuses(const ConsoleRegistry &consoles);
@@ -37,7 +47,9 @@ QString describeAge(std::optional<qint64> ageMs);
 QByteArray renderIndexPage(const std::vector<ConsoleStatus> &consoles);
 
 // {"consoles": [{"name", "source": "up"|"down", "reason", "state", "clients", "url",
-//                "lastOutputAgeSeconds": number or null, "lastLine", "screen"}]}
+//                "lastOutputAgeSeconds": number or null, "lastLine", "screen",
+//                "alerts": {"critical", "warning", "info"},
+//                and for a discovered console "discovered", "vm", "gone", "removeInSeconds"}]}
 QByteArray renderConsolesJson(const std::vector<ConsoleStatus> &consoles);
 
 } // namespace CloudConsole

@@ -29,12 +29,22 @@ HttpFrontend::HttpFrontend(ConsoleRegistry &consoles, FrontendSettings settings,
                    upgrade(socket, head, headSize);
                })
     , m_login(m_auth, m_settings.access, m_settings.tls)
+    , m_shareLinks(m_settings.access.stateDir)
+    , m_shares(m_shareLinks, m_consoles, m_login, m_settings)
     , m_routes(m_consoles, m_auth, m_login, m_settings)
 {
+    m_auth.setShareLinks(&m_shareLinks);
+    m_shares.onRevoked([this] { closeEndedShares(); });
+    connect(&m_shareSweep, &QTimer::timeout, this, &HttpFrontend::closeEndedShares);
+    m_shareSweep.start(1000);
+    m_routes.setShares(&m_shares);
     m_routes.install(m_http);
 }
 
-HttpFrontend::~HttpFrontend() = default;
+HttpFrontend::~HttpFrontend()
+{
+    m_auth.setShareLinks(nullptr);
+}
 
 bool HttpFrontend::listen(const QHostAddress &address, quint16 port, QString *error)
 {
@@ -45,8 +55,33 @@ void HttpFrontend::setAccess(AccessSettings access, TlsSettings tls)
 {
     m_settings.access = access;
     m_settings.tls = std::move(tls);
+    m_shareLinks.setStateDir(access.stateDir);
     m_auth.setSettings(std::move(access));
     closeRevokedClients();
+}
+
+void HttpFrontend::closeEndedShares()
+{
+    const QByteArray shareCookie = QByteArray(ShareLinks::CookieName) + '=';
+    for (Console *console : m_consoles.consoles()) {
+        for (ClientSession *session : console->clients()) {
+            const ClientSession::Credential &credential = session->credential();
+            if (!credential.cookie.contains(shareCookie))
+                continue;
+            const Authenticator::Result result
+                = m_auth.authenticate({credential.authorization, credential.cookie, credential.peer,
+                                       credential.proxyUser});
+            if (result.outcome == Authenticator::Result::Outcome::Allowed
+                && result.principal.allows(console->name()))
+                continue;
+            qCInfo(lcHttp).noquote()
+                << QStringLiteral("closing %1 on %2 (its shared link's "
+                                  "session ended: %3)")
+                       .arg(session->peer(), console->name(),
+                            result.shareEnded.isEmpty() ? result.reason : result.shareEnded);
+            session->revoke(result.reason);
+        }
+    }
 }
 
 void HttpFrontend::closeRevokedClients()
@@ -57,7 +92,8 @@ void HttpFrontend::closeRevokedClients()
         for (ClientSession *session : console->clients()) {
             const ClientSession::Credential &credential = session->credential();
             const Authenticator::Result result
-                = m_auth.authenticate(credential.authorization, credential.cookie);
+                = m_auth.authenticate({credential.authorization, credential.cookie, credential.peer,
+                                       credential.proxyUser});
             // A credential removed, given another secret, other consoles or another role.
             const bool same = result.outcome == Authenticator::Result::Outcome::Allowed
                 && result.principal.allows(console->name())
@@ -114,10 +150,12 @@ bool HttpFrontend::makeClient(QWebSocket *socket, QTcpSocket *transport,
     bool writable = decision.writable;
     QString user;
     // The credential is checked again now that the client is made: it may have logged out, or
-    // been removed by a reload, since its request arrived.
-    if (m_auth.enabled()) {
-        const Authenticator::Result result
-            = m_auth.authenticate(decision.authorization, decision.cookie);
+    // been removed by a reload, since its request arrived. (A share link's session is checked
+    // even without access control.)
+    if (m_auth.checks(decision.cookie)) {
+        const Authenticator::Result result = m_auth.authenticate(
+            {decision.authorization, decision.cookie,
+             transport ? transport->peerAddress() : QHostAddress(), decision.proxyUser});
         if (result.outcome != Authenticator::Result::Outcome::Allowed
             || !result.principal.allows(console->name())) {
             qCInfo(lcHttp).noquote()
@@ -141,7 +179,9 @@ bool HttpFrontend::makeClient(QWebSocket *socket, QTcpSocket *transport,
         socket, v1 ? ClientSession::Mode::V1 : ClientSession::Mode::Raw, decision.resumeFrom,
         writable, transport, user, decision.clientKind, decision.screenFirst);
     if (session)
-        session->setCredential({decision.authorization, decision.cookie});
+        session->setCredential({decision.authorization, decision.cookie,
+                                transport ? transport->peerAddress() : QHostAddress(),
+                                decision.proxyUser});
     return true;
 }
 

@@ -9,10 +9,12 @@
 // - WebSocketHandoff: the Qt 6.4 WebSocket handshake of accepted upgrades, carrying the decision
 //   through to the connected WebSocket;
 // - Routes: every plain request (pages, assets, status documents), with LoginService behind
-//   /login and /logout.
+//   /login and /logout, and ShareService behind share/TOKEN and /c/NAME/shares;
+// - ShareLinks: the read-only links of the state directory, whose sessions the authenticator
+//   takes too.
 // What is left here: the settings and the authenticator they share, filling the upgrade
 // policy's counts, making a client of a connected WebSocket (its credential checked again), and
-// closing clients whose credential a reload removed.
+// closing clients whose credential a reload removed, or whose share link ended.
 // It owns those parts, the HTTP server and the authenticator; the consoles stay the registry's.
 
 #include "authenticator.h"
@@ -20,11 +22,14 @@
 #include "frontendsettings.h"
 #include "loginservice.h"
 #include "routes.h"
+#include "sharelinks.h"
+#include "shareservice.h"
 #include "websockethandoff.h"
 
 #include <QHostAddress>
 #include <QHttpServer>
 #include <QObject>
+#include <QTimer>
 
 namespace CloudConsole {
 
@@ -58,9 +63,13 @@ public:
     // Clients whose credential was removed or changed (secret, consoles, role) are closed with
     // 1008; the others stay.
     void setAccess(AccessSettings access, TlsSettings tls);
+    // The other hosts the wall shows, at the next request for fleet.json.
+    void setFleet(FleetSettings fleet) { m_settings.fleet = std::move(fleet); }
     // The webhooks whose figures /metrics shows too; the caller's, outliving this object.
     void setWebhooks(const WebhookDispatcher *webhooks) { m_routes.setWebhooks(webhooks); }
     const Authenticator &authenticator() const { return m_auth; }
+    // The read-only links of the state directory (access.stateDir).
+    ShareLinks &shareLinks() { return m_shareLinks; }
     quint16 port() const { return m_intake.port(); }
     int openConnections() const { return m_intake.openConnections(); }
     // Connections whose request is still arriving, and those waiting for a place to send it.
@@ -69,6 +78,9 @@ public:
 
 private:
     void closeRevokedClients();
+    // Closes the clients of share sessions that ended (revoked, here or from the command line,
+    // or expired): at once after a revocation here, and every second.
+    void closeEndedShares();
     // A WebSocket upgrade whose head is in: refused, or handed to m_handoff with its decision.
     void upgrade(QTcpSocket *socket, const RequestHead &head, qsizetype headSize);
     // A WebSocket whose handshake completed becomes a client of the console its upgrade was
@@ -83,6 +95,9 @@ private:
     ConnectionIntake m_intake;
     // Last, so that its password checks, which use the authenticator, are drained first.
     LoginService m_login;
+    ShareLinks m_shareLinks; // the authenticator's too, until the destructor takes it back
+    ShareService m_shares; // uses the login service
+    QTimer m_shareSweep;
     Routes m_routes; // uses the login service
 };
 

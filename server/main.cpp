@@ -4,6 +4,7 @@
 #include "options.h"
 #include "secrethash.h"
 #include "server.h"
+#include "sharecommand.h"
 #include "signalwatcher.h"
 
 #include <QCoreApplication>
@@ -107,6 +108,8 @@ int main(int argc, char *argv[])
         std::printf("password-hash = %s\n", qPrintable(SecretHash::hashPassword(password)));
         return 0;
     }
+    if (parsed.outcome == ParsedOptions::Outcome::Share)
+        return runShareCommand(parsed, stdout, stderr); // --share, --shares, --revoke
     raiseDescriptorLimit();
     Server server(parsed.options, QCoreApplication::arguments());
     if (QString error; !server.start(&error))
@@ -119,13 +122,18 @@ int main(int argc, char *argv[])
                          ? "listening on loopback only"
                          : "anyone who can reach this address can use the consoles (--insecure)");
     // One line per console. A single console is also at "/"; several have an index there.
-    const bool single = options.consoles.size() == 1;
+    // With discovery (server/discovery/) consoles come and go: "/" is always the index.
+    const bool single = options.consoles.size() == 1 && !options.discovery.enabled();
     const QString base = server.baseUrl();
     for (const ConsoleOptions &console : options.consoles) {
         std::printf("cloud-console: serving console \"%s\" at %s\n", qPrintable(console.name),
                     qPrintable(single ? base : base + QStringLiteral("c/") + console.name + u'/'));
     }
-    if (!single)
+    if (options.discovery.enabled())
+        std::printf("cloud-console: index of %d declared consoles and those discovery finds at "
+                    "%s\n",
+                    int(options.consoles.size()), qPrintable(base));
+    else if (!single)
         std::printf("cloud-console: index of %d consoles at %s\n", int(options.consoles.size()),
                     qPrintable(base));
     std::fflush(stdout);

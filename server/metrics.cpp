@@ -1,6 +1,7 @@
 #include "metrics.h"
 
 #include "consoleregistry.h"
+#include "sharelinks.h"
 #include "webhookdispatcher.h"
 
 #include <QDateTime>
@@ -88,6 +89,22 @@ void renderWebhooks(Exposition &out, const WebhookDispatcher &webhooks)
         out.sample({{"webhook", name}}, endpoint->active());
 }
 
+// Uses of share links by result; every result is listed, at 0 until it happens.
+void renderShareLinks(Exposition &out, const ShareLinks &shares)
+{
+    out.family("share_link_uses_total", "counter",
+               "Requests that opened a share link or were refused one, by result: opened, "
+               "invalid (not signed by this server: tampered), unknown, expired, revoked, used "
+               "(a single-use link again), no-console, wrong-console (a share session asking "
+               "for another console), unavailable.");
+    std::map<QString, qint64> counts = shares.counts();
+    for (const char *result : {"opened", "invalid", "unknown", "expired", "revoked", "used",
+                               "no-console", "wrong-console", "unavailable"})
+        counts.try_emplace(QString::fromLatin1(result), 0);
+    for (const auto &[result, count] : counts)
+        out.sample({{"result", result}}, count);
+}
+
 } // namespace
 
 QByteArray escapeLabelValue(QStringView value)
@@ -108,7 +125,8 @@ QByteArray escapeLabelValue(QStringView value)
     return out;
 }
 
-QByteArray render(const ConsoleRegistry &registry, const WebhookDispatcher *webhooks)
+QByteArray render(const ConsoleRegistry &registry, const WebhookDispatcher *webhooks,
+                  const ShareLinks *shares)
 {
     const std::vector<Console *> consoles = registry.consoles();
     Exposition out;
@@ -118,6 +136,44 @@ QByteArray render(const ConsoleRegistry &registry, const WebhookDispatcher *webh
 
     out.family("consoles", "gauge", "Consoles this server serves.");
     out.sample({}, qint64(consoles.size()));
+
+    // Discovery (server/discovery/): only when a [discover] section is there.
+    if (!registry.discoverers().empty()) {
+        std::map<QString, std::pair<qint64, qint64>> found; // kind -> consoles, of them gone
+        for (const auto &[kind, status] : registry.discoverers())
+            found[kind] = {0, 0};
+        for (const Console *console : consoles) {
+            if (const std::optional<DiscoveryMark> mark = registry.discoveryMark(console->name())) {
+                ++found[mark->by].first;
+                found[mark->by].second += mark->gone ? 1 : 0;
+            }
+        }
+        out.family("discovered_consoles", "gauge",
+                   "Consoles discovery made, by who found them (libvirt, ch), those of VMs that "
+                   "are gone included.");
+        for (const auto &[kind, counts] : found)
+            out.sample({{"source", kind}}, counts.first);
+        out.family("discovered_gone_consoles", "gauge",
+                   "Consoles kept after their VM went (until keep-after-gone), by who found them.");
+        for (const auto &[kind, counts] : found)
+            out.sample({{"source", kind}}, counts.second);
+        out.family(
+            "discovery_up", "gauge",
+            "1 while a discoverer sees the VMs (libvirt connected, the socket folder there).");
+        for (const auto &[kind, status] : registry.discoverers())
+            out.sample({{"source", kind}}, status.up ? 1 : 0);
+        out.family("console_discovered", "gauge",
+                   "1 for each console discovery made, labelled with who found it and whether its "
+                   "VM is gone.");
+        for (const Console *console : consoles) {
+            if (const std::optional<DiscoveryMark> mark = registry.discoveryMark(console->name()))
+                out.sample(
+                    {{"console", console->name()},
+                     {"source", mark->by},
+                     {"gone", mark->gone ? QStringLiteral("true") : QStringLiteral("false")}},
+                    1);
+        }
+    }
 
     out.family("source_up", "gauge",
                "1 while the console's source is attached, 0 while it is down.");
@@ -246,6 +302,8 @@ QByteArray render(const ConsoleRegistry &registry, const WebhookDispatcher *webh
 
     if (webhooks)
         renderWebhooks(out, *webhooks);
+    if (shares)
+        renderShareLinks(out, *shares);
     return out.text();
 }
 

@@ -12,14 +12,17 @@
 namespace CloudConsole {
 
 class ConsoleRegistry;
+class ShareLinks;
 class WebhookDispatcher;
 
 namespace Metrics {
 
 inline constexpr char ContentType[] = "text/plain; version=0.0.4; charset=utf-8";
 
-// The whole exposition, one family after another; the webhooks' figures too when given.
-QByteArray render(const ConsoleRegistry &consoles, const WebhookDispatcher *webhooks = nullptr);
+// The whole exposition, one family after another; the webhooks' figures and the share links'
+// uses too when given.
+QByteArray render(const ConsoleRegistry &consoles, const WebhookDispatcher *webhooks = nullptr,
+                  const ShareLinks *shares = nullptr);
 
 // A label value as the format wants it between double quotes: backslash, double quote and line
 // feed escaped, UTF-8.

@@ -2,6 +2,7 @@
 
 #include "configfile.h"
 #include "settingtable.h"
+#include "sharelinks.h"
 
 #include <QCommandLineParser>
 
@@ -20,6 +21,75 @@ ParsedOptions error(const QString &text)
 QString flagName(const Setting &setting)
 {
     return QStringLiteral("--") + QLatin1String(setting.flag);
+}
+
+// --share CONSOLE [--ttl D] [--single-use], --shares [CONSOLE], --revoke ID: with --config (for
+// --share, whose consoles and address it needs) or without (--state-dir, or the default).
+ParsedOptions parseShareCommand(const QCommandLineParser &parser, const ConfigReader &readConfig)
+{
+    const auto isSet = [&](const char *flag) { return parser.isSet(QString::fromLatin1(flag)); };
+    const auto value = [&](const char *flag) { return parser.value(QString::fromLatin1(flag)); };
+    if (int(isSet("share")) + int(isSet("shares")) + int(isSet("revoke")) > 1)
+        return error(QStringLiteral("give one of --share, --shares and --revoke"));
+    if (!isSet("share") && (isSet("ttl") || isSet("single-use")))
+        return error(QStringLiteral("--ttl and --single-use go with --share"));
+    const QStringList positional = parser.positionalArguments();
+    if (positional.size() > (isSet("shares") ? 1 : 0))
+        return error(QStringLiteral("unexpected argument \"%1\"").arg(positional.constLast()));
+
+    ParsedOptions parsed;
+    parsed.outcome = ParsedOptions::Outcome::Share;
+    ServerOptions &o = parsed.options;
+    if (isSet("config")) {
+        o.configPath = value("config");
+        QString text;
+        QString why;
+        if (!readConfig(o.configPath, &text, &why) || !parseConfig(text, o.configPath, &o, &why))
+            return error(why);
+    } else if (isSet("share")) {
+        return error(QStringLiteral("--share needs --config FILE: the server's consoles and "
+                                    "address are there"));
+    }
+    // The server's flags (--state-dir, --listen, --tls-cert) override the file, as they do
+    // for the server.
+    ConsoleOptions unused;
+    for (const Setting &setting : allSettings()) {
+        if (setting.scope != Setting::Scope::Server || !setting.takesValue()
+            || !parser.isSet(QString::fromLatin1(setting.flag)))
+            continue;
+        if (const QString why = setting.apply(o, unused, value(setting.flag)); !why.isEmpty())
+            return error(flagName(setting) + QStringLiteral(": ") + why);
+    }
+
+    ShareCommand &command = parsed.share;
+    if (isSet("revoke")) {
+        command.action = ShareCommand::Action::Revoke;
+        command.id = value("revoke").trimmed();
+        return parsed;
+    }
+    if (isSet("shares")) {
+        command.action = ShareCommand::Action::List;
+        command.console = positional.value(0);
+        return parsed;
+    }
+    command.action = ShareCommand::Action::Create;
+    command.console = value("share");
+    QStringList known;
+    for (const ConsoleOptions &console : o.consoles)
+        known.append(console.name);
+    if (!known.contains(command.console))
+        return error(QStringLiteral("--share: %1 has no console named \"%2\" (its consoles: %3)")
+                         .arg(o.configPath, command.console.left(64), known.join(u", ")));
+    command.lifetime = ShareLinks::DefaultLifetime;
+    if (isSet("ttl")) {
+        if (const QString why = parseDuration(value("ttl"), &command.lifetime); !why.isEmpty())
+            return error(QStringLiteral("--ttl: ") + why);
+        if (command.lifetime.count() < 1 || command.lifetime > ShareLinks::MaxLifetime)
+            return error(QStringLiteral("--ttl: a link works for 1 second to 24 hours, not %1")
+                             .arg(value("ttl")));
+    }
+    command.singleUse = isSet("single-use");
+    return parsed;
 }
 
 } // namespace
@@ -99,6 +169,8 @@ ParsedOptions parseCommandLine(const QStringList &arguments, const ConfigReader 
         if (setting.takesValue() && parser.values(QString::fromLatin1(setting.flag)).size() > 1)
             return error(QStringLiteral("%1 given more than once").arg(flagName(setting)));
     }
+    if (isSet("share") || isSet("shares") || isSet("revoke") || isSet("ttl") || isSet("single-use"))
+        return parseShareCommand(parser, readConfig);
 
     ServerOptions &o = parsed.options;
     ConsoleOptions console;

@@ -13,16 +13,30 @@
 
 #include <QStringList>
 
+#include <chrono>
 #include <functional>
 
 namespace CloudConsole {
 
+// --share, --shares, --revoke: what to do with the share links of the state directory
+// (sharecommand.h runs it).
+struct ShareCommand
+{
+    enum class Action { Create, List, Revoke };
+    Action action = Action::Create;
+    QString console; // Create: the console; List: only its links (empty: all)
+    std::chrono::seconds lifetime {0}; // Create: --ttl
+    bool singleUse = false; // Create: --single-use
+    QString id; // Revoke
+};
+
 struct ParsedOptions
 {
-    enum class Outcome { Run, ShowText, Error, HashPassword, NewToken };
+    enum class Outcome { Run, ShowText, Error, HashPassword, NewToken, Share };
     Outcome outcome = Outcome::Run;
     ServerOptions options;
     QString text; // help or version for ShowText, one line for Error
+    ShareCommand share; // for Share
 };
 
 // Gives the text of the configuration file at path, or false and *error.

@@ -1,5 +1,6 @@
 #include "server.h"
 
+#include "discoverymanager.h"
 #include "httpfrontend.h"
 #include "metrics.h"
 #include "options.h"
@@ -60,6 +61,21 @@ bool sameConsole(const ConsoleSettings &running, const ConsoleSettings &declared
         && running.scrollbackLines == declared.scrollbackLines && running.screen == declared.screen;
 }
 
+// Applies to a running console what may change while it runs (a reload); false when the settings
+// make another console.
+bool applyInPlace(Console &running, const ConsoleSettings &settings)
+{
+    if (!sameConsole(running.settings(), settings))
+        return false;
+    running.setLimits(settings.maxClients, settings.limits);
+    // Rules apply at once; the console keeps its state and alert counts.
+    running.setAlertRules(settings.alertRules);
+    running.setSyslog(settings.syslog);
+    running.setSharing(settings.sharing);
+    running.setRecording(settings.recording); // a new file, or none
+    return true;
+}
+
 bool checkAccess(const ServerOptions &options, QString *error)
 {
     if (options.access.enabled() || options.access.insecure || options.address.isLoopback())
@@ -94,6 +110,8 @@ FrontendSettings frontendSettings(const ServerOptions &options)
     settings.webRoot = options.webRoot;
     settings.access = options.access;
     settings.tls = options.tls;
+    settings.publicUrl = options.publicUrl; // the base of share links
+    settings.fleet = options.fleet;
     return settings;
 }
 
@@ -108,6 +126,7 @@ Server::Server(ServerOptions options, QStringList arguments, QObject *parent)
 
 Server::~Server()
 {
+    m_discovery.reset();
     // Flushes the logs and ends spawned programs while the frontend still stands.
     m_consoles.clear();
 }
@@ -166,6 +185,18 @@ bool Server::start(QString *error)
         if (!console->start(error))
             return false;
     }
+    // Discovered consoles come once the declared ones run (the first declared stays the default).
+    m_discovery = std::make_unique<DiscoveryManager>(
+        m_consoles,
+        [](const ServerOptions &options, const ConsoleOptions &console,
+           std::unique_ptr<ConsoleSource> source) {
+            return std::make_unique<Console>(consoleSettings(options, console), std::move(source));
+        },
+        [this](std::unique_ptr<Console> console) { addConsole(std::move(console)); },
+        [](Console &running, const ServerOptions &options, const ConsoleOptions &console) {
+            return applyInPlace(running, consoleSettings(options, console));
+        });
+    m_discovery->apply(m_options);
     return true;
 }
 
@@ -209,21 +240,14 @@ bool Server::apply(ServerOptions next, QString *error)
         qCWarning(lcServer) << "a new listen address applies at the next start";
 
     for (Console *running : m_consoles.consoles()) {
+        if (m_discovery && m_discovery->isDiscovered(running->name()))
+            continue; // the discovery's to keep, change or remove (below)
         const auto declared
             = std::find_if(next.consoles.begin(), next.consoles.end(),
                            [&](const ConsoleOptions &c) { return c.name == running->name(); });
-        if (declared != next.consoles.end()) {
-            const ConsoleSettings settings = consoleSettings(next, *declared);
-            if (sameConsole(running->settings(), settings)) {
-                running->setLimits(settings.maxClients, settings.limits);
-                // Rules apply at once; the console keeps its state and alert counts.
-                running->setAlertRules(settings.alertRules);
-                running->setSyslog(settings.syslog);
-                running->setSharing(settings.sharing);
-                running->setRecording(settings.recording); // a new file, or none
-                continue;
-            }
-        }
+        if (declared != next.consoles.end()
+            && applyInPlace(*running, consoleSettings(next, *declared)))
+            continue;
         const bool removed = declared == next.consoles.end();
         const QString name = running->name();
         qCInfo(lcServer).noquote()
@@ -236,6 +260,9 @@ bool Server::apply(ServerOptions next, QString *error)
         gone->setParent(nullptr);
         QTimer::singleShot(200, gone.release(), &QObject::deleteLater);
     }
+    // Discovered consoles take the new settings; one whose name is now declared makes way.
+    if (m_discovery)
+        m_discovery->apply(next);
     for (const ConsoleOptions &declared : next.consoles) {
         if (m_consoles.find(declared.name))
             continue;
@@ -250,8 +277,10 @@ bool Server::apply(ServerOptions next, QString *error)
     }
     if (!next.consoles.empty() && m_consoles.find(next.consoles.front().name))
         m_consoles.setDefault(next.consoles.front().name);
-    if (m_frontend)
+    if (m_frontend) {
         m_frontend->setAccess(next.access, next.tls);
+        m_frontend->setFleet(next.fleet);
+    }
     m_options = std::move(next);
     // Webhooks kept by name go on with what they hold; see WebhookDispatcher.
     m_webhooks->setBaseUrl(linkBase(m_options));

@@ -9,8 +9,12 @@
 // Every console's alerts also go to the webhooks of the configuration (WebhookDispatcher), whose
 // files (secret-file, ca) are read at start-up and on every reload; a reload replaces the set.
 //
-// It owns the consoles, the frontend and the webhooks. It knows nothing of signals, standard
-// output or exit codes: main() connects SIGHUP to reload() and prints what start() says.
+// [discover libvirt] and [discover ch] sections add and remove consoles at runtime, through a
+// DiscoveryManager (server/discovery/) that start() and every reload give the settings to; a
+// reload leaves the consoles it made to it.
+//
+// It owns the consoles, the frontend, the webhooks and the discovery. It knows nothing of signals,
+// standard output or exit codes: main() connects SIGHUP to reload() and prints what start() says.
 
 #include "consoleregistry.h"
 #include "serveroptions.h"
@@ -22,6 +26,7 @@
 
 namespace CloudConsole {
 
+class DiscoveryManager;
 class HttpFrontend;
 class WebhookDispatcher;
 
@@ -52,6 +57,8 @@ public:
     QString baseUrl() const;
     // Where the alerts go beyond the consoles.
     const WebhookDispatcher &webhooks() const { return *m_webhooks; }
+    // The consoles of [discover] sections (nullptr before start()).
+    DiscoveryManager *discovery() const { return m_discovery.get(); }
 
 private:
     std::unique_ptr<Console> makeConsole(const ServerOptions &options,
@@ -66,6 +73,7 @@ private:
     ConsoleRegistry m_consoles;
     std::unique_ptr<WebhookDispatcher> m_webhooks;
     std::unique_ptr<HttpFrontend> m_frontend;
+    std::unique_ptr<DiscoveryManager> m_discovery;
 };
 
 } // namespace CloudConsole

@@ -1,4 +1,5 @@
-// Bundles the page for the server: app.js and app.css from src/, plus index.html.
+// Bundles the page for the server: app.js and app.css from src/, plus index.html; and the replay
+// page, replay.js and replay.css, plus replay.html.
 //
 //   node build.mjs --outdir DIR [--dev] [--watch]
 //
@@ -27,15 +28,21 @@ const copyIndex = {
     name: 'copy-index',
     setup(build) {
         build.onEnd(async (result) => {
-            if (result.errors.length === 0)
+            if (result.errors.length === 0) {
                 await copyFile(path.join(here, 'index.html'), path.join(outdir, 'index.html'));
+                // The replay page (/c/NAME/replay): replay.js and replay.css.
+                await copyFile(path.join(here, 'replay.html'), path.join(outdir, 'replay.html'));
+                // The wall (/wall): wall.js and wall.css.
+                await copyFile(path.join(here, 'wall.html'), path.join(outdir, 'wall.html'));
+            }
         });
     },
 };
 
 const options = {
     absWorkingDir: here,
-    entryPoints: { app: path.join(here, 'src/app.js') },
+    entryPoints: { app: path.join(here, 'src/app.js'), replay: path.join(here, 'src/replay.js'),
+                   wall: path.join(here, 'src/wall.js') },
     outdir,
     bundle: true,
     format: 'iife',

@@ -4,6 +4,8 @@
 // allowed to open WebSockets, TLS. Plain data, filled by the configuration file and the command
 // line, read by HttpFrontend and the sessions. The per-client limits are limitsettings.h's.
 
+#include "proxytrust.h"
+
 #include <QSslCertificate>
 #include <QSslKey>
 #include <QString>
@@ -44,6 +46,11 @@ struct AccessSettings
     std::chrono::seconds sessionLifetime {8 * 3600};
     // Listen on a non-loopback address without credentials (--insecure).
     bool insecure = false;
+    // trusted-proxy, user-header: single sign-on through a reverse proxy (ProxyTrust).
+    ProxyTrustSettings proxyTrust;
+    // state-dir: where share links' key and list are kept (ShareLinks); empty: the default
+    // (ShareLinks::defaultStateDir(), which depends on the environment).
+    QString stateDir;
 
     bool enabled() const { return !credentials.empty(); }
 };

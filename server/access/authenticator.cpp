@@ -1,11 +1,15 @@
 #include "authenticator.h"
 
 #include "secrethash.h"
+#include "sharelinks.h"
 
 #include <QCryptographicHash>
+#include <QLoggingCategory>
 #include <QUrl>
 
 #include <algorithm>
+
+Q_LOGGING_CATEGORY(lcAccess, "cloudconsole.access")
 
 namespace CloudConsole {
 
@@ -59,7 +63,12 @@ Principal Authenticator::principalOf(const Credential &credential)
 
 QString Authenticator::ticketFrom(QByteArrayView cookies)
 {
-    const QByteArray prefix = QByteArray(CookieName) + '=';
+    return cookieValue(cookies, CookieName);
+}
+
+QString Authenticator::cookieValue(QByteArrayView cookies, QByteArrayView name)
+{
+    const QByteArray prefix = name.toByteArray() + '=';
     for (QByteArrayView part : QByteArray(cookies.toByteArray()).split(';')) {
         const QByteArrayView trimmed = part.trimmed();
         if (trimmed.startsWith(prefix))
@@ -68,9 +77,17 @@ QString Authenticator::ticketFrom(QByteArrayView cookies)
     return {};
 }
 
-Authenticator::Result Authenticator::authenticate(QByteArrayView authorization,
-                                                  QByteArrayView cookies)
+bool Authenticator::checks(QByteArrayView cookies) const
 {
+    const QMutexLocker lock(&m_mutex);
+    return m_settings.enabled()
+        || (m_shares && !cookieValue(cookies, ShareLinks::CookieName).isEmpty());
+}
+
+Authenticator::Result Authenticator::authenticate(const Presented &request)
+{
+    const QByteArrayView authorization = request.authorization;
+    const QByteArrayView cookies = request.cookies;
     const QMutexLocker lock(&m_mutex);
     using Outcome = Result::Outcome;
     Result result;
@@ -94,7 +111,67 @@ Authenticator::Result Authenticator::authenticate(QByteArrayView authorization,
         result.reason = QStringLiteral("unknown token");
         return result;
     }
-    const QString ticket = ticketFrom(cookies);
+    // Single sign-on: the user a trusted proxy names, with the configuration's role for them.
+    const ProxyTrust::Answer proxy = ProxyTrust::judge(m_settings.proxyTrust, request.peer,
+                                                       request.proxyUser.value_or(QByteArray()),
+                                                       request.proxyUser.has_value());
+    result.proxy = proxy.verdict == ProxyTrust::Verdict::User
+        || proxy.verdict == ProxyTrust::Verdict::Malformed;
+    switch (proxy.verdict) {
+    case ProxyTrust::Verdict::User:
+        if (const Credential *user = find(Credential::Kind::User, proxy.user)) {
+            result.outcome = Outcome::Allowed;
+            result.principal = principalOf(*user);
+        } else {
+            result.outcome = Outcome::Invalid;
+            result.reason = QStringLiteral("user \"%1\", named by the trusted proxy, has no "
+                                           "[user %1] in this server's configuration")
+                                .arg(proxy.user.left(128));
+        }
+        return result;
+    case ProxyTrust::Verdict::Malformed:
+        result.outcome = Outcome::Invalid;
+        result.reason = proxy.reason;
+        return result;
+    case ProxyTrust::Verdict::Untrusted: {
+        // Ignored: anyone may send the header. Said in the log, so a proxy left out of
+        // trusted-proxy (or someone trying) is seen.
+        qint64 heldBack = 0;
+        if (m_untrustedHeaderLog.allow(&heldBack))
+            qCWarning(lcAccess).noquote()
+                << proxy.reason
+                << (heldBack > 0 ? QStringLiteral("(and %1 more not logged)").arg(heldBack)
+                                 : QString());
+        break;
+    }
+    case ProxyTrust::Verdict::NoHeader:
+        break;
+    }
+    result = sessionOf(ticketFrom(cookies));
+    const QString share = cookieValue(cookies, ShareLinks::CookieName);
+    if (result.outcome == Outcome::Allowed || !m_shares || share.isEmpty())
+        return result;
+    // A share link's session: checked against the links as they are now (a revocation from the
+    // command line applies at once).
+    const ShareLinks::Check check = m_shares->session(share);
+    if (check.verdict == ShareLinks::Verdict::Valid) {
+        result.outcome = Outcome::Allowed;
+        result.principal = ShareLinks::principalOf(check.link);
+        result.reason.clear();
+        return result;
+    }
+    result.outcome
+        = check.verdict == ShareLinks::Verdict::Expired ? Outcome::Expired : Outcome::Invalid;
+    result.principal = {};
+    result.reason = ShareLinks::verdictText(check);
+    result.shareEnded = ShareLinks::verdictName(check.verdict);
+    return result;
+}
+
+Authenticator::Result Authenticator::sessionOf(const QString &ticket)
+{
+    using Outcome = Result::Outcome;
+    Result result;
     if (ticket.isEmpty()) {
         result.reason = QStringLiteral("log in, or send Authorization: Bearer TOKEN");
         return result;
@@ -131,7 +208,8 @@ std::optional<QString> Authenticator::checkPassword(const QString &user, const Q
     {
         const QMutexLocker lock(&m_mutex);
         const Credential *credential = find(Credential::Kind::User, user);
-        known = credential != nullptr;
+        // A user without a password (single sign-on only) is checked as an unknown one is.
+        known = credential != nullptr && !credential->hash.isEmpty();
         hash = known ? credential->hash : m_decoyHash;
         work = m_passwordWork;
     }

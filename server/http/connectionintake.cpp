@@ -3,6 +3,7 @@
 #include "httplog.h"
 #include "requesthead.h"
 
+#include <QRegularExpression>
 #include <QSslSocket>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -230,10 +231,13 @@ void ConnectionIntake::onHead(QTcpSocket *socket, PendingRequest *pending)
         m_onUpgrade(socket, head, headSize);
         return;
     }
-    // Only the login form takes a body, and a small one: QHttpServer holds bodies in memory whole.
+    // Only the login form and a new share link's settings (a small JSON object at
+    // /c/NAME/shares) take a body, and a small one: QHttpServer holds bodies in memory whole.
     const QByteArray length = head.value("Content-Length").trimmed();
+    const QString path = QUrl::fromEncoded(head.target).path();
+    static const QRegularExpression sharesPath(QStringLiteral("^/c/[^/]+/shares$"));
     const bool loginForm = head.method == "POST"
-        && QUrl::fromEncoded(head.target).path() == u"/login" && length.size() <= 4
+        && (path == u"/login" || sharesPath.match(path).hasMatch()) && length.size() <= 4
         && length.toInt() <= MaxRequestBody && head.value("Transfer-Encoding").isEmpty();
     if (!loginForm
         && ((!length.isEmpty() && length != "0") || !head.value("Transfer-Encoding").isEmpty())) {

@@ -3,6 +3,7 @@
 #include "httplog.h"
 #include "loginpage.h"
 #include "responses.h"
+#include "sharelinks.h"
 
 #include <QScopeGuard>
 #include <QUrl>
@@ -139,6 +140,10 @@ QHttpServerResponse LoginService::logout(const QHttpServerRequest &request)
     QHttpServerResponse response(StatusCode::SeeOther);
     response.addHeader("Location", "login");
     response.addHeader("Set-Cookie", cookie(QString(), 0));
+    // A share link's session ends too (ShareLinks): Log out leaves a shared view.
+    const QByteArray endShare = QByteArray(ShareLinks::CookieName)
+        + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" + (m_tls.enabled() ? "; Secure" : "");
+    response.addHeader("Set-Cookie", endShare);
     return response;
 }
 

@@ -46,10 +46,11 @@ public:
     // Where a browser without a session is sent to log in, to come back to next (a console's
     // page "c/NAME/", or empty for the root).
     static QHttpServerResponse loginRedirect(const QString &next);
+    // Whether a login or logout form comes from this server's own page (against CSRF); also
+    // ShareService's check of the requests that open, make and revoke share links.
+    bool formFromOwnPage(const QHttpServerRequest &request) const;
 
 private:
-    // Whether a login or logout form comes from this server's own page (against CSRF).
-    bool formFromOwnPage(const QHttpServerRequest &request) const;
     QByteArray cookie(const QString &value, qint64 maxAgeSeconds) const;
 
     Authenticator &m_auth;

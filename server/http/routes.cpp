@@ -7,6 +7,7 @@
 #include "recordinghttp.h"
 #include "responses.h"
 #include "screenrenderer.h"
+#include "shareservice.h"
 
 #include <QUrl>
 #include <QUrlQuery>
@@ -22,6 +23,15 @@ bool allowed(const Authenticator::Result &result)
     return result.outcome == Authenticator::Result::Outcome::Allowed;
 }
 
+// A caller who may not come in: sent to log in, unless a login would not help because a trusted
+// proxy named a user the configuration lacks (or a name that is none), who is told why.
+QHttpServerResponse refusedCaller(const Authenticator::Result &caller)
+{
+    if (caller.proxy)
+        return textResponse(caller.reason, StatusCode::Forbidden);
+    return unauthorized();
+}
+
 } // namespace
 
 Routes::Routes(ConsoleRegistry &consoles, Authenticator &auth, LoginService &login,
@@ -31,12 +41,20 @@ Routes::Routes(ConsoleRegistry &consoles, Authenticator &auth, LoginService &log
 
 Authenticator::Result Routes::identify(const QHttpServerRequest &request)
 {
-    if (!m_auth.enabled()) {
+    // A share link's session is checked even without access control: it is one console's viewer.
+    if (!m_auth.checks(request.value("Cookie"))) {
         Authenticator::Result anyone;
         anyone.outcome = Authenticator::Result::Outcome::Allowed; // a principal of every console
+        anyone.principal.name = QStringLiteral("anonymous");
+        anyone.principal.role = Role::Operator;
         return anyone;
     }
-    return m_auth.authenticate(request.value("Authorization"), request.value("Cookie"));
+    Authenticator::Presented presented {request.value("Authorization"), request.value("Cookie"),
+                                        request.remoteAddress(), std::nullopt};
+    // nginx and HAProxy leave an empty header out: present means a value.
+    if (const QByteArray user = request.value(m_auth.userHeader()); !user.isEmpty())
+        presented.proxyUser = user;
+    return m_auth.authenticate(presented);
 }
 
 void Routes::install(QHttpServer &http)
@@ -52,18 +70,41 @@ void Routes::install(QHttpServer &http)
                [this](const QHttpServerRequest &request) { return m_login.logout(request); });
     http.route("/", [this](const QHttpServerRequest &request) {
         const Authenticator::Result caller = identify(request);
+        if (std::optional<QHttpServerResponse> refusal = sharePageRefusal(caller, {}, request))
+            return std::move(*refusal);
         if (!allowed(caller))
-            return LoginService::loginRedirect(QString());
+            return caller.proxy ? refusedCaller(caller) : LoginService::loginRedirect(QString());
         // The default console's page while there is only one console, else the index.
-        if (m_consoles.consoles().size() > 1)
+        if (m_consoles.consoles().size() > 1 || !m_consoles.discoverers().empty())
             return indexPage(caller.principal);
         return page(QString());
     });
     http.route("/ws", [] { return notWebSocket(); });
+    // The wall (resources/web/src/wall.js) and the other hosts it shows (server/http/fleet.h).
+    http.route("/wall", [this](const QHttpServerRequest &request) {
+        const Authenticator::Result caller = identify(request);
+        if (!caller.principal.shareId.isEmpty())
+            return textResponse(QStringLiteral("a shared link shows its console alone"),
+                                StatusCode::Forbidden);
+        if (!allowed(caller))
+            return caller.proxy ? refusedCaller(caller) : LoginService::loginRedirect(QString());
+        return asset(QStringLiteral("wall.html"));
+    });
+    http.route("/fleet.json", [this](const QHttpServerRequest &request) {
+        const Authenticator::Result caller = identify(request);
+        if (!allowed(caller) || !caller.principal.shareId.isEmpty())
+            return refusedCaller(caller);
+        QHttpServerResponse response("application/json", renderFleetJson(m_settings.fleet));
+        SecurityHeaders {"no-store"}.addTo(response);
+        return response;
+    });
     http.route("/c/<arg>/", [this](const QString &name, const QHttpServerRequest &request) {
         const Authenticator::Result caller = identify(request);
+        if (std::optional<QHttpServerResponse> refusal = sharePageRefusal(caller, name, request))
+            return std::move(*refusal);
         if (!allowed(caller))
-            return LoginService::loginRedirect(QStringLiteral("c/%1/").arg(name));
+            return caller.proxy ? refusedCaller(caller)
+                                : LoginService::loginRedirect(QStringLiteral("c/%1/").arg(name));
         if (!caller.principal.allows(name))
             return consoleForbidden(name);
         return page(name);
@@ -98,9 +139,9 @@ void Routes::install(QHttpServer &http)
         if (std::optional<QHttpServerResponse> refusal = refuseConsole(name, request))
             return QtFuture::makeReadyFuture(std::move(*refusal));
         const Authenticator::Result caller = identify(request);
-        const RecordingHttp::Caller who {
-            caller.principal.name, !m_auth.enabled() || caller.principal.role == Role::Operator,
-            request.remoteAddress().toString()};
+        const RecordingHttp::Caller who {caller.principal.name,
+                                         caller.principal.role == Role::Operator,
+                                         request.remoteAddress().toString()};
         return RecordingHttp::answer(*m_consoles.find(name), what, request.url(), file, who);
     };
     http.route("/c/<arg>/search", [timeTravel](const QString &name, const QHttpServerRequest &r) {
@@ -114,6 +155,37 @@ void Routes::install(QHttpServer &http)
                [timeTravel](const QString &name, const QString &file, const QHttpServerRequest &r) {
                    return timeTravel(name, r, RecordingHttp::What::File, file);
                });
+    // The replay page (server/recording/replayrange.h, resources/web/src/replay.js) and the time
+    // ranges it plays and downloads, with the same rules as the console's page and recordings.
+    http.route("/c/<arg>/replay", [this](const QString &name, const QHttpServerRequest &request) {
+        const Authenticator::Result caller = identify(request);
+        if (!allowed(caller))
+            return caller.proxy
+                ? refusedCaller(caller)
+                : LoginService::loginRedirect(QStringLiteral("c/%1/replay").arg(name));
+        if (!caller.principal.allows(name))
+            return consoleForbidden(name);
+        if (!m_consoles.find(name))
+            return noConsoleResponse(name);
+        return asset(QStringLiteral("replay.html"));
+    });
+    http.route("/c/<arg>/replay/", [](const QString &, const QHttpServerRequest &request) {
+        // The page's relative links work without the slash only.
+        QHttpServerResponse response(StatusCode::MovedPermanently);
+        const QString query = request.url().query(QUrl::FullyEncoded);
+        response.addHeader("Location",
+                           "../replay" + (query.isEmpty() ? QByteArray() : '?' + query.toLatin1()));
+        return response;
+    });
+    http.route("/c/<arg>/replay/events",
+               [timeTravel](const QString &name, const QHttpServerRequest &r) {
+                   return timeTravel(name, r, RecordingHttp::What::Replay, {});
+               });
+    http.route("/c/<arg>/replay/download",
+               [timeTravel](const QString &name, const QHttpServerRequest &r) {
+                   return timeTravel(name, r, RecordingHttp::What::Download, {});
+               });
+    installShareRoutes(http);
     http.route("/c/<arg>/<arg>",
                [this](const QString &name, const QString &file, const QHttpServerRequest &request) {
                    if (!allowed(identify(request)))
@@ -136,21 +208,98 @@ void Routes::installStatusRoutes(QHttpServer &http)
     // With access control, only a credential sees these (any role, any consoles: the figures
     // are the server's); the index page shows each user the consoles it may open.
     http.route("/metrics", [this](const QHttpServerRequest &request) {
-        if (!allowed(identify(request)))
-            return unauthorized();
-        QHttpServerResponse response(Metrics::ContentType, Metrics::render(m_consoles, m_webhooks));
+        const Authenticator::Result caller = identify(request);
+        if (!allowed(caller))
+            return refusedCaller(caller);
+        // A shared link shows its console alone, not the server's figures.
+        if (!caller.principal.shareId.isEmpty())
+            return textResponse(QStringLiteral("a shared link shows its console alone"),
+                                StatusCode::Forbidden);
+        QHttpServerResponse response(
+            Metrics::ContentType,
+            Metrics::render(m_consoles, m_webhooks, m_shares ? &m_shares->links() : nullptr));
         response.addHeader("Cache-Control", "no-store");
         return response;
     });
     http.route("/consoles.json", [this](const QHttpServerRequest &request) {
         const Authenticator::Result caller = identify(request);
         if (!allowed(caller))
-            return unauthorized();
+            return refusedCaller(caller);
         QHttpServerResponse response("application/json",
                                      renderConsolesJson(visibleStatuses(caller.principal)));
         SecurityHeaders {}.addTo(response);
         return response;
     });
+}
+
+// Share links (ShareService) --------------------------------------------------------------------
+
+void Routes::installShareRoutes(QHttpServer &http)
+{
+    if (!m_shares)
+        return;
+    using Method = QHttpServerRequest::Method;
+    http.route("/share/<arg>", Method::Get,
+               [this](const QString &token, const QHttpServerRequest &request) {
+                   return m_shares->landing(token, request);
+               });
+    http.route("/share/<arg>", Method::Post,
+               [this](const QString &token, const QHttpServerRequest &request) {
+                   return m_shares->open(token, request);
+               });
+    // An operator's, with the console's access rules; a refused caller learns no link.
+    const auto manage = [this](const QHttpServerRequest &request, const auto &answer) {
+        const Authenticator::Result caller = identify(request);
+        if (!allowed(caller))
+            return refusedCaller(caller);
+        return answer(caller.principal);
+    };
+    http.route("/c/<arg>/shares", Method::Get,
+               [this, manage](const QString &name, const QHttpServerRequest &request) {
+                   return manage(request, [&](const Principal &caller) {
+                       return m_shares->list(name, caller);
+                   });
+               });
+    http.route("/c/<arg>/shares", Method::Post,
+               [this, manage](const QString &name, const QHttpServerRequest &request) {
+                   return manage(request, [&](const Principal &caller) {
+                       return m_shares->create(name, caller, request);
+                   });
+               });
+    http.route(
+        "/c/<arg>/shares/<arg>", Method::Delete,
+        [this, manage](const QString &name, const QString &id, const QHttpServerRequest &request) {
+            return manage(request, [&](const Principal &caller) {
+                return m_shares->revoke(name, id, caller, request);
+            });
+        });
+}
+
+std::optional<QHttpServerResponse> Routes::sharePageRefusal(const Authenticator::Result &caller,
+                                                            const QString &console,
+                                                            const QHttpServerRequest &request)
+{
+    if (!m_shares)
+        return std::nullopt;
+    if (!caller.shareEnded.isEmpty())
+        return m_shares->endedPage(caller, request);
+    if (!allowed(caller) || caller.principal.shareId.isEmpty())
+        return std::nullopt;
+    const QString own = caller.principal.consoles.value(0);
+    // The root: the share's console's page (with more than one console, the index is not the
+    // share's to see).
+    if (console.isNull()) {
+        if (m_consoles.consoles().size() <= 1 && m_consoles.defaultConsole()
+            && m_consoles.defaultConsole()->name() == own)
+            return std::nullopt;
+        QHttpServerResponse response(StatusCode::SeeOther);
+        response.addHeader("Location", QStringLiteral("c/%1/").arg(own).toUtf8());
+        response.addHeader("Cache-Control", "no-store");
+        return response;
+    }
+    if (console != own)
+        return m_shares->wrongConsolePage(caller.principal, console, request);
+    return std::nullopt;
 }
 
 QHttpServerResponse Routes::page(const QString &consoleName) const
@@ -181,7 +330,7 @@ std::optional<QHttpServerResponse> Routes::refuseConsole(const QString &name,
 {
     const Authenticator::Result caller = identify(request);
     if (!allowed(caller))
-        return unauthorized();
+        return refusedCaller(caller);
     if (!m_consoles.find(name))
         return noConsoleResponse(name);
     if (!caller.principal.allows(name))
@@ -193,7 +342,7 @@ QHttpServerResponse Routes::screenPage(const QString &name, const QHttpServerReq
 {
     const Authenticator::Result caller = identify(request);
     if (!allowed(caller))
-        return unauthorized();
+        return refusedCaller(caller);
     const Console *console = name.isNull() ? m_consoles.defaultConsole() : m_consoles.find(name);
     if (!console)
         return noConsoleResponse(name);

@@ -25,6 +25,7 @@ namespace CloudConsole {
 
 class ConsoleRegistry;
 class LoginService;
+class ShareService;
 class WebhookDispatcher;
 
 class Routes
@@ -37,10 +38,19 @@ public:
     void install(QHttpServer &http);
     // The webhooks /metrics reports on; none by default.
     void setWebhooks(const WebhookDispatcher *webhooks) { m_webhooks = webhooks; }
+    // The share links' requests (share/TOKEN, /c/NAME/shares); none unless set before install().
+    void setShares(ShareService *shares) { m_shares = shares; }
 
 private:
     // /metrics and /consoles.json, together so that an access check can wrap them.
     void installStatusRoutes(QHttpServer &http);
+    // share/TOKEN and /c/NAME/shares (ShareService), before the assets' pattern.
+    void installShareRoutes(QHttpServer &http);
+    // The page for a browser whose share session ended, or that asks for another console than
+    // its share's; nothing for any other caller.
+    std::optional<QHttpServerResponse> sharePageRefusal(const Authenticator::Result &caller,
+                                                        const QString &console,
+                                                        const QHttpServerRequest &request);
     // Who sent the request: allowed, with every console, when access control is off.
     Authenticator::Result identify(const QHttpServerRequest &request);
     // "/" when the registry has more than one console: a table of those the caller may see.
@@ -66,6 +76,7 @@ private:
     LoginService &m_login;
     const FrontendSettings &m_settings;
     const WebhookDispatcher *m_webhooks = nullptr;
+    ShareService *m_shares = nullptr;
 };
 
 } // namespace CloudConsole

@@ -71,6 +71,13 @@ UpgradeDecision resolveTarget(const QByteArray &target, const UpgradeContext &co
     return decision;
 }
 
+// A trusted proxy's user header; nginx and HAProxy leave an empty one out.
+std::optional<QByteArray> proxyUserOf(const RequestHead &head, const QByteArray &header)
+{
+    const QByteArray value = head.value(header);
+    return value.isEmpty() ? std::nullopt : std::optional(value);
+}
+
 } // namespace
 
 UpgradeDecision decideUpgrade(const RequestHead &head, const UpgradeContext &context)
@@ -86,11 +93,13 @@ UpgradeDecision decideUpgrade(const RequestHead &head, const UpgradeContext &con
         return refused(426, QStringLiteral("unsupported WebSocket version; this server speaks 13"),
                        "Sec-WebSocket-Version: 13\r\n");
     // Who it is comes first, so that console names are not told to strangers.
-    const bool accessControl = context.auth && context.auth->enabled();
+    // A share link's session is a viewer of one console even without access control.
+    const bool accessControl = context.auth && context.auth->checks(head.value("Cookie"));
     Principal principal;
     if (accessControl) {
-        const Authenticator::Result result
-            = context.auth->authenticate(head.value("Authorization"), head.value("Cookie"));
+        const Authenticator::Result result = context.auth->authenticate(
+            {head.value("Authorization"), head.value("Cookie"), context.peer,
+             proxyUserOf(head, context.auth->userHeader())});
         if (result.outcome != Authenticator::Result::Outcome::Allowed)
             return refused(401, result.reason,
                            "WWW-Authenticate: Bearer realm=\"cloud-console\"\r\n");
@@ -137,6 +146,8 @@ UpgradeDecision decideUpgrade(const RequestHead &head, const UpgradeContext &con
             : QStringLiteral("script");
     decision.authorization = head.value("Authorization");
     decision.cookie = head.value("Cookie");
+    if (context.auth)
+        decision.proxyUser = proxyUserOf(head, context.auth->userHeader());
     return decision;
 }
 

@@ -70,6 +70,7 @@ struct UpgradeDecision
     // The credential it came with, to be checked again when the handshake completes.
     QByteArray authorization;
     QByteArray cookie;
+    std::optional<QByteArray> proxyUser; // the user header, when it has one (Authenticator)
 
     bool accepted() const { return !refusal; }
 };

@@ -4,6 +4,7 @@
 #include "castrecorder.h"
 #include "console.h"
 #include "logsearch.h"
+#include "replayrange.h"
 #include "responses.h"
 
 #include <QDateTime>
@@ -24,6 +25,7 @@ namespace CloudConsole::RecordingHttp {
 namespace {
 
 std::atomic<int> searches {0};
+std::atomic<int> replays {0};
 
 QFuture<QHttpServerResponse> ready(QHttpServerResponse response)
 {
@@ -151,6 +153,72 @@ QFuture<QHttpServerResponse> file(const Console &console, const QString &fileNam
     });
 }
 
+// GET /c/NAME/replay/events and /c/NAME/replay/download: a time range, read on a worker.
+QFuture<QHttpServerResponse> replay(const Console &console, const QUrl &url, bool download,
+                                    const Caller &caller)
+{
+    QString why;
+    const std::optional<ReplayQuery> query = ReplayQuery::parse(
+        url.query(QUrl::FullyEncoded), download, QDateTime::currentMSecsSinceEpoch(), &why);
+    if (!query)
+        return text(why, StatusCode::BadRequest);
+    const ReplayRange::Sources sources {console.name(), directoryOf(console),
+                                        console.settings().logPath, console.screen().size()};
+    if (sources.recordDir.isEmpty() && sources.logPath.isEmpty())
+        return text(QStringLiteral("console \"%1\" keeps neither a log nor recordings to replay")
+                        .arg(console.name()),
+                    StatusCode::NotFound);
+    if (replays.fetch_add(1) >= MaxReplays) {
+        --replays;
+        return text(QStringLiteral("%1 replays are being read; try again shortly").arg(MaxReplays),
+                    StatusCode::ServiceUnavailable);
+    }
+    const bool withInput = caller.isOperator;
+    const QString name = console.name();
+    const QString who = whoAsked(caller);
+    const QString span
+        = QStringLiteral("%1 to %2")
+              .arg(QDateTime::fromMSecsSinceEpoch(query->fromMs, Qt::UTC).toString(Qt::ISODate),
+                   QDateTime::fromMSecsSinceEpoch(query->toMs, Qt::UTC).toString(Qt::ISODate));
+    const char *what = !download                     ? "replayed"
+        : query->format == ReplayQuery::Format::Cast ? "downloaded as .cast"
+                                                     : "downloaded as text";
+    qCInfo(lcSearch).noquote() << name << span << what << "by" << who
+                               << (withInput ? "" : "(without input)");
+    return QtConcurrent::run([sources, query = *query, withInput, download, name] {
+        const ReplayRangeData range
+            = ReplayRange::read(sources, query.fromMs, query.toMs, withInput,
+                                download ? RecordingHttp::MaxDownload : ReplayRange::MaxOutput);
+        --replays;
+        if (download && range.truncated)
+            return textResponse(QStringLiteral("the range holds more than %1 MiB of output; "
+                                               "download a shorter one")
+                                    .arg(RecordingHttp::MaxDownload / (1024 * 1024)),
+                                StatusCode::PayloadTooLarge);
+        const QString stamp = QDateTime::fromMSecsSinceEpoch(query.fromMs, Qt::UTC)
+                                  .toString(QStringLiteral("yyyyMMdd-HHmmss"));
+        QHttpServerResponse response = [&] {
+            if (!download)
+                return QHttpServerResponse("application/json",
+                                           ReplayRange::json(name, query, range, withInput));
+            if (query.format == ReplayQuery::Format::Cast)
+                return QHttpServerResponse("application/x-asciicast",
+                                           ReplayRange::cast(name, query, range));
+            return QHttpServerResponse("text/plain; charset=utf-8", ReplayRange::text(range));
+        }();
+        SecurityHeaders {"no-store"}.addTo(response);
+        if (download)
+            response.addHeader("Content-Disposition",
+                               QStringLiteral("attachment; filename=\"%1-%2.%3\"")
+                                   .arg(name, stamp,
+                                        query.format == ReplayQuery::Format::Cast
+                                            ? QStringLiteral("cast")
+                                            : QStringLiteral("txt"))
+                                   .toLatin1());
+        return response;
+    });
+}
+
 } // namespace
 
 QFuture<QHttpServerResponse> answer(const Console &console, What what, const QUrl &url,
@@ -163,6 +231,9 @@ QFuture<QHttpServerResponse> answer(const Console &console, What what, const QUr
         return list(console, caller);
     case What::File:
         break;
+    case What::Replay:
+    case What::Download:
+        return replay(console, url, what == What::Download, caller);
     }
     return RecordingHttp::file(console, file, caller);
 }

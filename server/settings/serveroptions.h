@@ -8,6 +8,8 @@
 
 #include "accesssettings.h"
 #include "alertrule.h"
+#include "discoverysettings.h"
+#include "fleet.h"
 #include "limitsettings.h"
 #include "recordingsettings.h"
 #include "sharingsettings.h"
@@ -61,9 +63,13 @@ struct ServerOptions
     // public-url: where users reach the server, for the links webhooks send; empty: the server's
     // own URL (Server::baseUrl()).
     QUrl publicUrl;
+    FleetSettings fleet; // fleet, fleet-name (server/http/fleet.h)
     QString configPath; // --config
     // What to serve: the command line's one console, or the configuration's consoles.
     std::vector<ConsoleOptions> consoles;
+    // [discover libvirt], [discover ch] and the overrides of the consoles they find
+    // (configfile.cpp reads them; server/discovery/ serves them).
+    DiscoveryOptions discovery;
 
     // The command line's one console as given, for whoever reads the command line (empty with
     // --config): its source as typed, --exec's command, and what consoles.front() says.

@@ -220,6 +220,25 @@ constexpr Setting Table[] = {
     command()
         .onCommandLine("new-token")
         .doing("print a new random token and the token-hash line for a [token NAME] section"),
+    // Share links (server/access/sharelinks.h, sharecommand.h).
+    server([](ServerOptions &o, const QString &v) {
+        return parsePath(v, &o.access.stateDir, "a directory");
+    })
+        .onCommandLine("state-dir", "DIR")
+        .inFile("state-dir")
+        .doing("keep the share links' key and list in DIR, made 0700 on first use (default: "
+               "$STATE_DIRECTORY, else /var/lib/cloud-console for root, else "
+               "$XDG_STATE_HOME/cloud-console or ~/.local/state/cloud-console)"),
+    command()
+        .onCommandLine("share", "CONSOLE")
+        .doing("print a read-only link to CONSOLE of the --config file's server, and exit"),
+    command()
+        .onCommandLine("ttl", "DURATION")
+        .doing("how long --share's link works: 90s, 30m, 8h (1h unless given; at most 24h)"),
+    command().onCommandLine("single-use").doing("--share's link opens in one browser only"),
+    command().onCommandLine("shares").doing(
+        "list the share links (those of the console named after it, if one is) and exit"),
+    command().onCommandLine("revoke", "ID").doing("revoke the share link ID and exit"),
     command().onCommandLine("help").alsoShort("h").doing("show this help"),
     command().onCommandLine("version").alsoShort("V").doing("show the version"),
 
@@ -257,6 +276,20 @@ constexpr Setting Table[] = {
     server([](ServerOptions &o, const QString &v) {
         return parsePublicUrl(v, &o.publicUrl);
     }).inFile("public-url"),
+    server([](ServerOptions &o, const QString &v) {
+        return parseTrustedProxies(v, &o.access.proxyTrust.networks);
+    }).inFile("trusted-proxy"),
+    server([](ServerOptions &o, const QString &v) {
+        return parseUserHeader(v, &o.access.proxyTrust.userHeader);
+    })
+        .inFile("user-header")
+        .byDefault([] { return QString::fromLatin1(ProxyTrustSettings().userHeader); }),
+    server([](ServerOptions &o, const QString &v) {
+        return parseFleet(v, &o.fleet.hosts);
+    }).inFile("fleet"),
+    server([](ServerOptions &o, const QString &v) {
+        return parseFleetName(v, &o.fleet.self);
+    }).inFile("fleet-name"),
     server([](ServerOptions &o, const QString &v) {
         const QString why = parseDuration(v, &o.access.sessionLifetime);
         if (why.isEmpty() && o.access.sessionLifetime.count() < 1)

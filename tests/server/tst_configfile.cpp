@@ -2,6 +2,7 @@
 // line, and how it combines with the command line.
 
 #include "configfile.h"
+#include "fleet.h"
 #include "values.h"
 
 #include <QTemporaryDir>
@@ -20,7 +21,10 @@ private Q_SLOTS:
     void mistakesAreRefusedWithTheirLine();
     void alertSectionsAreReadIntoRules();
     void webhookSectionsAreReadWithTheirDefaults();
+    void discoverSectionsAreReadWithTheirDefaultsAndOverrides();
     void theCommandLineAdjustsTheServerButNotTheConsoles();
+    void aFleetIsReadWithItsPrefixes();
+    void usersOfATrustedProxyNeedNoPassword();
     void anUnreadableOrBinaryFileIsRefused();
 };
 
@@ -113,17 +117,18 @@ void tst_ConfigFile::mistakesAreRefusedWithTheirLine_data()
 
     QTest::newRow("empty") << QString()
                            << "test.conf:1: no consoles: declare at least one [console NAME] with "
-                              "a source";
+                              "a source, or a [discover libvirt] or [discover ch] section";
     QTest::newRow("only comments") << QStringLiteral("# nothing\n; here\n")
                                    << "test.conf:3: no consoles: declare at least one [console "
-                                      "NAME] with a source";
+                                      "NAME] with a source, or a [discover libvirt] or [discover "
+                                      "ch] section";
     QTest::newRow("key before a section")
         << QStringLiteral("listen = 1.2.3.4:80\n")
         << "test.conf:1: \"listen\" comes before any [server] or [console NAME] section";
     QTest::newRow("unknown section") << QStringLiteral("[consoles vm1]\n")
                                      << "test.conf:1: unknown section \"[consoles vm1]\" (expected "
                                         "[server], [console NAME], [user NAME], [token NAME], "
-                                        "[alert NAME] or [webhook NAME])";
+                                        "[alert NAME], [webhook NAME] or [discover libvirt|ch])";
     QTest::newRow("console without a name")
         << QStringLiteral("[console]\n")
         << "test.conf:1: [console NAME] needs a name of 1 to 64 of A-Z a-z 0-9 . _ -, not "
@@ -144,10 +149,9 @@ void tst_ConfigFile::mistakesAreRefusedWithTheirLine_data()
     QTest::newRow("unknown server key")
         << QStringLiteral("[server]\nport = 80\n")
         << "test.conf:2: unknown key \"port\" (known here: allowed-origins, builtin-alerts, "
-           "idle-timeout, "
-           "input-rate, insecure, listen, markers, max-clients, max-clients-per-console, "
-           "ping-interval, public-url, "
-           "session-lifetime, tls-cert, tls-key, web-root)";
+           "fleet, fleet-name, idle-timeout, input-rate, insecure, listen, markers, max-clients, "
+           "max-clients-per-console, ping-interval, public-url, session-lifetime, state-dir, "
+           "tls-cert, tls-key, trusted-proxy, user-header, web-root)";
     QTest::newRow("unknown console key") << QStringLiteral("[console a]\npath = /dev/pts/1\n")
                                          << "test.conf:2: unknown key \"path\" (known here: "
                                             "control-idle, history-size, input, log, markers, "
@@ -309,6 +313,91 @@ void tst_ConfigFile::mistakesAreRefusedWithTheirLine_data()
         << QStringLiteral("[server]\npublic-url = console.example.com\n") + console
         << "test.conf:2: public-url: \"console.example.com\" is not the server's public URL: an "
            "http:// or https:// URL with a host";
+    QTest::newRow("fleet item without a prefix")
+        << QStringLiteral("[server]\nfleet = host2\n") + console
+        << "test.conf:2: fleet: \"host2\" is not NAME=/PATH/ (a host's name and its prefix on the "
+           "proxy, such as host2=/h/host2/)";
+    QTest::newRow("fleet on another origin")
+        << QStringLiteral("[server]\nfleet = b=https://b.example/\n") + console
+        << "test.conf:2: fleet: prefix \"https://b.example/\" of b must be an absolute path on "
+           "this origin, such as /h/b/ (no scheme, host, \"..\" or \"//\")";
+    QTest::newRow("fleet going up")
+        << QStringLiteral("[server]\nfleet = b=/h/../admin/\n") + console
+        << "test.conf:2: fleet: prefix \"/h/../admin/\" of b must be an "
+           "absolute path on this origin, such as /h/b/ (no scheme, "
+           "host, \"..\" or \"//\")";
+    QTest::newRow("fleet host twice") << QStringLiteral("[server]\nfleet = b=/h/b/, b=/h/c/\n")
+            + console << "test.conf:2: fleet: host b is named twice";
+    QTest::newRow("bad fleet-name")
+        << QStringLiteral("[server]\nfleet-name = .hidden\n") + console
+        << "test.conf:2: fleet-name: must be 1 to 64 of A-Z a-z 0-9 . _ -, not starting with a dot";
+    // Discovery.
+    const QString ch = QStringLiteral("[discover ch]\nsockets = /run/ch/*.sock\n");
+    QTest::newRow("discover of an unknown kind")
+        << QStringLiteral("[discover xen]\n")
+        << "test.conf:1: [discover KIND] is [discover libvirt] or [discover ch], got "
+           "\"[discover xen]\"";
+    QTest::newRow("discover twice") << ch + QStringLiteral("[discover ch]\n")
+                                    << "test.conf:3: [discover ch] appears twice (first on line 1)";
+    QTest::newRow("ch without sockets")
+        << QStringLiteral("[discover ch]\nhistory-size = 4M\n")
+        << "test.conf:1: [discover ch] has no sockets (a glob of Cloud-Hypervisor API sockets, "
+           "such as /run/cloud-hypervisor/*.sock)";
+    QTest::newRow("ch sockets relative")
+        << QStringLiteral("[discover ch]\nsockets = ch/*.sock\n")
+        << "test.conf:2: sockets: \"ch/*.sock\" is not an absolute "
+           "path or glob, such as /run/cloud-hypervisor/*.sock";
+    QTest::newRow("ch sockets a directory")
+        << QStringLiteral("[discover ch]\nsockets = /run/ch/\n")
+        << "test.conf:2: sockets: \"/run/ch/\" names a directory: add the sockets' names, such "
+           "as /run/ch/*.sock";
+    QTest::newRow("libvirt with sockets")
+        << QStringLiteral("[discover libvirt]\nsockets = /run/ch/*.sock\n")
+        << "test.conf:2: unknown key \"sockets\" (known here: "
+           "attach, control-idle, device, history-size, input, keep-after-gone, log, markers, "
+           "max-clients, name-prefix, paste-line-delay, paste-max, paste-mode, paste-rate, "
+           "record, record-dir, record-input, record-keep-age, record-keep-size, "
+           "record-rotate-age, record-rotate-size, screen, scrollback, size, syslog, uri)";
+    QTest::newRow("discover with a source") << ch + QStringLiteral("source = /dev/pts/1\n")
+                                            << "test.conf:3: unknown key \"source\" (known here: "
+                                               "control-idle, device, history-size, input, "
+                                               "keep-after-gone, log, markers, max-clients, "
+                                               "name-prefix, paste-line-delay, paste-max, "
+                                               "paste-mode, paste-rate, record, record-dir, "
+                                               "record-input, record-keep-age, record-keep-size, "
+                                               "record-rotate-age, record-rotate-size, screen, "
+                                               "scrollback, size, sockets, syslog)";
+    QTest::newRow("discover log without {name}")
+        << ch + QStringLiteral("log = /var/log/vms.log\n")
+        << "test.conf:3: log: needs {name} in it, so that each VM has a file of its own (as "
+           "/var/log/cloud-console/{name}.log)";
+    QTest::newRow("bad keep-after-gone")
+        << ch + QStringLiteral("keep-after-gone = soon\n")
+        << "test.conf:3: keep-after-gone: \"soon\" is not a duration (like 90s, 30m, 8h, 2d)";
+    QTest::newRow("bad device") << ch + QStringLiteral("device = virtio\n")
+                                << "test.conf:3: device: \"virtio\" is not serial or console";
+    QTest::newRow("bad name-prefix") << ch + QStringLiteral("name-prefix = a/b\n")
+                                     << "test.conf:3: name-prefix: \"a/b\" is not the start of a "
+                                        "console name: 1 to 63 of A-Z a-z 0-9 . _ -, not starting "
+                                        "with a dot";
+    QTest::newRow("bad attach") << QStringLiteral("[discover libvirt]\nattach = console\n")
+                                << "test.conf:2: attach: \"console\" is not auto, pty or stream";
+    QTest::newRow("bad libvirt uri") << QStringLiteral("[discover libvirt]\nuri = localhost\n")
+                                     << "test.conf:2: uri: \"localhost\" is not a libvirt URI such "
+                                        "as qemu:///system";
+    QTest::newRow("bad discover history-size")
+        << ch + QStringLiteral("history-size = 1\n") << "test.conf:3: history-size: " + [] {
+               qsizetype unused = 0;
+               return parseHistorySize(QStringLiteral("1"), &unused);
+           }();
+    QTest::newRow("an override with restart")
+        << ch + QStringLiteral("[console vm1]\nrestart = always\n")
+        << "test.conf:3: console \"vm1\" has no source, so it is a discovered console's "
+           "settings: restart is only for exec: sources";
+    QTest::newRow("a token of a console no discovery can make")
+        << ch + QStringLiteral("name-prefix = ch-\n[token t]\ntoken-hash = sha256$")
+            + QString(64, u'a') + QStringLiteral("\nrole = viewer\nconsoles = vm1\n")
+        << "test.conf:4: token \"t\" names console \"vm1\", which is not declared";
     QTest::newRow("bad builtin-alerts") << QStringLiteral("[server]\nbuiltin-alerts = some\n")
             + console << "test.conf:2: builtin-alerts: " + [] {
         bool unused = false;
@@ -394,6 +483,62 @@ void tst_ConfigFile::webhookSectionsAreReadWithTheirDefaults()
     QCOMPARE(all.key, QByteArray("s3cret"));
 }
 
+void tst_ConfigFile::discoverSectionsAreReadWithTheirDefaultsAndOverrides()
+{
+    ServerOptions options;
+    QString error;
+    QVERIFY2(parse(QStringLiteral("[server]\nmarkers = off\n"
+                                  "[discover libvirt]\n"
+                                  "[discover ch]\nsockets = /run/ch/*/api.sock\n"
+                                  "name-prefix = ch-\nkeep-after-gone = 10m\ndevice = console\n"
+                                  "history-size = 2M\nlog = /var/log/cc/{name}.log\n"
+                                  "[console ch-db]\nhistory-size = 8M\n"
+                                  "[token t]\ntoken-hash = sha256$")
+                       + QString(64, u'a')
+                       + QStringLiteral("\nrole = viewer\nconsoles = ch-web, ch-db\n"
+                                        "[alert db-down]\npattern = db down\nconsoles = ch-db\n"),
+                   &options, &error),
+             qPrintable(error));
+    // No [console NAME] with a source: the discovered ones are all there are.
+    QVERIFY(options.consoles.empty());
+    QCOMPARE(options.discovery.sections.size(), size_t(2));
+    const DiscoverySettings *libvirt = options.discovery.section(DiscoverySettings::Kind::Libvirt);
+    QVERIFY(libvirt);
+    QCOMPARE(libvirt->uri, QStringLiteral("qemu:///system"));
+    QCOMPARE(libvirt->keepAfterGone, std::chrono::seconds(3600));
+    QCOMPARE(libvirt->device, PtySource::Device::Serial);
+    QVERIFY(!libvirt->usesStream()); // a local URI: the pty
+    DiscoverySettings remote = *libvirt;
+    remote.uri = QStringLiteral("qemu+ssh://root@kvm7/system");
+    QVERIFY(remote.usesStream());
+    remote.attach = DiscoverySettings::Attach::Pty;
+    QVERIFY(!remote.usesStream());
+    const DiscoverySettings *ch = options.discovery.section(DiscoverySettings::Kind::Ch);
+    QVERIFY(ch);
+    QCOMPARE(ch->sockets, QStringLiteral("/run/ch/*/api.sock"));
+    QCOMPARE(ch->namePrefix, QStringLiteral("ch-"));
+    QCOMPARE(ch->keepAfterGone, std::chrono::seconds(600));
+    QCOMPARE(ch->device, PtySource::Device::VirtioConsole);
+
+    // A VM's console: the section's keys with {name}, the [server] markers it follows, and the
+    // override of its name.
+    const ConsoleOptions web = options.discovery.consoleFor(options, *ch, QStringLiteral("ch-web"));
+    QCOMPARE(web.name, QStringLiteral("ch-web"));
+    QCOMPARE(web.historySize, 2 * 1024 * 1024);
+    QCOMPARE(web.logPath, QStringLiteral("/var/log/cc/ch-web.log"));
+    QVERIFY(!web.markers);
+    const ConsoleOptions db = options.discovery.consoleFor(options, *ch, QStringLiteral("ch-db"));
+    QCOMPARE(db.historySize, 8 * 1024 * 1024);
+    QCOMPARE(db.logPath, QStringLiteral("/var/log/cc/ch-db.log"));
+    QVERIFY(options.discovery.mayDiscover(QStringLiteral("ch-anything")));
+    QVERIFY(options.discovery.mayDiscover(QStringLiteral("vm1"))); // libvirt has no prefix
+
+    QCOMPARE(consoleNameFor(QStringLiteral("kvm-"), QStringLiteral("web server #2")),
+             QStringLiteral("kvm-web_server__2"));
+    QCOMPARE(consoleNameFor(QString(), QStringLiteral(".hidden")), QStringLiteral("_hidden"));
+    QCOMPARE(consoleNameFor(QString(), QString(70, u'x')).size(), 64);
+}
+
 void tst_ConfigFile::mistakesAreRefusedWithTheirLine()
 {
     QFETCH(QString, text);
@@ -437,6 +582,45 @@ void tst_ConfigFile::theCommandLineAdjustsTheServerButNotTheConsoles()
     QVERIFY(
         refused({QStringLiteral("--name"), QStringLiteral("x")}, QStringLiteral("--name belongs")));
     QVERIFY(refused({QStringLiteral("--config"), path}, QStringLiteral("more than once")));
+}
+
+void tst_ConfigFile::aFleetIsReadWithItsPrefixes()
+{
+    ServerOptions options;
+    QString error;
+    QVERIFY2(parse(QStringLiteral("[server]\nfleet-name = host1\nfleet = host2=/h/host2/, "
+                                  "host3 = /h/host3\n[console a]\nsource = /dev/pts/1\n"),
+                   &options, &error),
+             qPrintable(error));
+    QCOMPARE(options.fleet.self, QStringLiteral("host1"));
+    QCOMPARE(options.fleet.hosts.size(), size_t(2));
+    QCOMPARE(options.fleet.hosts[0].name, QStringLiteral("host2"));
+    QCOMPARE(options.fleet.hosts[0].prefix, QStringLiteral("/h/host2/"));
+    QCOMPARE(options.fleet.hosts[1].name, QStringLiteral("host3"));
+    QCOMPARE(options.fleet.hosts[1].prefix, QStringLiteral("/h/host3/")); // its slash added
+    QCOMPARE(renderFleetJson(options.fleet),
+             QByteArray(R"({"hosts":[{"name":"host2","prefix":"/h/host2/"},)"
+                        R"({"name":"host3","prefix":"/h/host3/"}],"self":"host1"})"));
+}
+
+void tst_ConfigFile::usersOfATrustedProxyNeedNoPassword()
+{
+    const QString rest = QStringLiteral("[console a]\nsource = /dev/pts/1\n[user alice]\nrole = "
+                                        "operator\n");
+    ServerOptions options;
+    QString error;
+    QVERIFY(!parse(rest, &options, &error));
+    QVERIFY2(error.contains(QLatin1String("user \"alice\" has no password-hash")),
+             qPrintable(error));
+    QVERIFY2(parse(QStringLiteral("[server]\ntrusted-proxy = 10.0.0.5, fd00::/8\nuser-header = "
+                                  "X-Remote-User\n")
+                       + rest,
+                   &options, &error),
+             qPrintable(error));
+    QCOMPARE(options.access.proxyTrust.networks.size(), size_t(2));
+    QCOMPARE(options.access.proxyTrust.userHeader, QByteArray("X-Remote-User"));
+    QCOMPARE(options.access.credentials.size(), size_t(1));
+    QVERIFY(options.access.credentials[0].hash.isEmpty());
 }
 
 void tst_ConfigFile::anUnreadableOrBinaryFileIsRefused()

@@ -20,6 +20,7 @@ const { findCount, findDecorations } = await load('find.js');
 const alertText = await load('alerttext.js');
 const presenceText = await load('presencetext.js');
 const keys = await load('keys.js');
+const wallList = await load('walllist.js');
 
 const hello = {
     writable: true, source: { state: 'up', reason: '/dev/pts/3' },
@@ -452,4 +453,65 @@ test('key bar: sticky Ctrl and Alt on typed input; when the bar shows', () => {
     assert.deepEqual(SETTINGS.keyBar[0]('on'), 'on');
     assert.equal(SETTINGS.keyBar[0]('sometimes'), undefined);
     assert.equal(SETTINGS.keyBar[1], 'auto');
+});
+
+// --- sharetext.js: the share dialog's words and addresses -----------------------------------
+
+const shareText = await load('sharetext.js');
+
+test('the share dialog asks for the console\'s links beside the page and builds links from its address', () => {
+    assert.equal(shareText.sharesPath('vm1', 'vm1'), 'shares');
+    assert.equal(shareText.sharesPath(null, 'vm 1'), 'c/vm%201/shares');
+    // Below a reverse proxy's prefix, the link keeps it.
+    assert.equal(shareText.linkUrl('https://h.example/p/c/vm1/', 'vm1', 'share/AB.CD'),
+                 'https://h.example/p/share/AB.CD');
+    assert.equal(shareText.linkUrl('http://127.0.0.1:8080/', null, 'share/AB.CD'),
+                 'http://127.0.0.1:8080/share/AB.CD');
+    assert.equal(shareText.DEFAULT_LIFETIME, 3600);
+    assert.ok(shareText.LIFETIMES.every(({ seconds }) => seconds > 0 && seconds <= shareText.MAX_LIFETIME));
+});
+
+test('the share dialog says how long a link has left, and offers sharing to operators only', () => {
+    const now = Date.UTC(2026, 11, 5, 9, 0, 0);
+    assert.equal(shareText.timeLeft(now + 40_000, now), 'in 40 s');
+    assert.equal(shareText.timeLeft(now + 59 * 60_000, now), 'in 59 min');
+    assert.equal(shareText.timeLeft(now + 200 * 60_000, now), 'in 3 h 20 min');
+    assert.equal(shareText.timeLeft(now + 24 * 3600_000, now), 'in 24 h');
+    assert.equal(shareText.timeLeft(now - 1000, now), 'expired');
+    const link = { expires: new Date(now + 3600_000).toISOString(), singleUse: true, createdBy: 'alice' };
+    assert.equal(shareText.linkSummary(link, now, () => '10:00'),
+                 'until 10:00 (in 1 h) · single-use · by alice');
+    assert.equal(shareText.linkSummary({ ...link, usedAt: link.expires }, now, () => '10:00'),
+                 'until 10:00 (in 1 h) · single-use, opened · by alice');
+    const clients = (role) => ({ you: 2, clients: [{ id: 1, role: 'operator' }, { id: 2, role }] });
+    assert.equal(shareText.isOperator(clients('operator')), true);
+    assert.equal(shareText.isOperator(clients('viewer')), false);
+    assert.equal(shareText.isOperator(null), false);
+});
+
+test('wall: which tiles the filters let through, and the hosts of a fleet', () => {
+    const host = { name: 'a' };
+    const tile = (name, state, alert = '') => ({ name, state, alert, host });
+    const none = { name: '', state: '', host: '' };
+    assert.ok(wallList.passes(tile('vm1', 'ready'), none));
+    assert.ok(wallList.passes(tile('Web-01', 'ready'), { ...none, name: 'web' }));
+    assert.ok(!wallList.passes(tile('db-01', 'ready'), { ...none, name: 'web' }));
+    assert.ok(!wallList.passes(tile('vm1', 'ready'), { ...none, host: 'b' }));
+    assert.ok(wallList.passes(tile('vm1', 'failed'), { ...none, state: 'failed' }));
+    assert.ok(!wallList.passes(tile('vm1', 'ready'), { ...none, state: 'failed' }));
+    assert.ok(wallList.passes(tile('vm1', 'ready', 'warning'), { ...none, state: 'alert' }));
+    assert.ok(!wallList.passes(tile('vm1', 'failed'), { ...none, state: 'alert' }));
+
+    const self = 'https://proxy.example/h/a/';
+    assert.deepEqual(wallList.hostsFrom(null, self), [{ name: 'this server', prefix: self, self: true }]);
+    const hosts = wallList.hostsFrom({ self: 'a', hosts: [
+        { name: 'b', prefix: '/h/b' }, { name: 'a-again', prefix: '/h/a/' }, { name: 7, prefix: '/x/' },
+        { name: 'c', prefix: '/h/c/' },
+    ] }, self);
+    assert.deepEqual(hosts.map((h) => `${h.name} ${h.prefix}`), [
+        'a https://proxy.example/h/a/', 'b https://proxy.example/h/b/', 'c https://proxy.example/h/c/',
+    ]);
+    assert.equal(wallList.ageText(null), 'never');
+    assert.equal(wallList.ageText(75), '1 min ago');
+    assert.deepEqual(wallList.alertCounts({ alerts: { critical: 2 } }), { critical: 2, warning: 0, info: 0 });
 });

@@ -11,10 +11,11 @@
 //   keybar.js        the key bar of touch screens (keys.js)
 //   settings.js, settingspanel.js   the settings and their panel
 //   login.js         whether the server wants a login, and whether the session is gone
-//   find.js          the find bar
+//   find.js          the find bar, and "search all history" (results open replay.js's page)
 //   alerts.js        alerts: banner, status bar badge and list (alerttext.js), and the moment
 //                    each is about, found in the terminal by moments.js (also #offset=N)
 //   actions.js       Redraw, Send BREAK, Fit to window (size.js) and Download
+//   share.js         "Share read-only…": an operator's links to this console (sharetext.js)
 //   automation.js    window.cloudConsole
 // The DOM-free ones (protocol, retry, status, shortcuts, settings, page, login, size, alerttext,
 // presencetext, keys)
@@ -22,6 +23,7 @@
 
 import '@xterm/xterm/css/xterm.css';
 import './app.css';
+import './timetravel.css'; // the Replay link, "search all history" (find.js)
 
 import { Actions } from './actions.js';
 import { Alerts } from './alerts.js';
@@ -42,6 +44,7 @@ import { Presence } from './presence.js';
 import { SUBPROTOCOL } from './protocol.js';
 import { TerminalFeed } from './screen.js';
 import { Settings } from './settings.js';
+import { ShareDialog } from './share.js';
 import { SettingsPanel } from './settingspanel.js';
 import { fontSizeAfter } from './shortcuts.js';
 import { watchSize } from './size.js';
@@ -131,6 +134,7 @@ const connection = new Connection(location.href, {
     },
     onHello(hello, { epochChanged }) {
         header.setName(hello.console);
+        $('replay-link').href = `${consoleBase()}replay`;
         feed.resize(hello.size.cols, hello.size.rows);
         if (epochChanged) {
             feed.restart(hello.offset);
@@ -183,6 +187,7 @@ const connection = new Connection(location.href, {
     onClients(clients) {
         record.clients.push({ ...clients, at: Date.now() });
         presence.update(clients);
+        share.update(clients);
         pastes.clientsChanged(clients.clients);
     },
     onControl(control) {
@@ -205,6 +210,7 @@ const logins = new Logins(location.href, (...args) => fetch(...args), {
 const actions = new Actions({ connection, view, notice, consoleName: () => header.name });
 const presence = new Presence({ connection, notice, focusTerminal: () => term.focus() });
 const pastes = new Pastes({ term, connection, presence, notice });
+const share = new ShareDialog({ notice, consoleName: () => header.name });
 
 // The console's size: the server's, which the terminal follows (screen.js); the terminal's
 // until the first hello says otherwise.
@@ -237,7 +243,11 @@ $('reconnect-button').addEventListener('click', () => {
 
 const panel = new SettingsPanel(settings, () => `Renderer: ${view.renderer}. Protocol ${SUBPROTOCOL}`
     + (connection.hello?.server ? `, server ${connection.hello.server}.` : '.'));
-const findBar = new FindBar(term, view.search, () => settings.get('theme'));
+// The console's folder relative to this page, for search and the replay page: '' on its own
+// page (/c/NAME/), 'c/NAME/' on the root page of the default console.
+const consoleBase = () => (consoleNameFromPath(location.pathname) !== null || !header.name
+    ? '' : `c/${encodeURIComponent(header.name)}/`);
+const findBar = new FindBar(term, view.search, () => settings.get('theme'), consoleBase);
 const input = new Input({
     term,
     area: $('terminal'),

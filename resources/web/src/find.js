@@ -1,7 +1,43 @@
 // The find bar (Ctrl+Shift+F): searches the terminal's buffer with xterm.js's search addon.
 // findCount() and findDecorations() say what it shows, without the DOM.
+//
+// "Search all history" asks the server instead (GET search?q=, docs/recording.md), which
+// searches everything the console's log still holds, long after it left the page's history;
+// each result links to the replay page at its moment (replayLink()).
 
 const $ = (id) => document.getElementById(id);
+
+// The replay page at a search result's moment: opened there, and moved on until the line shows
+// (the time index knows a line's time to within a second). base: the console's folder ('' on
+// its own page, 'c/NAME/' on the root page).
+export function replayLink(base, result) {
+    const query = [];
+    if (result.time)
+        query.push(`t=${encodeURIComponent(result.time)}`);
+    const line = String(result.line ?? '').replace(/\s+/g, ' ').trim().slice(0, 80);
+    if (line)
+        query.push(`find=${encodeURIComponent(line)}`);
+    return `${base}replay${query.length ? `?${query.join('&')}` : ''}`;
+}
+
+// What the results' note says of a search's answer.
+export function historyNote(answer) {
+    const n = answer.results.length;
+    const lines = `${n} line${n === 1 ? '' : 's'}`;
+    const files = `${answer.files.length} file${answer.files.length === 1 ? '' : 's'}`;
+    if (answer.stoppedBy === 'limit')
+        return `the first ${lines} found in ${files}`;
+    if (answer.stoppedBy === 'time')
+        return `${lines} found before the time limit, in ${files}`;
+    return n ? `${lines} in ${files}` : `not found in ${files} (case-sensitive)`;
+}
+
+function timeText(iso) {
+    if (!iso)
+        return 'time unknown';
+    const d = new Date(iso);
+    return `${d.toLocaleDateString()} ${d.toLocaleTimeString([], { hour12: false })}`;
+}
 
 // The match count beside the search field: '' with nothing to find, else 'no matches',
 // 'N+ matches' (the addon counted but has no current match) or 'I of N'.
@@ -28,10 +64,13 @@ export function findDecorations(theme) {
 
 export class FindBar {
     // term and search: the xterm.js Terminal and its SearchAddon. theme(): the theme in effect.
-    constructor(term, search, theme) {
+    // consoleBase(): the console's folder relative to the page, for "search all history".
+    constructor(term, search, theme, consoleBase = () => '') {
         this._term = term;
         this._search = search;
         this._theme = theme;
+        this._consoleBase = consoleBase;
+        this._historyRequest = null; // the AbortController of the search running
         this._index = -1;
         this._count = 0;
         search.onDidChangeResults(({ resultIndex, resultCount }) => {
@@ -52,6 +91,8 @@ export class FindBar {
         };
         $('find-case').addEventListener('change', refind);
         $('find-regex').addEventListener('change', refind);
+        $('find-all').addEventListener('click', () => this.searchHistory());
+        $('find-results-close').addEventListener('click', () => this.closeHistory());
         $('findbar').addEventListener('submit', (event) => event.preventDefault());
         $('findbar').addEventListener('keydown', (event) => {
             if (event.key === 'Escape') {
@@ -81,6 +122,7 @@ export class FindBar {
     }
 
     close() {
+        this.closeHistory();
         $('findbar').hidden = true;
         this._search.clearDecorations();
         this._term.focus();
@@ -103,6 +145,83 @@ export class FindBar {
         } catch (e) {
             $('find-count').textContent = 'invalid pattern';
         }
+    }
+
+    // Asks the server for the text (or pattern) in all the console's log, and lists the lines.
+    async searchHistory() {
+        const text = $('find-input').value;
+        const panel = $('find-results');
+        const note = $('find-results-note');
+        const items = $('find-results-items');
+        if (!text) {
+            $('find-input').focus();
+            return;
+        }
+        this._historyRequest?.abort();
+        const request = new AbortController();
+        this._historyRequest = request;
+        panel.hidden = false;
+        $('find-all').setAttribute('aria-expanded', 'true');
+        items.replaceChildren();
+        note.textContent = 'Searching…';
+        panel.setAttribute('aria-busy', 'true');
+        const base = this._consoleBase();
+        // Percent-encoded: the server reads a '+' as itself, not as a space (QUrlQuery).
+        const query = `q=${encodeURIComponent(text)}&regex=${$('find-regex').checked ? '1' : '0'}`;
+        try {
+            const response = await fetch(`${base}search?${query}`, { signal: request.signal });
+            if (!response.ok)
+                throw new Error((await response.text()).trim() || `${response.status}`);
+            const answer = await response.json();
+            note.textContent = historyNote(answer);
+            for (const result of answer.results)
+                items.append(this._resultItem(base, result));
+        } catch (e) {
+            if (e.name !== 'AbortError')
+                note.textContent = `Search failed: ${e.message}`;
+        } finally {
+            if (this._historyRequest === request) {
+                this._historyRequest = null;
+                panel.removeAttribute('aria-busy');
+            }
+        }
+    }
+
+    closeHistory() {
+        this._historyRequest?.abort();
+        $('find-results').hidden = true;
+        $('find-all').setAttribute('aria-expanded', 'false');
+    }
+
+    _resultItem(base, result) {
+        const item = document.createElement('li');
+        const link = document.createElement('a');
+        link.href = replayLink(base, result);
+        link.target = '_blank';
+        link.rel = 'noopener';
+        link.className = 'result';
+        link.title = 'Open the replay at this moment';
+        const time = document.createElement('time');
+        if (result.time)
+            time.dateTime = result.time;
+        time.textContent = timeText(result.time);
+        link.append(time);
+        const lines = document.createElement('span');
+        lines.className = 'lines';
+        const add = (text, kind) => {
+            const line = document.createElement('span');
+            line.className = kind;
+            line.textContent = text || ' ';
+            lines.append(line);
+        };
+        for (const text of result.before ?? [])
+            add(text, 'context');
+        add(result.line, 'line');
+        for (const text of result.after ?? [])
+            add(text, 'context');
+        link.append(lines);
+        item.append(link);
+        return item;
     }
 
     _options(incremental = false) {

@@ -410,6 +410,16 @@ export async function freePort() {
 // Starts nginx on a free loopback port, proxying `prefix` (e.g. "/consoles/") to the server
 // at `targetPort`, WebSocket upgrades included. Resolves to {port, url}.
 export async function startNginx(targetPort, prefix) {
+    return startNginxRoutes([{ prefix, port: targetPort }]);
+}
+
+// nginx routing each of `routes` ({prefix, port, headers: {NAME: VALUE}, bind}) to a server on
+// that loopback port, as a fleet's proxy does (docs/deployment.md); `headers` are set on the
+// proxied requests (a single sign-on's user header, say), and `bind` is the address nginx
+// connects from (127.0.0.2, to tell the proxy from a client on 127.0.0.1). Resolves to {port, url (of the first route),
+// origin, dir, logs()}.
+export async function startNginxRoutes(routes) {
+    const prefix = routes[0].prefix;
     if (!fs.existsSync(NGINX))
         throw new Error(`nginx not found at ${NGINX} (Debian package nginx-light)`);
     const dir = tempDir('cc-nginx-');
@@ -435,17 +445,21 @@ http {
     }
     server {
         listen 127.0.0.1:${port};
-        location ${prefix} {
-            proxy_pass http://127.0.0.1:${targetPort}/;
+${routes.map((route) => `
+        location ${route.prefix} {
+            proxy_pass http://127.0.0.1:${route.port}/;
             proxy_http_version 1.1;
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection $connection_upgrade;
             proxy_set_header Host $host;
+${Object.entries(route.headers ?? {}).map(([name, value]) => `            proxy_set_header ${name} "${value}";`).join('\n')}
+${route.bind ? `            proxy_bind ${route.bind};` : ''}
+            proxy_connect_timeout 2s;
             proxy_read_timeout 1h;
             proxy_buffering off;
-        }
+        }`).join('')}
         location / {
-            return 404 "only ${prefix} is proxied\\n";
+            return 404 "only ${routes.map((r) => r.prefix).join(' ')} proxied\\n";
         }
     }
 }
@@ -474,7 +488,7 @@ http {
             socket.on('error', () => resolve(false));
         });
     }, 'nginx to listen');
-    return { port, url: `http://127.0.0.1:${port}${prefix}`, dir, logs: () => {
+    return { port, url: `http://127.0.0.1:${port}${prefix}`, origin: `http://127.0.0.1:${port}`, dir, logs: () => {
         const read = (f) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '');
         return read(path.join(dir, 'logs/error.log')) + read(path.join(dir, 'logs/access.log'));
     } };
