@@ -472,6 +472,16 @@ Protocol::ClientsEvent Console::presence(const ClientSession &you) const
     return CloudConsole::presence(m_clients, you, m_keyboard.isExclusive(), m_keyboard.holder());
 }
 
+namespace {
+
+// A share link's session (ShareLinks names its principal "share:ID"): someone from outside.
+bool isShareVisitor(const ClientSession &session)
+{
+    return session.user().startsWith(QLatin1String("share:"));
+}
+
+} // namespace
+
 void Console::broadcastPresence()
 {
     m_presenceTimer.stop();
@@ -479,13 +489,28 @@ void Console::broadcastPresence()
         return;
     // Encoded once: the list is the same for everyone but for "you", the last key of its
     // canonical form ({...,"you":N}), which is written in per client.
-    Protocol::ClientsEvent event = presence(*m_clients.front());
-    event.you = 0;
-    QByteArray encoded = Protocol::encode(Protocol::ServerMessage(std::move(event)));
-    Q_ASSERT(encoded.endsWith("\"you\":0}"));
-    encoded.chop(2);
-    for (ClientSession *session : m_clients)
-        session->sendPresence(encoded + QByteArray::number(session->id()) + '}');
+    const auto encode = [this](bool hideAddresses) {
+        Protocol::ClientsEvent event
+            = CloudConsole::presence(m_clients, *m_clients.front(), m_keyboard.isExclusive(),
+                                     m_keyboard.holder(), hideAddresses);
+        event.you = 0;
+        QByteArray encoded = Protocol::encode(Protocol::ServerMessage(std::move(event)));
+        Q_ASSERT(encoded.endsWith("\"you\":0}"));
+        encoded.chop(2);
+        return encoded;
+    };
+    const QByteArray encoded = encode(false);
+    // A share link's visitor is someone from outside: the others' addresses are not theirs to see.
+    QByteArray hidden;
+    for (ClientSession *session : m_clients) {
+        if (!isShareVisitor(*session)) {
+            session->sendPresence(encoded + QByteArray::number(session->id()) + '}');
+            continue;
+        }
+        if (hidden.isEmpty())
+            hidden = encode(true);
+        session->sendPresence(hidden + QByteArray::number(session->id()) + '}');
+    }
 }
 
 void Console::schedulePresence(int withinMs)

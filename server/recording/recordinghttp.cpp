@@ -37,6 +37,16 @@ QFuture<QHttpServerResponse> text(const QString &body, StatusCode status)
     return ready(textResponse(body, status));
 }
 
+// Recorded input is an operator's to see, or every viewer's with record-input-viewers = on; a
+// share link's visitor (someone from outside, "share:ID") never sees it.
+bool seesInput(const Console &console, const Caller &caller)
+{
+    if (caller.isOperator)
+        return true;
+    return console.settings().recording.inputForViewers
+        && !caller.name.startsWith(QLatin1String("share:"));
+}
+
 QString whoAsked(const Caller &caller)
 {
     const QString role = caller.isOperator ? QStringLiteral("operator") : QStringLiteral("viewer");
@@ -89,7 +99,7 @@ QFuture<QHttpServerResponse> list(const Console &console, const Caller &caller)
     const QString dir = directoryOf(console);
     const QString name = console.name();
     const bool recording = console.settings().recording.enabled;
-    const bool input = caller.isOperator && console.settings().recording.input;
+    const bool input = seesInput(console, caller) && console.settings().recording.input;
     const QString current = console.recorder().cast()
         ? QFileInfo(console.recorder().cast()->currentFile()).fileName()
         : QString();
@@ -125,7 +135,7 @@ QFuture<QHttpServerResponse> file(const Console &console, const QString &fileNam
             StatusCode::NotFound);
     const QString path = QDir(dir).filePath(fileName);
     const QString who = whoAsked(caller);
-    const bool withInput = caller.isOperator;
+    const bool withInput = seesInput(console, caller);
     qCInfo(lcSearch).noquote() << name << "recording" << fileName << "read by" << who
                                << (withInput ? "" : "(without input)");
     return QtConcurrent::run([path, fileName, name, withInput] {
@@ -173,7 +183,7 @@ QFuture<QHttpServerResponse> replay(const Console &console, const QUrl &url, boo
         return text(QStringLiteral("%1 replays are being read; try again shortly").arg(MaxReplays),
                     StatusCode::ServiceUnavailable);
     }
-    const bool withInput = caller.isOperator;
+    const bool withInput = seesInput(console, caller);
     const QString name = console.name();
     const QString who = whoAsked(caller);
     const QString span

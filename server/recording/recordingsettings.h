@@ -15,6 +15,8 @@ struct RecordingSettings
     bool enabled = false; // record = on
     QString dir; // record-dir; empty: the folder of the console's log file
     bool input = false; // record-input = on: clients' input as "i" events, attributed
+    // record-input-viewers = on: viewers see the recorded input too (share links' visitors never)
+    bool inputForViewers = false;
     qint64 rotateSize = 64 * 1024 * 1024; // a new file past this many bytes; 0: never
     std::chrono::seconds rotateAge {24 * 3600}; // a new file once one is this old; 0: never
     qint64 keepSize = 1024 * 1024 * 1024; // the console's files together; 0: no limit
@@ -23,6 +25,7 @@ struct RecordingSettings
     bool operator==(const RecordingSettings &other) const
     {
         return enabled == other.enabled && dir == other.dir && input == other.input
+            && inputForViewers == other.inputForViewers
             && rotateSize == other.rotateSize && rotateAge == other.rotateAge
             && keepSize == other.keepSize && keepAge == other.keepAge;
     }

@@ -310,6 +310,11 @@ constexpr Setting Table[] = {
         .inFile("record-input")
         .byDefault([] { return boolText(RecordingSettings().input); }),
     console([](ConsoleOptions &c, const QString &v) {
+        return parseBool(v, &c.recording.inputForViewers);
+    })
+        .inFile("record-input-viewers")
+        .byDefault([] { return boolText(RecordingSettings().inputForViewers); }),
+    console([](ConsoleOptions &c, const QString &v) {
         return parseRecordingSize(v, &c.recording.rotateSize);
     })
         .inFile("record-rotate-size")

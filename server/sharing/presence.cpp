@@ -18,7 +18,7 @@ QString isoTime(qint64 ms)
 
 Protocol::ClientsEvent presence(const std::vector<ClientSession *> &clients,
                                 const ClientSession &you, bool exclusive,
-                                std::optional<qint64> holder)
+                                std::optional<qint64> holder, bool hideAddresses)
 {
     Protocol::ClientsEvent event;
     event.you = you.id();
@@ -31,7 +31,7 @@ Protocol::ClientsEvent presence(const std::vector<ClientSession *> &clients,
             client->user().isEmpty() ? QStringLiteral("anonymous") : client->user(),
             client->isWritable() ? QStringLiteral("operator") : QStringLiteral("viewer"),
             client->kind().isEmpty() ? QStringLiteral("script") : client->kind(),
-            client->peer(),
+            hideAddresses ? QString() : client->peer(),
             isoTime(client->joinedMs()),
             isoTime(client->typedMs()),
         });

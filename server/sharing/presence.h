@@ -13,8 +13,10 @@ namespace CloudConsole {
 
 class ClientSession;
 
+// hideAddresses: every address left empty, for a share link's visitor (someone from outside,
+// who is shown who is here but not where they connect from).
 Protocol::ClientsEvent presence(const std::vector<ClientSession *> &clients,
                                 const ClientSession &you, bool exclusive,
-                                std::optional<qint64> holder);
+                                std::optional<qint64> holder, bool hideAddresses = false);
 
 } // namespace CloudConsole

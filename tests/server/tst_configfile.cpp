@@ -152,14 +152,15 @@ void tst_ConfigFile::mistakesAreRefusedWithTheirLine_data()
            "fleet, fleet-name, idle-timeout, input-rate, insecure, listen, markers, max-clients, "
            "max-clients-per-console, ping-interval, public-url, session-lifetime, state-dir, "
            "tls-cert, tls-key, trusted-proxy, user-header, web-root)";
-    QTest::newRow("unknown console key") << QStringLiteral("[console a]\npath = /dev/pts/1\n")
-                                         << "test.conf:2: unknown key \"path\" (known here: "
-                                            "control-idle, history-size, input, log, markers, "
-                                            "max-clients, paste-line-delay, paste-max, "
-                                            "paste-mode, paste-rate, record, record-dir, "
-                                            "record-input, record-keep-age, record-keep-size, "
-                                            "record-rotate-age, record-rotate-size, restart, "
-                                            "screen, scrollback, size, source, syslog)";
+    QTest::newRow("unknown console key")
+        << QStringLiteral("[console a]\npath = /dev/pts/1\n")
+        << "test.conf:2: unknown key \"path\" (known here: "
+           "control-idle, history-size, input, log, markers, "
+           "max-clients, paste-line-delay, paste-max, "
+           "paste-mode, paste-rate, record, record-dir, "
+           "record-input, record-input-viewers, record-keep-age, record-keep-size, "
+           "record-rotate-age, record-rotate-size, restart, "
+           "screen, scrollback, size, source, syslog)";
     QTest::newRow("a key twice") << QStringLiteral("[console a]\nsource = /dev/pts/1\nsource = "
                                                    "/dev/pts/2\n")
                                  << "test.conf:3: \"source\" is set twice in this section";
@@ -356,17 +357,19 @@ void tst_ConfigFile::mistakesAreRefusedWithTheirLine_data()
         << "test.conf:2: unknown key \"sockets\" (known here: "
            "attach, control-idle, device, history-size, input, keep-after-gone, log, markers, "
            "max-clients, name-prefix, paste-line-delay, paste-max, paste-mode, paste-rate, "
-           "record, record-dir, record-input, record-keep-age, record-keep-size, "
+           "record, record-dir, record-input, record-input-viewers, record-keep-age, "
+           "record-keep-size, "
            "record-rotate-age, record-rotate-size, screen, scrollback, size, syslog, uri)";
-    QTest::newRow("discover with a source") << ch + QStringLiteral("source = /dev/pts/1\n")
-                                            << "test.conf:3: unknown key \"source\" (known here: "
-                                               "control-idle, device, history-size, input, "
-                                               "keep-after-gone, log, markers, max-clients, "
-                                               "name-prefix, paste-line-delay, paste-max, "
-                                               "paste-mode, paste-rate, record, record-dir, "
-                                               "record-input, record-keep-age, record-keep-size, "
-                                               "record-rotate-age, record-rotate-size, screen, "
-                                               "scrollback, size, sockets, syslog)";
+    QTest::newRow("discover with a source")
+        << ch + QStringLiteral("source = /dev/pts/1\n")
+        << "test.conf:3: unknown key \"source\" (known here: "
+           "control-idle, device, history-size, input, "
+           "keep-after-gone, log, markers, max-clients, "
+           "name-prefix, paste-line-delay, paste-max, "
+           "paste-mode, paste-rate, record, record-dir, "
+           "record-input, record-input-viewers, record-keep-age, record-keep-size, "
+           "record-rotate-age, record-rotate-size, screen, "
+           "scrollback, size, sockets, syslog)";
     QTest::newRow("discover log without {name}")
         << ch + QStringLiteral("log = /var/log/vms.log\n")
         << "test.conf:3: log: needs {name} in it, so that each VM has a file of its own (as "

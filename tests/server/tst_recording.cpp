@@ -225,6 +225,14 @@ void tst_Recording::twoOperatorsTypeAndTheRecordingSaysWhoTypedWhat()
     QVERIFY(!bodyOf(asViewer).contains("\"i\""));
     QVERIFY(!bodyOf(asViewer).contains("input by"));
     QVERIFY(bodyOf(asViewer).contains("euro"));
+    // record-input-viewers = on: viewers see the input too.
+    RecordingSettings viewersToo = server.console->settings().recording;
+    viewersToo.inputForViewers = true;
+    server.console->setRecording(viewersToo);
+    const QByteArray asViewerNow
+        = get(server, "/c/vm1/recordings/" + name.toLatin1(), m_viewerToken);
+    QVERIFY2(bodyOf(asViewerNow).contains("\"i\", \"root\\r\""), asViewerNow.constData());
+    QVERIFY(bodyOf(asViewerNow).contains("input by"));
     QVERIFY(statusLine(get(server, "/c/vm1/recordings/" + name.toLatin1())).contains("401"));
     QVERIFY(
         statusLine(get(server, "/c/vm1/recordings/other.cast", m_operatorToken)).contains("404"));

@@ -329,6 +329,21 @@ void tst_ShareLinks::anOperatorSharesAConsoleAndItsVisitorOnlyWatches()
             return text.contains(QStringLiteral("\"name\":\"share:%1\"").arg(id))
                 && text.contains(QLatin1String("\"role\":\"viewer\""));
         }));
+    // The operator sees where everyone connects from; the visitor, from outside, sees nobody's.
+    const auto lastPresence = [](const TestClient &client) {
+        QString last;
+        for (const QString &text : client.texts) {
+            if (text.contains(QLatin1String("\"type\":\"clients\"")))
+                last = text;
+        }
+        return last;
+    };
+    QTRY_VERIFY(lastPresence(visitor).contains(QStringLiteral("share:%1").arg(id))
+                && lastPresence(visitor).contains(QLatin1String("\"name\":\"ops\"")));
+    QVERIFY2(!lastPresence(visitor).contains(QLatin1String("127.0.0.1")),
+             qPrintable(lastPresence(visitor)));
+    QVERIFY2(lastPresence(operatorClient).contains(QLatin1String("\"address\":\"127.0.0.1:")),
+             qPrintable(lastPresence(operatorClient)));
 
     // The use is logged, by id and address, never with the token.
     QVERIFY(std::any_of(logLines().begin(), logLines().end(), [&id](const QString &line) {

@@ -224,7 +224,9 @@ void tst_TerminalView::aBurstOfResizesSendsOneResizeMessage()
     QVERIFY(server.listen());
     ConsoleSession session;
     TerminalView view(session.model());
-    view.setResizeDelay(100);
+    // Far longer than the burst below takes, even on a loaded machine (at 100 ms, a burst slowed
+    // by other processes was seen to send two).
+    view.setResizeDelay(1000);
     connect(&view, &TerminalView::preferredSizeChanged, &session, &ConsoleSession::requestSize);
     view.resize(500, 300);
     view.show();

@@ -107,7 +107,7 @@ export function typedText(typed, now) {
 
 // The second line of a client in the list: "operator · page · 10.0.0.7:51472 · joined 14:02:11".
 export function clientDetail(client) {
-    return [client.role, client.kind, client.address, `joined ${localTime(client.joined)}`].join(' · ');
+    return [client.role, client.kind, client.address, `joined ${localTime(client.joined)}`].filter(Boolean).join(' · ');
 }
 
 // Bytes as people read them.
