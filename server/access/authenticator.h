@@ -93,8 +93,8 @@ public:
     // Without a peer and a user header: for a credential kept from a request that had none.
     Result authenticate(QByteArrayView authorization, QByteArrayView cookies)
     {
-        return authenticate(Presented {authorization.toByteArray(), cookies.toByteArray(), {},
-                                       std::nullopt});
+        return authenticate(
+            Presented {authorization.toByteArray(), cookies.toByteArray(), {}, std::nullopt});
     }
     // The user header's name (user-header), for callers to read it from their requests.
     QByteArray userHeader() const

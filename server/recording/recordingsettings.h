@@ -25,9 +25,9 @@ struct RecordingSettings
     bool operator==(const RecordingSettings &other) const
     {
         return enabled == other.enabled && dir == other.dir && input == other.input
-            && inputForViewers == other.inputForViewers
-            && rotateSize == other.rotateSize && rotateAge == other.rotateAge
-            && keepSize == other.keepSize && keepAge == other.keepAge;
+            && inputForViewers == other.inputForViewers && rotateSize == other.rotateSize
+            && rotateAge == other.rotateAge && keepSize == other.keepSize
+            && keepAge == other.keepAge;
     }
     bool operator!=(const RecordingSettings &other) const { return !(*this == other); }
 };
