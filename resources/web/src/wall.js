@@ -47,6 +47,9 @@ class Wall {
         this.tiles = new Map(); // "host\nname" -> WallTile
         this.hostProblems = new Map(); // host name -> why it did not answer
         this.filter = { name: '', state: '', host: '' };
+        // ?attach=all keeps every tile attached, seen or not: for a wall screen that must show
+        // everything without scrolling, and for bench/web/wall.mjs (what visibility saves).
+        this.attachAll = new URLSearchParams(window.location.search).get('attach') === 'all';
         this.observer = new IntersectionObserver((entries) => {
             for (const entry of entries)
                 entry.target.wallTile?.setVisible(entry.isIntersecting);
@@ -100,7 +103,10 @@ class Wall {
                 tile.el.wallTile = tile;
                 this.tiles.set(key, tile);
                 this._place(tile);
-                this.observer.observe(tile.el);
+                if (this.attachAll)
+                    tile.attach();
+                else
+                    this.observer.observe(tile.el);
             } else {
                 tile.update(entry);
             }
