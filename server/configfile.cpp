@@ -548,7 +548,8 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
                         QStringLiteral("%1 \"%2\" has no role (operator or viewer)")
                             .arg(kind, pending->credential.name));
         for (const QString &console : pending->consoleNames) {
-            const bool known = knownConsole(console);
+            // A pattern (kvm-*) names consoles discovery may find later: none need exist now.
+            const bool known = knownConsole(console) || isConsolePattern(console);
             if (!known)
                 return fail(pending->line,
                             QStringLiteral("%1 \"%2\" names console \"%3\", which "

@@ -21,6 +21,12 @@ enum class Role {
     Operator, // reads and types
 };
 
+// Whether a credential's list of consoles takes this one: an empty list takes every console;
+// an item is a name, or a pattern with * (any run of characters) for consoles that discovery
+// names, such as kvm-* (1 to 64 of A-Z a-z 0-9 . _ - and *).
+bool consoleListAllows(const QStringList &consoles, const QString &console);
+bool isConsolePattern(const QString &item);
+
 // One credential: a user who logs in with a password (the browser), or a token for scripts and
 // the viewer (`Authorization: Bearer`). Only the secret's hash is kept.
 struct Credential
@@ -32,10 +38,7 @@ struct Credential
     Role role = Role::Viewer;
     QStringList consoles; // the consoles it may use; empty means every console
 
-    bool allows(const QString &console) const
-    {
-        return consoles.isEmpty() || consoles.contains(console);
-    }
+    bool allows(const QString &console) const { return consoleListAllows(consoles, console); }
 };
 
 struct AccessSettings

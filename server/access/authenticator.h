@@ -37,10 +37,7 @@ struct Principal
     QStringList consoles; // empty: every console
     QString shareId; // a share link's session (ShareLinks): a viewer of one console
 
-    bool allows(const QString &console) const
-    {
-        return consoles.isEmpty() || consoles.contains(console);
-    }
+    bool allows(const QString &console) const { return consoleListAllows(consoles, console); }
 };
 
 class Authenticator

@@ -24,6 +24,8 @@ private Q_SLOTS:
     void aRightPasswordOpensASessionWhateverTheIterationCount_data();
     void aRightPasswordOpensASessionWhateverTheIterationCount();
     void unknownUsersAndTokenNamesNeverLogIn();
+    void consolePatternsTakeTheNamesTheyMatch();
+    void aUserWithoutAPasswordNeverLogsInWithOne();
     void aPasswordChangedDuringItsCheckOpensNoSession();
     void unknownAndKnownUsersTakeTheSameTimeToRefuse();
 
@@ -196,6 +198,37 @@ void tst_Authenticator::unknownAndKnownUsersTakeTheSameTimeToRefuse()
                                 .arg(figures)));
     }
     qInfo().noquote() << "median refusal:" << figures;
+}
+
+void tst_Authenticator::consolePatternsTakeTheNamesTheyMatch()
+{
+    const QStringList list {QStringLiteral("rescue"), QStringLiteral("kvm-*"),
+                            QStringLiteral("*.lab")};
+    QVERIFY(consoleListAllows(list, QStringLiteral("rescue")));
+    QVERIFY(consoleListAllows(list, QStringLiteral("kvm-web01")));
+    QVERIFY(consoleListAllows(list, QStringLiteral("kvm-")));
+    QVERIFY(consoleListAllows(list, QStringLiteral("db.lab")));
+    QVERIFY(!consoleListAllows(list, QStringLiteral("xkvm-web01")));
+    QVERIFY(!consoleListAllows(list, QStringLiteral("rescue2")));
+    QVERIFY(!consoleListAllows(list, QStringLiteral("dbxlab"))); // the dot is a dot
+    QVERIFY(consoleListAllows({}, QStringLiteral("anything")));
+    QVERIFY(isConsolePattern(QStringLiteral("kvm-*")));
+    QVERIFY(!isConsolePattern(QStringLiteral("kvm")));
+    QVERIFY(!isConsolePattern(QStringLiteral("kvm/*")));
+    const Principal principal {QStringLiteral("ops"), Role::Operator, list, {}};
+    QVERIFY(principal.allows(QStringLiteral("kvm-db")));
+    QVERIFY(!principal.allows(QStringLiteral("ch-db")));
+}
+
+void tst_Authenticator::aUserWithoutAPasswordNeverLogsInWithOne()
+{
+    // A user of single sign-on (trusted-proxy) has no password-hash: no password opens it.
+    AccessSettings settings;
+    settings.credentials
+        = {{Credential::Kind::User, QStringLiteral("sso"), QString(), Role::Operator, {}}};
+    Authenticator auth(settings);
+    QVERIFY(!auth.checkPassword(QStringLiteral("sso"), QString()).has_value());
+    QVERIFY(!auth.checkPassword(QStringLiteral("sso"), QStringLiteral("x")).has_value());
 }
 
 QTEST_GUILESS_MAIN(tst_Authenticator)

@@ -24,6 +24,7 @@ private Q_SLOTS:
     void discoverSectionsAreReadWithTheirDefaultsAndOverrides();
     void theCommandLineAdjustsTheServerButNotTheConsoles();
     void aFleetIsReadWithItsPrefixes();
+    void aCredentialsConsolesMayBePatterns();
     void usersOfATrustedProxyNeedNoPassword();
     void anUnreadableOrBinaryFileIsRefused();
 };
@@ -401,6 +402,10 @@ void tst_ConfigFile::mistakesAreRefusedWithTheirLine_data()
         << ch + QStringLiteral("name-prefix = ch-\n[token t]\ntoken-hash = sha256$")
             + QString(64, u'a') + QStringLiteral("\nrole = viewer\nconsoles = vm1\n")
         << "test.conf:4: token \"t\" names console \"vm1\", which is not declared";
+    QTest::newRow("a token with a pattern that is not one")
+        << console + QStringLiteral("[token t]\ntoken-hash = sha256$") + QString(64, u'a')
+            + QStringLiteral("\nrole = viewer\nconsoles = kvm/*\n")
+        << "test.conf:3: token \"t\" names console \"kvm/*\", which is not declared";
     QTest::newRow("bad builtin-alerts") << QStringLiteral("[server]\nbuiltin-alerts = some\n")
             + console << "test.conf:2: builtin-alerts: " + [] {
         bool unused = false;
@@ -604,6 +609,20 @@ void tst_ConfigFile::aFleetIsReadWithItsPrefixes()
     QCOMPARE(renderFleetJson(options.fleet),
              QByteArray(R"({"hosts":[{"name":"host2","prefix":"/h/host2/"},)"
                         R"({"name":"host3","prefix":"/h/host3/"}],"self":"host1"})"));
+}
+
+void tst_ConfigFile::aCredentialsConsolesMayBePatterns()
+{
+    // A pattern names consoles discovery may find: none need be declared.
+    ServerOptions options;
+    QString error;
+    QVERIFY2(parse(QStringLiteral("[console a]\nsource = /dev/pts/1\n[token t]\ntoken-hash = "
+                                  "sha256$")
+                       + QString(64, u'a')
+                       + QStringLiteral("\nrole = viewer\nconsoles = a, kvm-*\n"),
+                   &options, &error),
+             qPrintable(error));
+    QVERIFY(options.access.credentials[0].allows(QStringLiteral("kvm-web")));
 }
 
 void tst_ConfigFile::usersOfATrustedProxyNeedNoPassword()
