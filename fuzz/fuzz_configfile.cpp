@@ -61,18 +61,20 @@ void checkConsole(const ConsoleOptions &console)
                console.name << "source" << canonical << "does not parse back:" << error);
 }
 
+// proxyUsers: trusted-proxy is set, so a user may have no password (single sign-on only).
 void checkCredential(const Credential &credential, const std::vector<ConsoleOptions> &consoles,
-                     const DiscoveryOptions &discovery)
+                     const DiscoveryOptions &discovery, bool proxyUsers)
 {
     QString why;
     const bool wellFormed = credential.kind == Credential::Kind::User
-        ? SecretHash::isPasswordHash(credential.hash, &why)
+        ? (proxyUsers && credential.hash.isEmpty())
+            || SecretHash::isPasswordHash(credential.hash, &why)
         : SecretHash::isTokenHash(credential.hash, &why);
     FUZZ_CHECK(wellFormed, credential.name << credential.hash << why);
     for (const QString &name : credential.consoles) {
         const bool declared = std::any_of(consoles.begin(), consoles.end(),
                                           [&](const ConsoleOptions &c) { return c.name == name; })
-            || discovery.mayDiscover(name);
+            || discovery.mayDiscover(name) || isConsolePattern(name);
         FUZZ_CHECK(declared, credential.name << "may use undeclared console" << name);
     }
 }
@@ -120,7 +122,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     QSet<QString> credentials;
     for (const Credential &credential : options.access.credentials) {
-        checkCredential(credential, options.consoles, options.discovery);
+        checkCredential(credential, options.consoles, options.discovery,
+                        options.access.proxyTrust.enabled());
         const QString key = QString::number(int(credential.kind)) + u' ' + credential.name;
         FUZZ_CHECK(!credentials.contains(key), "credential" << credential.name << "twice");
         credentials.insert(key);
