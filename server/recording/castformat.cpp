@@ -350,7 +350,10 @@ void CastReader::line(QByteArrayView text, const Sink &sink)
         header.version = 2;
         header.width = object.value(QLatin1String("width")).toInt();
         header.height = object.value(QLatin1String("height")).toInt();
-        header.timestamp = qint64(object.value(QLatin1String("timestamp")).toDouble());
+        // Seconds since the epoch; a value no clock gives (negative, or past the year 33658)
+        // is none, not a conversion out of range.
+        const double timestamp = object.value(QLatin1String("timestamp")).toDouble();
+        header.timestamp = timestamp >= 0 && timestamp < 1e12 ? qint64(timestamp) : 0;
         header.title = object.value(QLatin1String("title")).toString();
         m_header = header;
         return;
