@@ -30,8 +30,8 @@ ClientSession::ClientSession(Console &console, QWebSocket *socket, QTcpSocket *t
     , m_mode(mode)
     , m_writable(writable)
     , m_peer(QStringLiteral("%1:%2").arg(socket->peerAddress().toString()).arg(socket->peerPort()))
-    , m_peerAddress(socket->peerAddress())
     , m_joinedMs(QDateTime::currentMSecsSinceEpoch())
+    , m_peerAddress(socket->peerAddress())
 {
     socket->setParent(this);
     // Larger messages close the connection with 1009 (too big): a documented limit.

@@ -1,6 +1,6 @@
 #pragma once
 
-// VTermInputGuard sits between the console and libvterm 0.1.4 (Debian 12) and works around two
+// VTermInputGuard sits between the console and libvterm 0.1.4 (Debian 12) and works around three
 // of its parser's limits, so that neither a guest nor the way bytes are framed on the network
 // changes what is shown.
 //
@@ -13,6 +13,9 @@
 //    vterm_input_write() calls: "\xc3" then "\xa9" shows two U+FFFD, and a title split in two
 //    is lost. WebSocket frames end anywhere, so the guard holds back an incomplete UTF-8
 //    character, escape or string (up to MaxHeld bytes) and hands it over with the next write.
+// 3. REP (CSI Pn b) loops for ever after a zero-width character; the guard cancels every REP
+//    (see dropRepeat()). To find them it follows libvterm's parser, including what that parser
+//    ignores (NUL and DEL anywhere), so that no spelling of a REP slips past.
 //
 // It is a streaming state machine; outside escape sequences it passes whole runs without
 // copying. It knows nothing else about terminals.
@@ -110,6 +113,12 @@ template<typename Sink> void VTermInputGuard::process(QByteArrayView bytes, Sink
         const auto c = static_cast<unsigned char>(data[i]);
         if (c == 0x18 || c == 0x1a) { // CAN and SUB abort any sequence
             m_state = State::Ground;
+            ++i;
+            continue;
+        }
+        if (c == 0x00 || c == 0x7f) {
+            // libvterm 0.1.4 ignores NUL and DEL in every state: "ESC DEL [ 5 b" is a REP to it
+            // (found by fuzz_terminal), so they may not end an escape here either.
             ++i;
             continue;
         }

@@ -109,6 +109,10 @@ void tst_TerminalModel::aRepeatTheModelCannotDoIsDroppedNotLoopedOn_data()
     QTest::newRow("REP first of all") << QByteArray("\x1b[5b");
     QTest::newRow("REP after a lone combining mark") << QByteArray("\xd6\xa3\x1b[0;b");
     QTest::newRow("REP split from its count") << QByteArray("\xcc\x81\x1b[3");
+    QTest::newRow("REP behind a DEL after its ESC") << QByteArray("\xcc\x81\x1b\x7f[5b");
+    QTest::newRow("REP behind a DEL in a string's closing ESC")
+        << QByteArray("\xcc\x81\x1b]0;t\x1b\x7f[5b");
+    QTest::newRow("REP behind a NUL after its ESC") << QByteArray("\xcc\x81\x1b\x00[5b", 8);
 }
 
 void tst_TerminalModel::aRepeatTheModelCannotDoIsDroppedNotLoopedOn()

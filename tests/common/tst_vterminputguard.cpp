@@ -71,6 +71,11 @@ void tst_VTermInputGuard::passesOrHoldsBytesAsLibvtermNeeds_data()
         << QList<QByteArray> {"abc\x1b", "[1mB"} << QByteArray("abc|\x1b[1mB") << 0LL;
     QTest::newRow("CAN cancels a held string")
         << QList<QByteArray> {"\x1bPq", "#\x18ok"} << QByteArray("\x1bPq#\x18ok") << 0LL;
+    QTest::newRow("REP is cancelled, also behind a DEL that libvterm ignores")
+        << QList<QByteArray> {"a\x1b[5b", "\x1b\x7f[2bc"}
+        << QByteArray("a\x1b[5\x18|\x1b\x7f[2\x18"
+                      "c")
+        << 0LL;
     QTest::newRow("invalid utf-8 is not held")
         << QList<QByteArray> {"\xff\xfe", "a"} << QByteArray("\xff\xfe|a") << 0LL;
 }
