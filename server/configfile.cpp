@@ -493,10 +493,11 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
                                       return options->discovery.overrides.count(c->options.name);
                                   }),
                    consoles.end());
-    // Names a credential, rule or webhook may give: the consoles declared, and those that
-    // discovery may find.
+    // Names a credential, rule or webhook may give: the consoles declared, those that discovery
+    // may find, and patterns (kvm-*), which name consoles discovery may find later: none need
+    // exist now.
     const auto knownConsole = [&](const QString &name) {
-        return options->discovery.mayDiscover(name)
+        return isConsolePattern(name) || options->discovery.mayDiscover(name)
             || std::any_of(consoles.begin(), consoles.end(),
                            [&](const auto &c) { return c->options.name == name; });
     };
@@ -548,8 +549,7 @@ bool parseConfig(const QString &text, const QString &fileName, ServerOptions *op
                         QStringLiteral("%1 \"%2\" has no role (operator or viewer)")
                             .arg(kind, pending->credential.name));
         for (const QString &console : pending->consoleNames) {
-            // A pattern (kvm-*) names consoles discovery may find later: none need exist now.
-            const bool known = knownConsole(console) || isConsolePattern(console);
+            const bool known = knownConsole(console);
             if (!known)
                 return fail(pending->line,
                             QStringLiteral("%1 \"%2\" names console \"%3\", which "

@@ -4,6 +4,7 @@
 // allowed to open WebSockets, TLS. Plain data, filled by the configuration file and the command
 // line, read by HttpFrontend and the sessions. The per-client limits are limitsettings.h's.
 
+#include "consolelist.h"
 #include "proxytrust.h"
 
 #include <QSslCertificate>
@@ -20,12 +21,6 @@ enum class Role {
     Viewer, // reads the console; its input, resize and BREAK are refused
     Operator, // reads and types
 };
-
-// Whether a credential's list of consoles takes this one: an empty list takes every console;
-// an item is a name, or a pattern with * (any run of characters) for consoles that discovery
-// names, such as kvm-* (1 to 64 of A-Z a-z 0-9 . _ - and *).
-bool consoleListAllows(const QStringList &consoles, const QString &console);
-bool isConsolePattern(const QString &item);
 
 // One credential: a user who logs in with a password (the browser), or a token for scripts and
 // the viewer (`Authorization: Bearer`). Only the secret's hash is kept.

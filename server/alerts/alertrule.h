@@ -10,6 +10,8 @@
 // Plain values: a rule holds its compiled expressions and knows nothing of consoles, threads or
 // time (AlertMatcher applies rules to lines, ConsoleAlerts runs it beside a console).
 
+#include "consolelist.h"
+
 #include <QRegularExpression>
 #include <QString>
 #include <QStringList>
@@ -38,10 +40,7 @@ struct AlertRule
     std::chrono::seconds debounce {10};
     QString state; // the console state an alert of this rule sets; empty: none
 
-    bool appliesTo(const QString &console) const
-    {
-        return consoles.isEmpty() || consoles.contains(console);
-    }
+    bool appliesTo(const QString &console) const { return consoleListAllows(consoles, console); }
     bool hasClear() const { return !clear.pattern().isEmpty(); }
 };
 

@@ -9,6 +9,8 @@
 // Plain values: the settings know nothing of alerts, queues or the network (WebhookDispatcher
 // sends, WebhookEndpoint delivers).
 
+#include "consolelist.h"
+
 #include <QByteArray>
 #include <QList>
 #include <QSslCertificate>
@@ -43,8 +45,7 @@ struct WebhookSettings
 
     bool appliesTo(const QString &console, const QString &rule) const
     {
-        return (consoles.isEmpty() || consoles.contains(console))
-            && (rules.isEmpty() || rules.contains(rule));
+        return consoleListAllows(consoles, console) && (rules.isEmpty() || rules.contains(rule));
     }
 };
 

@@ -619,10 +619,28 @@ void tst_ConfigFile::aCredentialsConsolesMayBePatterns()
     QVERIFY2(parse(QStringLiteral("[console a]\nsource = /dev/pts/1\n[token t]\ntoken-hash = "
                                   "sha256$")
                        + QString(64, u'a')
-                       + QStringLiteral("\nrole = viewer\nconsoles = a, kvm-*\n"),
+                       + QStringLiteral("\nrole = viewer\nconsoles = a, kvm-*\n"
+                                        "[alert down]\npattern = link down\nconsoles = kvm-*\n"
+                                        "[webhook ops]\nurl = http://127.0.0.1:9000/\n"
+                                        "secret = s\nconsoles = a, db.*\n"),
                    &options, &error),
              qPrintable(error));
     QVERIFY(options.access.credentials[0].allows(QStringLiteral("kvm-web")));
+    QVERIFY(!options.access.credentials[0].allows(QStringLiteral("db.lab")));
+    // Alert rules and webhooks take patterns too.
+    const AlertRule &rule = options.alerts.rules.at(0);
+    QVERIFY(rule.appliesTo(QStringLiteral("kvm-web")));
+    QVERIFY(!rule.appliesTo(QStringLiteral("a")));
+    const WebhookSettings &webhook = options.webhooks.at(0);
+    QVERIFY(webhook.appliesTo(QStringLiteral("db.lab"), QStringLiteral("down")));
+    QVERIFY(webhook.appliesTo(QStringLiteral("a"), QStringLiteral("down")));
+    QVERIFY(!webhook.appliesTo(QStringLiteral("kvm-web"), QStringLiteral("down")));
+    // A plain name must still be declared.
+    QVERIFY(!parse(QStringLiteral("[console a]\nsource = /dev/pts/1\n[alert down]\n"
+                                  "pattern = x\nconsoles = kvm-web\n"),
+                   &options, &error));
+    QVERIFY2(error.contains(QLatin1String("names console \"kvm-web\", which is not declared")),
+             qPrintable(error));
 }
 
 void tst_ConfigFile::usersOfATrustedProxyNeedNoPassword()
