@@ -36,6 +36,9 @@ protected:
             delete socket;
             return;
         }
+        // A console is interactive: the frame that carries a keystroke's echo is small, and
+        // with Nagle's algorithm it waits for the ACK of the output sent before it.
+        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
         if (auto *ssl = qobject_cast<QSslSocket *>(socket)) {
             ssl->setLocalCertificateChain(tls.certificateChain);
             ssl->setPrivateKey(tls.key);
