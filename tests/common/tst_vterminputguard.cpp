@@ -1,6 +1,7 @@
 // Tests of VTermInputGuard: what reaches libvterm for good, split and hostile input.
 
 #include "vterminputguard.h"
+#include "vtermrepeatprobe.h"
 
 #include <QTest>
 
@@ -34,6 +35,8 @@ private Q_SLOTS:
     void everySplitOfASequenceDeliversTheSameBytes_data();
     void everySplitOfASequenceDeliversTheSameBytes();
     void aLongUnterminatedStringIsNotHeldForever();
+    void noSpellingOfARepeatReachesLibvterm_data();
+    void noSpellingOfARepeatReachesLibvterm();
 };
 
 void tst_VTermInputGuard::passesOrHoldsBytesAsLibvtermNeeds_data()
@@ -132,6 +135,59 @@ void tst_VTermInputGuard::aLongUnterminatedStringIsNotHeldForever()
     guard.filter("bbb", sink);
     QCOMPARE(guard.heldBytes(), 0);
     QVERIFY(out.endsWith("abbb"));
+}
+
+void tst_VTermInputGuard::noSpellingOfARepeatReachesLibvterm_data()
+{
+    // X and Y stand for every byte and every pair of bytes; each spelling is fed whole and, with
+    // one X, split at every byte boundary.
+    QTest::addColumn<QByteArray>("spelling");
+    QTest::newRow("between ESC and [") << QByteArray("\xcc\x81\x1bX[5b");
+    QTest::newRow("two between ESC and [") << QByteArray("\xcc\x81\x1bXY[5b");
+    QTest::newRow("after [") << QByteArray("\x1b[X5b");
+    QTest::newRow("before the final b") << QByteArray("\x1b[5Xb");
+    QTest::newRow("two inside the CSI") << QByteArray("\x1b[X5Yb");
+    QTest::newRow("in a string's closing ESC") << QByteArray("\x1b]0;t\x1bX[5b");
+    QTest::newRow("two in a DCS's closing ESC") << QByteArray("\x1bPq\x1bXY[5b");
+    QTest::newRow("ending a string") << QByteArray("\x1b]0;tX\x1b[5b");
+    QTest::newRow("after an escape's intermediate") << QByteArray("\x1b(X[5b");
+    QTest::newRow("ESC X as a string start") << QByteArray("\x1bX\x1b[5b");
+}
+
+void tst_VTermInputGuard::noSpellingOfARepeatReachesLibvterm()
+{
+    // libvterm's own parser (VTermRepeatProbe) reads what the guard passes on: a REP it finds
+    // there is one the guard missed, and libvterm 0.1.4 would loop for ever on it.
+    QFETCH(QByteArray, spelling);
+    const bool pair = spelling.contains('Y');
+    int spellings = 0;
+    // The first spelling and split through which a REP reached libvterm, or nothing.
+    const auto slipsThrough = [&spellings](const QByteArray &bytes, bool splits) -> QString {
+        ++spellings;
+        for (int split = splits ? 1 : bytes.size(); split <= bytes.size(); ++split) {
+            VTermInputGuard guard;
+            VTermRepeatProbe probe;
+            const auto sink = [&probe](const char *data, size_t size) { probe.write(data, size); };
+            guard.filter(QByteArrayView(bytes).first(split), sink);
+            guard.filter(QByteArrayView(bytes).sliced(split), sink);
+            if (probe.repeats() != 0)
+                return QString::fromLatin1(bytes.toHex(' ')) + QStringLiteral(" split at ")
+                    + QString::number(split);
+        }
+        return QString();
+    };
+    for (int x = 0; x < 256; ++x) {
+        QByteArray one = spelling;
+        one.replace('X', QByteArray(1, char(x)));
+        for (int y = 0; y < (pair ? 256 : 1); ++y) {
+            QByteArray bytes = one;
+            bytes.replace('Y', QByteArray(1, char(y)));
+            const QString found = slipsThrough(bytes, !pair);
+            QVERIFY2(found.isEmpty(),
+                     qPrintable(QStringLiteral("a REP reached libvterm: ") + found));
+        }
+    }
+    QCOMPARE(spellings, pair ? 65536 : 256);
 }
 
 QTEST_GUILESS_MAIN(tst_VTermInputGuard)
