@@ -98,6 +98,10 @@ template<typename Sink> void VTermInputGuard::process(QByteArrayView bytes, Sink
     const qsizetype size = bytes.size();
     qsizetype passFrom = 0; // start of the run not yet handed to the sink
     qsizetype sequenceStart = 0; // the ESC that started the current escape or string
+    // The ESC that may end the current string. NUL and DEL may follow it, so it is not always
+    // the byte before; a hold must start at an ESC, or its rescan loses the escape. (Only a
+    // string being passed on stays in StringEscape across writes, and it is never held.)
+    qsizetype stringEscapeStart = 0;
     qsizetype i = 0;
     while (i < size) {
         if (m_state == State::Ground) {
@@ -185,15 +189,17 @@ template<typename Sink> void VTermInputGuard::process(QByteArrayView bytes, Sink
         case State::String:
             if (c == 0x07)
                 m_state = State::Ground; // BEL ends an OSC
-            else if (c == 0x1b)
+            else if (c == 0x1b) {
                 m_state = State::StringEscape;
+                stringEscapeStart = i;
+            }
             break;
         case State::StringEscape:
             // ESC \ ends the string; libvterm also ends it at any other escape.
             if (c == '\\') {
                 m_state = State::Ground;
             } else {
-                sequenceStart = i - 1;
+                sequenceStart = stringEscapeStart;
                 m_state = State::Escape;
                 continue; // look at this byte again as the start of an escape
             }

@@ -149,6 +149,8 @@ void tst_VTermInputGuard::noSpellingOfARepeatReachesLibvterm_data()
     QTest::newRow("two inside the CSI") << QByteArray("\x1b[X5Yb");
     QTest::newRow("in a string's closing ESC") << QByteArray("\x1b]0;t\x1bX[5b");
     QTest::newRow("two in a DCS's closing ESC") << QByteArray("\x1bPq\x1bXY[5b");
+    QTest::newRow("after a NUL in a string's closing ESC") << QByteArray("\x1bPq\x1b\x00X[5b", 9);
+    QTest::newRow("before a NUL in a string's closing ESC") << QByteArray("\x1bPq\x1bX\x00[5b", 9);
     QTest::newRow("ending a string") << QByteArray("\x1b]0;tX\x1b[5b");
     QTest::newRow("after an escape's intermediate") << QByteArray("\x1b(X[5b");
     QTest::newRow("ESC X as a string start") << QByteArray("\x1bX\x1b[5b");
