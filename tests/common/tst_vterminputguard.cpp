@@ -3,6 +3,7 @@
 #include "vterminputguard.h"
 #include "vtermrepeatprobe.h"
 
+#include <QRandomGenerator>
 #include <QTest>
 
 using namespace CloudConsole::Terminal;
@@ -37,6 +38,7 @@ private Q_SLOTS:
     void aLongUnterminatedStringIsNotHeldForever();
     void noSpellingOfARepeatReachesLibvterm_data();
     void noSpellingOfARepeatReachesLibvterm();
+    void noRandomStreamOfEscapeBytesPassesARepeat();
 };
 
 void tst_VTermInputGuard::passesOrHoldsBytesAsLibvtermNeeds_data()
@@ -190,6 +192,38 @@ void tst_VTermInputGuard::noSpellingOfARepeatReachesLibvterm()
         }
     }
     QCOMPARE(spellings, pair ? 65536 : 256);
+}
+
+void tst_VTermInputGuard::noRandomStreamOfEscapeBytesPassesARepeat()
+{
+    // Streams drawn from the bytes that steer libvterm's parser (fixed seed), each cut in three
+    // at random places, against the same oracle, for what the twelve spellings above do
+    // not list.
+    static constexpr char alphabet[] = {
+        '\x1b', '[',    ']',        'P',        'X',        '\\',       '\x07',    '\x00', '\x7f',
+        '\x18', '\x1a', '(',        ' ',        ';',        ':',        '5',       'b',    '?',
+        '\n',   'a',    char(0x80), char(0x9b), char(0x9c), char(0xcc), char(0x81)};
+    QRandomGenerator random(20261205);
+    for (int run = 0; run < 500'000; ++run) {
+        QByteArray bytes(1 + random.bounded(24), Qt::Uninitialized);
+        for (char &c : bytes)
+            c = alphabet[random.bounded(int(sizeof alphabet))];
+        qsizetype first = random.bounded(bytes.size() + 1);
+        qsizetype second = random.bounded(bytes.size() + 1);
+        if (second < first)
+            std::swap(first, second);
+        VTermInputGuard guard;
+        VTermRepeatProbe probe;
+        const auto sink = [&probe](const char *data, size_t size) { probe.write(data, size); };
+        guard.filter(QByteArrayView(bytes).first(first), sink);
+        guard.filter(QByteArrayView(bytes).sliced(first, second - first), sink);
+        guard.filter(QByteArrayView(bytes).sliced(second), sink);
+        QVERIFY2(probe.repeats() == 0,
+                 qPrintable(QStringLiteral("a REP reached libvterm: %1 cut at %2 and %3")
+                                .arg(QString::fromLatin1(bytes.toHex(' ')))
+                                .arg(first)
+                                .arg(second)));
+    }
 }
 
 QTEST_GUILESS_MAIN(tst_VTermInputGuard)
