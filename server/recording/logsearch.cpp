@@ -5,7 +5,6 @@
 #include "uniquefd.h"
 
 #include <QDateTime>
-#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
@@ -70,15 +69,6 @@ struct MappedFile
     quint64 device = 0;
     bool ok = false;
 };
-
-bool isCompressedOrOurs(const QString &name)
-{
-    for (const char *suffix : {".gz", ".xz", ".bz2", ".zst", ".lz4", ".Z", ".idx", ".cast"}) {
-        if (name.endsWith(QLatin1String(suffix)))
-            return true;
-    }
-    return false;
-}
 
 struct Scanner
 {
@@ -304,20 +294,13 @@ QStringList filesOf(const QString &logPath)
     const TimeIndex index = TimeIndex::load(TimeIndexFormat::pathFor(logPath));
     // Files logrotate moved aside keep their inode: those the index names are this log's.
     std::vector<std::pair<qint64, QString>> rotated;
-    const QFileInfoList entries = log.dir().entryInfoList(QDir::Files | QDir::NoDotAndDotDot);
-    for (const QFileInfo &entry : entries) {
-        const QString name = entry.fileName();
-        if (name == log.fileName() || !name.startsWith(log.fileName()) || isCompressedOrOurs(name))
-            continue;
-        const QChar next = name.at(log.fileName().size());
-        if (next != QLatin1Char('.') && next != QLatin1Char('-'))
-            continue;
+    for (const QString &path : rotatedLogFiles(logPath)) {
         struct stat st
         { };
-        if (::stat(QFile::encodeName(entry.absoluteFilePath()).constData(), &st) != 0)
+        if (::stat(QFile::encodeName(path).constData(), &st) != 0)
             continue;
         if (const auto start = index.startOf(quint64(st.st_ino), quint64(st.st_dev)))
-            rotated.push_back({*start, entry.absoluteFilePath()});
+            rotated.push_back({*start, path});
     }
     std::sort(rotated.begin(), rotated.end());
     QStringList files;

@@ -1,6 +1,8 @@
 #include "timeindex.h"
 
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QLoggingCategory>
 #include <QtEndian>
 
@@ -64,6 +66,20 @@ QString pathFor(const QString &logPath)
     return logPath + QStringLiteral(".idx");
 }
 
+QString logPathOf(const QString &indexPath)
+{
+    const QLatin1String suffix(".idx");
+    if (indexPath.size() <= suffix.size() || !indexPath.endsWith(suffix))
+        return {};
+    return indexPath.chopped(suffix.size());
+}
+
+QString trimPathFor(const QString &indexPath)
+{
+    const QFileInfo index(indexPath);
+    return index.dir().filePath(QLatin1Char('.') + index.fileName() + QStringLiteral(".trim"));
+}
+
 qint64 epochNumber(const QString &epoch)
 {
     bool ok = false;
@@ -79,6 +95,36 @@ QString epochText(qint64 number)
 } // namespace TimeIndexFormat
 
 using namespace TimeIndexFormat;
+
+namespace {
+
+bool isCompressedOrOurs(const QString &name)
+{
+    for (const char *suffix : {".gz", ".xz", ".bz2", ".zst", ".lz4", ".Z", ".idx", ".cast"}) {
+        if (name.endsWith(QLatin1String(suffix)))
+            return true;
+    }
+    return false;
+}
+
+} // namespace
+
+QStringList rotatedLogFiles(const QString &logPath)
+{
+    const QFileInfo log(logPath);
+    const QString logName = log.fileName();
+    QStringList files;
+    const QFileInfoList entries = log.dir().entryInfoList(QDir::Files | QDir::NoDotAndDotDot);
+    for (const QFileInfo &entry : entries) {
+        const QString name = entry.fileName();
+        if (name.size() <= logName.size() || !name.startsWith(logName) || isCompressedOrOurs(name))
+            continue;
+        const QChar next = name.at(logName.size());
+        if (next == QLatin1Char('.') || next == QLatin1Char('-'))
+            files.append(entry.absoluteFilePath());
+    }
+    return files;
+}
 
 // ---- reading ----
 
@@ -309,6 +355,42 @@ QString errnoText()
     return QString::fromLocal8Bit(std::strerror(errno));
 }
 
+// Feeds the whole file to decoder (from its start, leaving the file's offset where it was):
+// the bytes read, or -1 (errno).
+qint64 readIndex(int fd, TimeIndexDecoder &decoder)
+{
+    qint64 size = 0;
+    char buffer[65536];
+    for (;;) {
+        const ssize_t n = ::pread(fd, buffer, sizeof buffer, off_t(size));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            return size;
+        size += n;
+        decoder.feed(QByteArrayView(buffer, n));
+    }
+}
+
+bool writeAll(int fd, QByteArrayView bytes)
+{
+    qsizetype done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + done, size_t(bytes.size() - done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            return false;
+        }
+        done += n;
+    }
+    return true;
+}
+
 qint64 nowMs()
 {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -333,7 +415,12 @@ void LogIndex::note(qint64 offset, qint64 timeMs)
 
 void LogIndex::opened(int logFd, qint64 offset)
 {
+    // After logrotate's reopen (or an error) the rotation may have deleted old files; the first
+    // call is at start, whose trim must not make the console's thread wait (see the header).
+    if (m_started)
+        m_trimDue = true;
     segment(logFd, offset);
+    m_started = true;
 }
 
 void LogIndex::skipped(int logFd, qint64 offset)
@@ -412,7 +499,7 @@ void LogIndex::wrote(qint64 offset, qint64 bytes)
     }
     m_position += bytes;
     m_offset = end;
-    if (!m_out.isEmpty())
+    if (!m_out.isEmpty() || (m_trimDue && m_started))
         flushRecords();
 }
 
@@ -443,20 +530,10 @@ bool LogIndex::ensureOpen()
     // Read what is there: a cut-off last record is cut away, and a damaged index is kept up to
     // the damage and written on from there.
     TimeIndexDecoder decoder;
-    qint64 size = 0;
-    char buffer[65536];
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            fail(QStringLiteral("cannot read: %1").arg(errnoText()));
-            return false;
-        }
-        if (n == 0)
-            break;
-        size += n;
-        decoder.feed(QByteArrayView(buffer, n));
+    const qint64 size = readIndex(fd.get(), decoder);
+    if (size < 0) {
+        fail(QStringLiteral("cannot read: %1").arg(errnoText()));
+        return false;
     }
     qint64 keep = decoder.validBytes();
     if (decoder.damaged())
@@ -500,6 +577,8 @@ void LogIndex::flushRecords()
         }
         return;
     }
+    if (m_trimDue && m_started)
+        trim();
     qsizetype done = 0;
     while (done < m_out.size()) {
         const ssize_t n
@@ -520,6 +599,117 @@ void LogIndex::flushRecords()
     }
     m_written += m_out.size() / RecordSize;
     m_out.clear();
+}
+
+void LogIndex::trim()
+{
+    m_trimDue = false;
+    const QString logPath = logPathOf(m_path);
+    if (logPath.isEmpty() || m_position < 0)
+        return; // which files are the log's is not known: keep everything
+    // The files the log still has: the open one, and those moved aside that are still there.
+    std::vector<std::pair<quint64, quint64>> files {{m_inode, m_device}};
+    for (const QString &path : rotatedLogFiles(logPath)) {
+        struct stat st
+        { };
+        if (::stat(QFile::encodeName(path).constData(), &st) == 0)
+            files.push_back({quint64(st.st_ino), quint64(st.st_dev)});
+    }
+    TimeIndexDecoder decoder;
+    const qint64 size = readIndex(m_fd.get(), decoder);
+    if (size < 0)
+        return trimFailed(QStringLiteral("cannot read it: %1").arg(errnoText()));
+    // The file is read and cut back to its valid part when it is opened, and only whole records
+    // go in while it stays open: anything else was written by someone else, and is left alone.
+    if (decoder.damaged() || decoder.validBytes() != size)
+        return trimFailed(QStringLiteral("it changed while it was open (%1 of %2 bytes valid)")
+                              .arg(decoder.validBytes())
+                              .arg(size));
+    std::vector<const IndexSegment *> kept;
+    qint64 dropped = 0;
+    for (const IndexSegment &segment : decoder.segments()) {
+        const bool there
+            = std::find(files.begin(), files.end(), std::pair {segment.inode, segment.device})
+            != files.end();
+        if (there)
+            kept.push_back(&segment);
+        else
+            dropped += 2 + qint64(segment.marks.size());
+    }
+    if (dropped == 0)
+        return;
+    QString error;
+    if (!replaceWith(kept, &error))
+        return trimFailed(error);
+    m_trimFailing = false;
+    qCInfo(lcTimeIndex).noquote()
+        << QStringLiteral("time index %1: dropped %2 records of log files that are gone (%3 "
+                          "bytes; %4 left)")
+               .arg(m_path)
+               .arg(dropped)
+               .arg(dropped * RecordSize)
+               .arg(size - dropped * RecordSize);
+}
+
+bool LogIndex::replaceWith(const std::vector<const IndexSegment *> &kept, QString *error)
+{
+    const QString tempPath = trimPathFor(m_path);
+    const QByteArray native = QFile::encodeName(tempPath);
+    // O_TRUNC: what a crash left here earlier was never renamed, and is nobody's.
+    UniqueFd fd(::open(native.constData(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
+    if (!fd) {
+        *error = QStringLiteral("cannot create %1: %2").arg(tempPath, errnoText());
+        return false;
+    }
+    const auto abandon = [&](const char *what) {
+        *error = QStringLiteral("cannot %1 %2: %3").arg(QLatin1String(what), tempPath, errnoText());
+        ::unlink(native.constData());
+        return false;
+    };
+    // The index keeps the mode an operator may have given it.
+    struct stat st
+    { };
+    if (::fstat(m_fd.get(), &st) == 0 && ::fchmod(fd.get(), st.st_mode & 07777) != 0)
+        return abandon("set the mode of");
+    QByteArray out = header();
+    for (const IndexSegment *segment : kept) {
+        out += encode({Kind::Segment, segment->timeMs, segment->position, segment->offset});
+        out += encode({Kind::Identity, qint64(segment->inode), qint64(segment->device),
+                       epochNumber(segment->epoch)});
+        for (const IndexSegment::Mark &mark : segment->marks)
+            out += encode({Kind::Mark, mark.timeMs, mark.position, mark.offset});
+        if (out.size() >= MaxUnwritten) {
+            if (!writeAll(fd.get(), out))
+                return abandon("write");
+            out.clear();
+        }
+    }
+    if (!writeAll(fd.get(), out))
+        return abandon("write");
+    // Synced before the rename: a crash leaves the old index or the whole new one, never a
+    // renamed file whose records are still in the page cache only.
+    if (::fsync(fd.get()) != 0)
+        return abandon("sync");
+    if (::rename(native.constData(), QFile::encodeName(m_path).constData()) != 0)
+        return abandon("rename");
+    // The rename lasts once the folder is synced. If that fails, a crash may bring back the old
+    // index, which is whole: nothing is lost, so the new file is written on regardless.
+    UniqueFd folder(::open(QFile::encodeName(QFileInfo(m_path).absolutePath()).constData(),
+                           O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (folder)
+        ::fsync(folder.get());
+    m_fd = std::move(fd); // at its end: written on from there
+    return true;
+}
+
+void LogIndex::trimFailed(const QString &why)
+{
+    ++m_errors;
+    if (!m_trimFailing)
+        qCWarning(lcTimeIndex).noquote()
+            << QStringLiteral("cannot trim the time index %1: %2; keeping it whole and writing on")
+                   .arg(m_path, why);
+    m_trimFailing = true;
 }
 
 void LogIndex::fail(const QString &why)

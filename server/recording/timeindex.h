@@ -20,17 +20,23 @@
 // A cut-off last record is ignored; a damaged record (wrong check, unknown kind, positions going
 // back) ends what is read: what follows is dropped, reported, and written anew.
 //
+// The index names the log's files by inode, and only the log itself and the files logrotate moved
+// aside that are still there (rotatedLogFiles()) can be read: the records of any other file are
+// useless, and LogIndex trims them away whenever the log is opened again (and once after start).
+//
 // TimeIndexDecoder reads the format in pieces of any size (fuzzed). TimeIndex is an index read
 // whole, with the lookups that search uses. LogIndex writes one: the console's thread notes the
 // times (note(), never waiting), and the log writer's thread, which alone knows where in the file
-// each byte went, writes the records (opened(), skipped(), wrote()): it owns the index file; it
-// knows nothing of the ring, the console or the log's queue.
+// each byte went, writes the records (opened(), skipped(), wrote()) and trims them: it owns the
+// index file and its temporary copy; it looks at the log's folder only for which files are still
+// there; it knows nothing of the ring, the console or the log's queue.
 
 #include "uniquefd.h"
 
 #include <QByteArray>
 #include <QByteArrayView>
 #include <QString>
+#include <QStringList>
 
 #include <atomic>
 #include <chrono>
@@ -57,12 +63,22 @@ struct Record
 
 QByteArray header();
 QByteArray encode(const Record &record);
-// The index path of a log.
+// The index path of a log, and back (empty for a path that is not an index's).
 QString pathFor(const QString &logPath);
+QString logPathOf(const QString &indexPath);
+// Where a trimmed index is written before it is renamed over the index: a hidden file beside it,
+// never taken for a file logrotate moved aside.
+QString trimPathFor(const QString &indexPath);
 // "00c0ffee00c0ffee" and back.
 qint64 epochNumber(const QString &epoch);
 QString epochText(qint64 number);
 } // namespace TimeIndexFormat
+
+// The files logrotate moved aside from the log at logPath that can still be read, by name: in the
+// log's folder, named after it and then '.' or '-', neither compressed (search reads files as
+// they are) nor the log's own index or recordings. Whether one holds this log's output only the
+// index says, by its inode. Search reads these; LogIndex keeps the records of these.
+QStringList rotatedLogFiles(const QString &logPath);
 
 // One stretch of a log file whose output offsets follow each other.
 struct IndexSegment
@@ -156,7 +172,9 @@ public:
     void note(qint64 offset, qint64 timeMs);
 
     // The log writer's thread. The log file is open (at start, after logrotate's reopen, after
-    // an error) and its output goes on at offset.
+    // an error) and its output goes on at offset. Every call but the first trims the index (see
+    // trim()); the first may come from the console's thread (before the writer thread starts),
+    // so the trim at start waits for the writer thread's next call (wrote(), at the first output).
     void opened(int logFd, qint64 offset);
     // Lines that are not output (the log's own "bytes missing" marker) went into the file, and
     // the output goes on at offset.
@@ -176,6 +194,12 @@ private:
     void appendSegment(); // the current segment and its identity
     void flushRecords();
     void fail(const QString &why);
+    // Drops the records of segments whose file is neither the open log nor one rotatedLogFiles()
+    // finds, if there are any: the rest goes to trimPathFor(), synced, renamed over the index, and
+    // is written on. On an error the index stays as it was, and is written on.
+    void trim();
+    bool replaceWith(const std::vector<const IndexSegment *> &kept, QString *error);
+    void trimFailed(const QString &why);
 
     const QString m_path;
     const qint64 m_epoch;
@@ -203,6 +227,9 @@ private:
     qint64 m_lastMarkPosition = -1;
     QByteArray m_out; // records to write; bounded while failing (then dropped, and counted)
     bool m_needSegment = false; // records were dropped: the next ones start a segment
+    bool m_started = false; // opened() was called: later calls are the writer thread's
+    bool m_trimDue = true; // at start and after each reopen, at the next flush on this thread
+    bool m_trimFailing = false; // reported once, until a trim works again
 
     std::atomic<qint64> m_written {0};
     std::atomic<qint64> m_dropped {0};

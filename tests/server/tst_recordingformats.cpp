@@ -2,14 +2,17 @@
 // character split across reads stays one character), the asciicast lines and their reader, the
 // viewer's copy without input, the time index's records, reader and lookups, the text of a log
 // line that search matches, and search queries. Every decoder is fed its input split at every
-// byte boundary, and malformed input.
+// byte boundary, and malformed input. The index's trimming runs on real files rotated and deleted
+// as logrotate does it.
 
 #include "castformat.h"
 #include "linetext.h"
 #include "logsearch.h"
 #include "timeindex.h"
 
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -17,7 +20,11 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <memory>
 
 using namespace CloudConsole;
 
@@ -40,6 +47,12 @@ private Q_SLOTS:
     void theIndexTurnsPositionsIntoTimesAndTimesIntoPositions();
     void aTruncatedFileStartsItsIndexAnew();
     void aDamagedIndexIsCutBackAndWrittenOn();
+    void theIndexForgetsTheFilesLogrotateDeleted();
+    void aRotatedFileKeepsItsRecordsWhileSearchCanReadIt_data();
+    void aRotatedFileKeepsItsRecordsWhileSearchCanReadIt();
+    void theIndexIsRewrittenOnlyWhenSomethingIsDropped();
+    void aServerStartedAfterRotationsTrimsTheIndexOffTheConsolesThread();
+    void aTrimThatCannotBeWrittenKeepsTheIndexWholeAndWritesOn();
     void lineTextFollowsTheLineReadersRules_data();
     void lineTextFollowsTheLineReadersRules();
     void searchQueriesAreCheckedWithAReason_data();
@@ -67,6 +80,91 @@ std::vector<Record> sampleRecords()
             {Kind::Mark, 2000, 150, 50},
             {Kind::Mark, 5000, 400, 300}};
 }
+
+// A file's identity, as the index names it.
+using FileId = std::pair<quint64, quint64>;
+
+FileId idOf(const QString &path)
+{
+    struct stat st
+    { };
+    if (::stat(QFile::encodeName(path).constData(), &st) != 0)
+        return {0, 0};
+    return {quint64(st.st_ino), quint64(st.st_dev)};
+}
+
+ino_t inodeOf(const QString &path)
+{
+    return ino_t(idOf(path).first);
+}
+
+qsizetype segmentsOf(const TimeIndex &index, FileId file)
+{
+    return std::count_if(index.segments().begin(), index.segments().end(),
+                         [file](const IndexSegment &segment) {
+                             return FileId {segment.inode, segment.device} == file;
+                         });
+}
+
+// A console's log on disk, written as the log writer writes it (each line noted by the console's
+// thread, then written and told to the index) and rotated as logrotate rotates it: the file
+// renamed aside, a new one created, old rotations deleted, then the writer reopens.
+struct RotatingLog
+{
+    explicit RotatingLog(const QString &folder)
+        : folder(folder)
+        , logPath(QDir(folder).filePath(QStringLiteral("vm1.log")))
+        , indexPath(pathFor(logPath))
+    { }
+
+    QString path(const QString &name) const { return QDir(folder).filePath(name); }
+
+    // The server starts (again): a new writer of the index, and the log opened to append.
+    bool start()
+    {
+        index = std::make_unique<LogIndex>(indexPath, QStringLiteral("00000000000000ff"));
+        file.setFileName(logPath);
+        if (!file.open(QIODevice::WriteOnly | QIODevice::Append))
+            return false;
+        index->opened(file.handle(), offset);
+        return true;
+    }
+
+    // One mark: the line arrived at timeMs, a second after the one before.
+    void write(const QByteArray &line)
+    {
+        index->note(offset, timeMs);
+        file.write(line);
+        file.flush();
+        index->wrote(offset, line.size());
+        offset += line.size();
+        timeMs += 1000;
+    }
+
+    // The new file is created before the old ones are deleted, so it cannot take their inodes.
+    bool rotate(const QString &aside, const QStringList &deleted = {})
+    {
+        file.close();
+        if (!QFile::rename(logPath, path(aside)))
+            return false;
+        if (!file.open(QIODevice::WriteOnly | QIODevice::Append))
+            return false;
+        for (const QString &name : deleted) {
+            if (!QFile::remove(path(name)))
+                return false;
+        }
+        index->opened(file.handle(), offset);
+        return true;
+    }
+
+    const QString folder;
+    const QString logPath;
+    const QString indexPath;
+    std::unique_ptr<LogIndex> index;
+    QFile file;
+    qint64 offset = 0;
+    qint64 timeMs = 1700000000000;
+};
 
 } // namespace
 
@@ -358,9 +456,16 @@ void tst_RecordingFormats::aDamagedIndexIsCutBackAndWrittenOn()
     log.write("old line\n");
     log.flush();
     {
+        // Records of this very file (a file that is gone would be trimmed away), damaged in the
+        // last one.
+        const FileId file = idOf(logPath);
         QFile index(indexPath);
         QVERIFY(index.open(QIODevice::WriteOnly));
-        QByteArray damaged = indexOf(sampleRecords());
+        QByteArray damaged = indexOf({{Kind::Segment, 1000, 0, 0},
+                                      {Kind::Identity, qint64(file.first), qint64(file.second), 1},
+                                      {Kind::Mark, 1000, 0, 0},
+                                      {Kind::Mark, 2000, 4, 4},
+                                      {Kind::Mark, 5000, 8, 8}});
         damaged[damaged.size() - 5] ^= 0x40;
         index.write(damaged + "tail");
     }
@@ -394,6 +499,200 @@ void tst_RecordingFormats::aDamagedIndexIsCutBackAndWrittenOn()
     const TimeIndex rebuilt = TimeIndex::load(indexPath);
     QVERIFY(rebuilt.error().isEmpty());
     QCOMPARE(rebuilt.segments().size(), size_t(1));
+}
+
+void tst_RecordingFormats::theIndexForgetsTheFilesLogrotateDeleted()
+{
+    QTemporaryDir dir;
+    RotatingLog log(dir.path());
+    QVERIFY(log.start());
+    const FileId first = idOf(log.logPath);
+    log.write("needle in the first file\n");
+    QVERIFY(log.rotate(QStringLiteral("vm1.log-1")));
+    const FileId second = idOf(log.logPath);
+    log.write("needle in the second file\n");
+    log.write("more of it\n");
+    QCOMPARE(segmentsOf(TimeIndex::load(log.indexPath), first), 1); // still there: kept
+
+    // The first file: a segment, its identity and one mark.
+    QTest::ignoreMessage(QtInfoMsg,
+                         QRegularExpression(QStringLiteral(
+                             "^time index .*/vm1\\.log\\.idx: dropped 3 records of log files "
+                             "that are gone")));
+    QVERIFY(log.rotate(QStringLiteral("vm1.log-2"), {QStringLiteral("vm1.log-1")}));
+    const FileId third = idOf(log.logPath);
+    QVERIFY2(third != first, "the new log took the deleted one's inode");
+    log.write("needle in the third file\n");
+    QCOMPARE(log.index->errors(), qint64(0));
+
+    const TimeIndex read = TimeIndex::load(log.indexPath);
+    QVERIFY2(read.error().isEmpty(), qPrintable(read.error()));
+    QCOMPARE(segmentsOf(read, first), 0);
+    QCOMPARE(segmentsOf(read, second), 1);
+    QCOMPARE(segmentsOf(read, third), 1);
+    // The header and the second and third files' records, nothing else.
+    QCOMPARE(QFileInfo(log.indexPath).size(), HeaderSize + (2 + 2 + 2 + 1) * RecordSize);
+    QVERIFY(!QFileInfo::exists(trimPathFor(log.indexPath)));
+    const qint64 start = 1700000000000;
+    QCOMPARE(read.at(second.first, second.second, 0)->timeMs, start + 1000);
+    QCOMPARE(read.at(second.first, second.second, 26)->timeMs, start + 2000);
+    QCOMPARE(read.at(third.first, third.second, 0)->timeMs, start + 3000);
+
+    // Search still finds both lines, with their times.
+    QString error;
+    const std::optional<SearchQuery> query = SearchQuery::parse(QStringLiteral("q=needle"), &error);
+    QVERIFY2(query, qPrintable(error));
+    const SearchOutcome found = LogSearch::run(*query, log.logPath);
+    QCOMPARE(found.files, QStringList({QStringLiteral("vm1.log-2"), QStringLiteral("vm1.log")}));
+    QCOMPARE(found.results.size(), size_t(2));
+    QCOMPARE(found.results[0].line, QByteArray("needle in the second file"));
+    QCOMPARE(found.results[0].timeMs, std::optional<qint64>(start + 1000));
+    QCOMPARE(found.results[1].line, QByteArray("needle in the third file"));
+    QCOMPARE(found.results[1].timeMs, std::optional<qint64>(start + 3000));
+}
+
+void tst_RecordingFormats::aRotatedFileKeepsItsRecordsWhileSearchCanReadIt_data()
+{
+    QTest::addColumn<QString>("aside"); // where the first file went
+    QTest::addColumn<bool>("kept");
+    QTest::newRow("numbered") << QStringLiteral("vm1.log.1") << true;
+    QTest::newRow("dated") << QStringLiteral("vm1.log-20240501") << true;
+    QTest::newRow("compressed in place") << QStringLiteral("vm1.log.1.gz") << false;
+    QTest::newRow("another log's name") << QStringLiteral("vm1.log2") << false;
+    QTest::newRow("another folder") << QStringLiteral("old/vm1.log.1") << false;
+}
+
+void tst_RecordingFormats::aRotatedFileKeepsItsRecordsWhileSearchCanReadIt()
+{
+    QFETCH(QString, aside);
+    QFETCH(bool, kept);
+    QTemporaryDir dir;
+    QVERIFY(QDir(dir.path()).mkdir(QStringLiteral("old")));
+    RotatingLog log(dir.path());
+    QVERIFY(log.start());
+    const FileId first = idOf(log.logPath);
+    log.write("first\n");
+    QVERIFY(log.rotate(aside));
+    const FileId second = idOf(log.logPath);
+    log.write("second\n");
+    // The second file is deleted: the index is trimmed whatever becomes of the first.
+    QVERIFY(log.rotate(QStringLiteral("vm1.log-b"), {QStringLiteral("vm1.log-b")}));
+    log.write("third\n");
+
+    const TimeIndex read = TimeIndex::load(log.indexPath);
+    QCOMPARE(segmentsOf(read, second), 0);
+    QCOMPARE(segmentsOf(read, first), kept ? 1 : 0);
+    QCOMPARE(segmentsOf(read, idOf(log.logPath)), 1);
+    if (kept)
+        QCOMPARE(read.at(first.first, first.second, 0)->timeMs, qint64(1700000000000));
+    QCOMPARE(log.index->errors(), qint64(0));
+}
+
+void tst_RecordingFormats::theIndexIsRewrittenOnlyWhenSomethingIsDropped()
+{
+    QTemporaryDir dir;
+    RotatingLog log(dir.path());
+    QVERIFY(log.start());
+    log.write("one\n");
+    QVERIFY(log.rotate(QStringLiteral("vm1.log.1")));
+    log.write("two\n");
+    const ino_t before = inodeOf(log.indexPath);
+    QVERIFY(log.rotate(QStringLiteral("vm1.log.2"), {QStringLiteral("vm1.log.1")}));
+    const ino_t trimmed = inodeOf(log.indexPath);
+    QVERIFY2(trimmed != before, "a file was deleted, yet the index was not rewritten");
+
+    // Nothing gone: the same file, written on.
+    const QByteArray kept = [&log] {
+        QFile index(log.indexPath);
+        return index.open(QIODevice::ReadOnly) ? index.readAll() : QByteArray();
+    }();
+    log.write("three\n");
+    QVERIFY(log.rotate(QStringLiteral("vm1.log.3")));
+    log.write("four\n");
+    QCOMPARE(inodeOf(log.indexPath), trimmed);
+    QFile index(log.indexPath);
+    QVERIFY(index.open(QIODevice::ReadOnly));
+    const QByteArray now = index.readAll();
+    QVERIFY(now.startsWith(kept));
+    QCOMPARE(now.size(), kept.size() + (1 + 2 + 1) * RecordSize); // a mark, a segment, a mark
+}
+
+void tst_RecordingFormats::aServerStartedAfterRotationsTrimsTheIndexOffTheConsolesThread()
+{
+    QTemporaryDir dir;
+    RotatingLog log(dir.path());
+    QVERIFY(log.start());
+    const FileId first = idOf(log.logPath);
+    log.write("before the rotation\n");
+    QVERIFY(log.rotate(QStringLiteral("vm1.log.1")));
+    const FileId second = idOf(log.logPath);
+    log.write("after it\n");
+    log.file.close();
+    log.index.reset();
+
+    // While the server is down, logrotate deletes the first file.
+    QVERIFY(QFile::remove(log.path(QStringLiteral("vm1.log.1"))));
+    const QString message = QStringLiteral("dropped 3 records of log files that are gone");
+    QVERIFY(log.start());
+    // The first opened() may be the console's thread's (LogFile::openAtStart): no trim yet.
+    QCOMPARE(segmentsOf(TimeIndex::load(log.indexPath), first), 1);
+    QTest::ignoreMessage(QtInfoMsg, QRegularExpression(message));
+    log.write("after the restart\n"); // the writer thread's
+    const TimeIndex read = TimeIndex::load(log.indexPath);
+    QCOMPARE(segmentsOf(read, first), 0);
+    QCOMPARE(segmentsOf(read, second), 2); // before and after the restart
+    QCOMPARE(read.at(second.first, second.second, 9)->timeMs, qint64(1700000000000 + 2000));
+    QCOMPARE(log.index->errors(), qint64(0));
+}
+
+void tst_RecordingFormats::aTrimThatCannotBeWrittenKeepsTheIndexWholeAndWritesOn()
+{
+    QTemporaryDir dir;
+    RotatingLog log(dir.path());
+    QVERIFY(log.start());
+    const FileId first = idOf(log.logPath);
+    log.write("one\n");
+    QVERIFY(log.rotate(QStringLiteral("vm1.log.1")));
+    log.write("two\n");
+    const auto contents = [&log] {
+        QFile index(log.indexPath);
+        return index.open(QIODevice::ReadOnly) ? index.readAll() : QByteArray();
+    };
+    const QByteArray before = contents();
+    const ino_t inode = inodeOf(log.indexPath);
+    // Held open once deleted, the first file keeps its inode: no later log file can take it and
+    // make its records look alive again.
+    QFile held(log.path(QStringLiteral("vm1.log.1")));
+    QVERIFY(held.open(QIODevice::ReadOnly));
+
+    // A directory where the trimmed copy would go: it cannot be created (even by root).
+    QVERIFY(QDir().mkpath(trimPathFor(log.indexPath)));
+    QTest::ignoreMessage(QtWarningMsg,
+                         QRegularExpression(QStringLiteral(
+                             "^cannot trim the time index .*/vm1\\.log\\.idx: cannot create "
+                             ".*; keeping it whole and writing on$")));
+    QTest::failOnWarning(QRegularExpression(QStringLiteral("cannot trim"))); // said once
+    QVERIFY(log.rotate(QStringLiteral("vm1.log.2"), {QStringLiteral("vm1.log.1")}));
+    log.write("three\n");
+    QVERIFY(log.rotate(QStringLiteral("vm1.log.3")));
+    log.write("four\n");
+    QCOMPARE(log.index->errors(), qint64(2));
+    QCOMPARE(inodeOf(log.indexPath), inode);
+    const QByteArray whole = contents();
+    QVERIFY(whole.startsWith(before));
+    QCOMPARE(whole.size(), before.size() + (2 + 1 + 2 + 1) * RecordSize);
+    TimeIndexDecoder decoder;
+    decoder.feed(whole);
+    QVERIFY2(!decoder.damaged(), qPrintable(decoder.error()));
+    QCOMPARE(decoder.segments().size(), size_t(4)); // the deleted file's still among them
+
+    // The way clear, the next reopen trims.
+    QVERIFY(QDir().rmdir(trimPathFor(log.indexPath)));
+    QTest::ignoreMessage(QtInfoMsg, QRegularExpression(QStringLiteral("dropped 3 records")));
+    QVERIFY(log.rotate(QStringLiteral("vm1.log.4")));
+    QCOMPARE(segmentsOf(TimeIndex::load(log.indexPath), first), 0);
+    QCOMPARE(TimeIndex::load(log.indexPath).segments().size(), size_t(4));
+    QCOMPARE(log.index->errors(), qint64(2));
 }
 
 void tst_RecordingFormats::lineTextFollowsTheLineReadersRules_data()
